@@ -1,0 +1,233 @@
+//! Count, mean and spread of a stream of values, mergeable in a fixed order.
+
+/// Running count, mean and sum of squared deviations (`M2`) of a stream of
+/// values.
+///
+/// Single values enter by Welford's update, which never forms a raw sum of
+/// squares and so keeps its precision on data with a large offset. Two
+/// accumulators combine by the formula of Chan, Golub and LeVeque (1979),
+/// which is what lets chunks of one integral be summed on different threads
+/// and merged afterwards. Merging is deterministic: the same merges in the
+/// same order give the same bits, which is why the pipeline merges chunks in
+/// chunk order.
+///
+/// # Examples
+///
+/// Merging two halves gives the statistics of the whole, to rounding:
+///
+/// ```
+/// use quadpipe::Accumulator;
+///
+/// let data = [1.0e9 + 4.0, 1.0e9 + 7.0, 1.0e9 + 13.0, 1.0e9 + 16.0];
+/// let mut whole = Accumulator::new();
+/// data.iter().for_each(|&x| whole.push(x));
+///
+/// let mut left = Accumulator::new();
+/// let mut right = Accumulator::new();
+/// data[..2].iter().for_each(|&x| left.push(x));
+/// data[2..].iter().for_each(|&x| right.push(x));
+/// left.merge(&right);
+///
+/// assert_eq!(left.count(), 4);
+/// assert_eq!(left.mean(), 1.0e9 + 10.0);
+/// // The offset of 1e9 would wreck a naive sum of squares; here both agree
+/// // with the exact variance, 30.
+/// assert_eq!(whole.variance(), 30.0);
+/// assert_eq!(left.variance(), 30.0);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Accumulator {
+    count: u64,
+    mean: f64,
+    m2: f64,
+}
+
+impl Accumulator {
+    /// An empty accumulator: no values, mean 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let acc = quadpipe::Accumulator::new();
+    /// assert_eq!(acc.count(), 0);
+    /// ```
+    pub const fn new() -> Self {
+        Accumulator {
+            count: 0,
+            mean: 0.0,
+            m2: 0.0,
+        }
+    }
+
+    /// Builds an accumulator from sums of values shifted by `shift`:
+    /// `shifted_sum = Σ(x - shift)` and `shifted_squares = Σ(x - shift)²`
+    /// over `count` values.
+    ///
+    /// This is how the kernel reports a chunk: plain sums vectorise where
+    /// Welford's division per value would not, and shifting by a value near
+    /// the mean (the chunk's first value) keeps the sum of squares from
+    /// cancelling catastrophically.
+    pub(crate) fn from_shifted_sums(
+        count: u64,
+        shift: f64,
+        shifted_sum: f64,
+        shifted_squares: f64,
+    ) -> Self {
+        if count == 0 {
+            return Accumulator::new();
+        }
+        let n = count as f64;
+        let mean_offset = shifted_sum / n;
+        Accumulator {
+            count,
+            mean: shift + mean_offset,
+            // Rounding can take a tiny variance below zero; it cannot be.
+            m2: (shifted_squares - shifted_sum * mean_offset).max(0.0),
+        }
+    }
+
+    /// Adds one value (Welford's update).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut acc = quadpipe::Accumulator::new();
+    /// acc.push(2.0);
+    /// acc.push(4.0);
+    /// assert_eq!(acc.mean(), 3.0);
+    /// ```
+    pub fn push(&mut self, x: f64) {
+        self.count += 1;
+        let delta = x - self.mean;
+        self.mean += delta / self.count as f64;
+        self.m2 += delta * (x - self.mean);
+    }
+
+    /// Adds every value that `other` has seen (Chan et al.'s merge).
+    ///
+    /// The result depends on the order of merges only through rounding;
+    /// the pipeline fixes that order so its results are reproducible.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use quadpipe::Accumulator;
+    ///
+    /// let mut a = Accumulator::new();
+    /// a.push(1.0);
+    /// let mut b = Accumulator::new();
+    /// b.push(3.0);
+    /// a.merge(&b);
+    /// assert_eq!((a.count(), a.mean(), a.variance()), (2, 2.0, 2.0));
+    /// ```
+    pub fn merge(&mut self, other: &Accumulator) {
+        if other.count == 0 {
+            return;
+        }
+        if self.count == 0 {
+            *self = *other;
+            return;
+        }
+        let count = self.count + other.count;
+        let (na, nb, n) = (self.count as f64, other.count as f64, count as f64);
+        let delta = other.mean - self.mean;
+        self.mean += delta * (nb / n);
+        self.m2 += other.m2 + delta * delta * (na * nb / n);
+        self.count = count;
+    }
+
+    /// How many values have been added.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut acc = quadpipe::Accumulator::new();
+    /// acc.push(1.0);
+    /// assert_eq!(acc.count(), 1);
+    /// ```
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// The mean of the values, 0 when there are none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut acc = quadpipe::Accumulator::new();
+    /// acc.push(1.0);
+    /// acc.push(2.0);
+    /// assert_eq!(acc.mean(), 1.5);
+    /// ```
+    pub fn mean(&self) -> f64 {
+        self.mean
+    }
+
+    /// The unbiased sample variance (divides by `count - 1`); infinite with
+    /// fewer than two values, since nothing is known about the spread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut acc = quadpipe::Accumulator::new();
+    /// acc.push(1.0);
+    /// assert_eq!(acc.variance(), f64::INFINITY);
+    /// acc.push(3.0);
+    /// assert_eq!(acc.variance(), 2.0);
+    /// ```
+    pub fn variance(&self) -> f64 {
+        if self.count < 2 {
+            f64::INFINITY
+        } else {
+            self.m2 / (self.count - 1) as f64
+        }
+    }
+
+    /// The standard error of the mean, `sqrt(variance / count)`; infinite
+    /// with fewer than two values.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut acc = quadpipe::Accumulator::new();
+    /// [1.0, 3.0].iter().for_each(|&x| acc.push(x));
+    /// assert_eq!(acc.std_error(), 1.0);
+    /// ```
+    pub fn std_error(&self) -> f64 {
+        (self.variance() / self.count as f64).sqrt()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shifted_sums_match_welford() {
+        let data: Vec<f64> = (0..1000).map(|i| 1.0e6 + (i as f64 * 0.37).sin()).collect();
+        let mut welford = Accumulator::new();
+        data.iter().for_each(|&x| welford.push(x));
+
+        let shift = data[0];
+        let sum: f64 = data.iter().map(|x| x - shift).sum();
+        let squares: f64 = data.iter().map(|x| (x - shift) * (x - shift)).sum();
+        let sums = Accumulator::from_shifted_sums(1000, shift, sum, squares);
+
+        assert_eq!(sums.count(), 1000);
+        assert!((sums.mean() - welford.mean()).abs() < 1e-9);
+        assert!((sums.variance() / welford.variance() - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn merging_an_empty_side_changes_nothing() {
+        let mut acc = Accumulator::new();
+        acc.push(5.0);
+        acc.push(7.0);
+        let before = acc;
+        acc.merge(&Accumulator::new());
+        assert_eq!(acc, before);
+        let mut empty = Accumulator::new();
+        empty.merge(&before);
+        assert_eq!(empty, before);
+    }
+}

@@ -1,0 +1,456 @@
+//! The bundled pool: async-executor driven by worker threads of its own.
+
+use std::cell::Cell;
+use std::env::{self, VarError};
+use std::fmt;
+use std::future::Future;
+use std::num::NonZeroUsize;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
+use std::thread;
+
+use futures::channel::oneshot;
+
+use crate::blocking::BlockingPool;
+use crate::progress::ProgressCell;
+use crate::{Error, Task};
+
+/// The environment variable that sets the default executor's thread count.
+const THREADS_VAR: &str = "QUADPIPE_THREADS";
+
+thread_local! {
+    /// The id of the executor whose worker this thread is; 0 on any other
+    /// thread. `block_on` reads it to refuse a call that would deadlock.
+    static WORKER_OF: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Executor ids start at 1 so that 0 can mean "not a worker".
+static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
+
+/// A pool of worker threads that runs tasks: integrals and any other future.
+///
+/// Each worker drives one shared [`async_executor::Executor`]. A panic in a
+/// task fails that task only ([`Error::Panicked`]); the worker lives on.
+/// Blocking closures go to [`unblock`](Executor::unblock), on threads of
+/// their own, so they never hold up the workers.
+///
+/// Dropping the executor stops its workers and joins them (all but the
+/// current thread, when it is dropped from one of its own workers); tasks
+/// that had not ended end as [`Cancelled`](crate::Status::Cancelled).
+///
+/// # Examples
+///
+/// ```
+/// use quadpipe::{Executor, Integral};
+///
+/// let executor = Executor::builder().threads(2).build()?;
+/// let task = Integral::new(|x| x * x, 0.0..3.0).samples(1 << 20).spawn_on(&executor);
+/// let estimate = executor.block_on(task)?;
+/// assert!((estimate.value - 9.0).abs() < 5.0 * estimate.std_error);
+/// # Ok::<(), quadpipe::Error>(())
+/// ```
+pub struct Executor {
+    inner: Arc<Inner>,
+    workers: Vec<thread::JoinHandle<()>>,
+    /// One per worker; dropping them tells the workers to stop.
+    stop: Vec<oneshot::Sender<()>>,
+}
+
+struct Inner {
+    executor: async_executor::Executor<'static>,
+    id: usize,
+    threads: usize,
+    blocking: BlockingPool,
+}
+
+impl Executor {
+    /// An executor with one worker per available core.
+    ///
+    /// # Panics
+    ///
+    /// If the operating system refuses to start a thread; use
+    /// [`Executor::builder`] to get that as an error instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let executor = quadpipe::Executor::new();
+    /// assert!(executor.threads() >= 1);
+    /// ```
+    pub fn new() -> Executor {
+        Executor::builder()
+            .build()
+            .expect("quadpipe: could not start the executor's worker threads")
+    }
+
+    /// A builder to choose the thread count and thread names.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let executor = quadpipe::Executor::builder().threads(3).name("integrals").build()?;
+    /// assert_eq!(executor.threads(), 3);
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// How many worker threads run tasks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let executor = quadpipe::Executor::builder().threads(2).build()?;
+    /// assert_eq!(executor.threads(), 2);
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn threads(&self) -> usize {
+        self.inner.threads
+    }
+
+    /// Runs `future` on the workers and returns its handle.
+    ///
+    /// The handle's output is `Ok` with the future's value, or
+    /// [`Error::Panicked`] if it panicked, or [`Error::Cancelled`] if it was
+    /// cancelled or the executor shut down first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let executor = quadpipe::Executor::builder().threads(2).build()?;
+    /// let task = executor.spawn(async { "hello" });
+    /// assert_eq!(executor.block_on(task)?, "hello");
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn spawn<T: Send + 'static>(
+        &self,
+        future: impl Future<Output = T> + Send + 'static,
+    ) -> Task<T> {
+        self.spawn_tracked(async move { Ok(future.await) }, Arc::default())
+    }
+
+    /// Spawns a future whose errors and progress are its handle's.
+    pub(crate) fn spawn_tracked<T: Send + 'static>(
+        &self,
+        future: impl Future<Output = Result<T, Error>> + Send + 'static,
+        progress: Arc<ProgressCell>,
+    ) -> Task<T> {
+        let (tracked, task) = Task::tracked(future, progress);
+        self.inner.executor.spawn(tracked).detach();
+        task
+    }
+
+    /// Blocks the current thread until `future` completes, and returns its
+    /// output. Built on [`pollster::block_on`]; the future may come from
+    /// this executor or from anywhere else.
+    ///
+    /// # Panics
+    ///
+    /// If called on one of this executor's own worker threads. Blocking a
+    /// worker on work that may need that same worker can deadlock, so this
+    /// refuses at once with a clear message; in a task, `.await` instead.
+    /// Inside a task the panic fails that task with [`Error::Panicked`] and
+    /// the worker lives on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let executor = quadpipe::Executor::builder().threads(1).build()?;
+    /// assert_eq!(executor.block_on(async { 7 }), 7);
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        assert!(
+            WORKER_OF.get() != self.inner.id,
+            "quadpipe: Executor::block_on called on one of the executor's own worker \
+             threads, which can deadlock; use .await inside tasks instead"
+        );
+        pollster::block_on(future)
+    }
+
+    /// Runs blocking, synchronous `work` on a thread of its own and returns
+    /// its handle: asyncio's `run_in_executor`.
+    ///
+    /// Threads for blocking work are kept apart from the workers, started
+    /// when all are busy and ended after a second idle, so a blocking closure
+    /// never starves the tasks. A closure cannot be interrupted once it has
+    /// started: cancelling its handle discards its result, and a closure
+    /// still queued when the executor is dropped never runs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let executor = quadpipe::Executor::builder().threads(1).build()?;
+    /// let contents = executor.unblock(|| std::fs::read_to_string("Cargo.toml"));
+    /// assert!(executor.block_on(contents)?.is_ok());
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn unblock<T, W>(&self, work: W) -> Task<T>
+    where
+        W: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let (job, task) = Task::blocking(work);
+        match self.inner.blocking.submit(job) {
+            Ok(()) => task,
+            Err(err) => Task::failed(Error::SpawnThread(Arc::new(err))),
+        }
+    }
+
+    /// A weak handle for the pipeline, which must not keep the pool alive.
+    pub(crate) fn handle(&self) -> PoolHandle {
+        PoolHandle {
+            inner: Arc::downgrade(&self.inner),
+            threads: self.inner.threads,
+        }
+    }
+
+    fn start(builder: Builder, threads: usize) -> Result<Executor, Error> {
+        let inner = Arc::new(Inner {
+            executor: async_executor::Executor::new(),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            threads,
+            blocking: BlockingPool::new(format!("{}-blocking", builder.name)),
+        });
+        let mut executor = Executor {
+            inner,
+            workers: Vec::with_capacity(threads),
+            stop: Vec::with_capacity(threads),
+        };
+        for index in 0..threads {
+            let (stop, stopped) = oneshot::channel();
+            let inner = executor.inner.clone();
+            let worker = thread::Builder::new()
+                .name(format!("{}-{index}", builder.name))
+                .spawn(move || work(&inner, stopped))
+                // Dropping `executor` here stops and joins the workers so far.
+                .map_err(|err| Error::SpawnThread(Arc::new(err)))?;
+            executor.workers.push(worker);
+            executor.stop.push(stop);
+        }
+        Ok(executor)
+    }
+}
+
+/// A worker's life: run tasks until told to stop.
+fn work(inner: &Inner, mut stopped: oneshot::Receiver<()>) {
+    WORKER_OF.set(inner.id);
+    // Tasks catch their own panics, so one escaping here is a bug in a waker
+    // or in a future's drop. Either way, keep serving: a pool that loses a
+    // worker per panic (as futures' ThreadPool does) slowly stops.
+    while catch_unwind(AssertUnwindSafe(|| {
+        pollster::block_on(inner.executor.run(&mut stopped))
+    }))
+    .is_err()
+    {}
+}
+
+impl Default for Executor {
+    /// Same as [`Executor::new`].
+    fn default() -> Self {
+        Executor::new()
+    }
+}
+
+impl Drop for Executor {
+    fn drop(&mut self) {
+        self.stop.clear();
+        let current = thread::current().id();
+        for worker in self.workers.drain(..) {
+            // Dropped from inside one of its own tasks: that worker exits
+            // when the task's poll returns; joining it here would deadlock.
+            if worker.thread().id() != current {
+                let _ = worker.join();
+            }
+        }
+        // The last strong reference usually goes here, and with it the
+        // async executor, which drops the tasks that had not ended.
+    }
+}
+
+impl fmt::Debug for Executor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Executor")
+            .field("threads", &self.inner.threads)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures an [`Executor`] before its threads start.
+///
+/// # Examples
+///
+/// ```
+/// use quadpipe::{Error, Executor};
+///
+/// let executor = Executor::builder().threads(4).name("pricing").build()?;
+/// assert_eq!(executor.threads(), 4);
+/// assert!(matches!(Executor::builder().threads(0).build(), Err(Error::ZeroThreads)));
+/// # Ok::<(), quadpipe::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Builder {
+    threads: Option<usize>,
+    name: String,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            threads: None,
+            name: "quadpipe-worker".to_owned(),
+        }
+    }
+}
+
+impl Builder {
+    /// The number of worker threads; by default one per available core.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let executor = quadpipe::Executor::builder().threads(1).build()?;
+    /// assert_eq!(executor.threads(), 1);
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn threads(mut self, threads: usize) -> Builder {
+        self.threads = Some(threads);
+        self
+    }
+
+    /// The prefix of the worker threads' names, `quadpipe-worker` by
+    /// default: the workers are `<name>-0`, `<name>-1`, … and the threads
+    /// for blocking work `<name>-blocking`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let executor = quadpipe::Executor::builder().threads(1).name("mc").build()?;
+    /// let name = executor.block_on(executor.spawn(async {
+    ///     std::thread::current().name().map(str::to_owned)
+    /// }))?;
+    /// assert_eq!(name.as_deref(), Some("mc-0"));
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn name(mut self, name: impl Into<String>) -> Builder {
+        self.name = name.into();
+        self
+    }
+
+    /// Starts the worker threads.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ZeroThreads`] if the thread count is zero;
+    /// [`Error::SpawnThread`] if the operating system refuses a thread (the
+    /// threads started so far are stopped and joined).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let executor = quadpipe::Executor::builder().build()?;
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn build(self) -> Result<Executor, Error> {
+        let threads = match self.threads {
+            Some(0) => return Err(Error::ZeroThreads),
+            Some(threads) => threads,
+            None => thread::available_parallelism().map_or(1, NonZeroUsize::get),
+        };
+        Executor::start(self, threads)
+    }
+}
+
+/// What the pipeline holds to spawn chunks: a weak reference, so that a
+/// running integral never keeps its executor alive (the executor owns the
+/// task that owns the integral), and the thread count to size its window.
+#[derive(Clone, Debug)]
+pub(crate) struct PoolHandle {
+    inner: Weak<Inner>,
+    threads: usize,
+}
+
+impl PoolHandle {
+    pub(crate) fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Spawns `future` to run unobserved; false if the executor is gone.
+    pub(crate) fn spawn_detached(&self, future: impl Future<Output = ()> + Send + 'static) -> bool {
+        match self.inner.upgrade() {
+            Some(inner) => {
+                inner.executor.spawn(future).detach();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl fmt::Debug for Inner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Inner")
+            .field("id", &self.id)
+            .field("threads", &self.threads)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The process-wide executor behind [`spawn`] and
+/// [`Integral::run`](crate::Integral::run), started on first use with
+/// `QUADPIPE_THREADS` threads, or one per core when that is not set.
+pub(crate) fn default_executor() -> Result<&'static Executor, Error> {
+    static DEFAULT: OnceLock<Result<Executor, Error>> = OnceLock::new();
+    DEFAULT
+        .get_or_init(|| {
+            let builder = Executor::builder();
+            match threads_from_env()? {
+                Some(threads) => builder.threads(threads).build(),
+                None => builder.build(),
+            }
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+fn threads_from_env() -> Result<Option<usize>, Error> {
+    let value = match env::var(THREADS_VAR) {
+        Ok(value) => value,
+        Err(VarError::NotPresent) => return Ok(None),
+        Err(VarError::NotUnicode(value)) => {
+            return Err(Error::InvalidThreadsVar {
+                value: value.to_string_lossy().into_owned(),
+            });
+        }
+    };
+    match value.trim().parse::<usize>() {
+        Ok(threads) if threads > 0 => Ok(Some(threads)),
+        _ => Err(Error::InvalidThreadsVar { value }),
+    }
+}
+
+/// Runs `future` on the process-wide default executor and returns its
+/// handle.
+///
+/// The default executor starts on first use with one worker per core, or
+/// with as many as the `QUADPIPE_THREADS` environment variable says. If that
+/// variable is not a positive integer, the handle resolves to
+/// [`Error::InvalidThreadsVar`].
+///
+/// # Examples
+///
+/// ```
+/// # pollster::block_on(async {
+/// let task = quadpipe::spawn(async { 1 + 2 });
+/// assert_eq!(task.await?, 3);
+/// # Ok::<(), quadpipe::Error>(())
+/// # }).unwrap();
+/// ```
+pub fn spawn<T: Send + 'static>(future: impl Future<Output = T> + Send + 'static) -> Task<T> {
+    match default_executor() {
+        Ok(executor) => executor.spawn(future),
+        Err(err) => Task::failed(err),
+    }
+}

@@ -1,0 +1,83 @@
+//! Monte Carlo integrals as async tasks: cancellable, progress-reporting,
+//! and bitwise reproducible on every core.
+//!
+//! An [`Integral`] is a spec: an integrand, an interval, a sample budget and
+//! a seed. Running it splits the samples into chunks; chunk `i` draws its
+//! points from a random stream seeded by `(seed, i)` alone, chunks run on the
+//! workers of a bundled [`Executor`], and their partial sums merge strictly
+//! in chunk order. So the same spec gives the same bits on one thread or
+//! sixteen, on a pool or inline, whichever finished first.
+//!
+//! The result is a plain [`Future`](std::future::Future), awaitable from
+//! any runtime (smol, async-std, the `futures` executors) or blocked on with
+//! `pollster` in synchronous code. [`Integral::spawn_on`] gives a [`Task`]
+//! instead: a future too, with [`status`](Task::status),
+//! [`progress`](Task::progress) and [`cancel`](Task::cancel).
+//!
+//! ```
+//! use quadpipe::Integral;
+//!
+//! let integral = Integral::new(|x| x, 0.0..std::f64::consts::PI)
+//!     .samples(10_000_000)
+//!     .seed(42);
+//! let estimate = pollster::block_on(integral.run())?;
+//! println!("{estimate}"); // 4.934... ± 0.000... (10000000 samples)
+//!
+//! let exact = std::f64::consts::PI.powi(2) / 2.0;
+//! assert!((estimate.value - exact).abs() < 5.0 * estimate.std_error);
+//! # Ok::<(), quadpipe::Error>(())
+//! ```
+//!
+//! # Pieces
+//!
+//! - [`Integral`]: the spec, and `run`, `run_on`, `spawn_on`, `run_inline`.
+//! - [`Executor`]: the bundled pool: `spawn`, `block_on`, and `unblock` for
+//!   blocking work. A process-wide default serves [`spawn`] and
+//!   [`Integral::run`]; `QUADPIPE_THREADS` sets its thread count.
+//! - [`Task`]: a spawned task's handle, with [`Status`] and [`Progress`].
+//! - [`Estimate`]: value, standard error, samples, and why it [`Stop`]ped.
+//! - [`Accumulator`]: count, mean and variance, merged in a fixed order.
+//! - [`Error`]: everything that can go wrong, bad input first of all.
+#![forbid(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations)]
+
+mod accumulator;
+mod blocking;
+mod error;
+mod estimate;
+mod executor;
+mod integral;
+mod kernel;
+mod pipeline;
+mod progress;
+mod sample;
+mod task;
+
+pub use accumulator::Accumulator;
+pub use error::Error;
+pub use estimate::{Estimate, Stop};
+pub use executor::{Builder, Executor, spawn};
+pub use integral::Integral;
+pub use progress::Progress;
+pub use task::{Status, Task};
+
+/// The handles that cross threads must be able to.
+#[allow(dead_code)]
+fn _ensure_send_and_sync() {
+    fn is_send<T: Send>(_: &T) {}
+    fn is_sync<T: Sync>(_: &T) {}
+
+    let executor = Executor::new();
+    is_send(&executor);
+    is_sync(&executor);
+
+    let integral = Integral::new(|x| x, 0.0..1.0);
+    is_send(&integral);
+    is_sync(&integral);
+    is_send(&integral.run());
+    is_send(&integral.run_inline());
+
+    let task = integral.spawn_on(&executor);
+    is_send(&task);
+    is_sync(&task);
+}

@@ -1,0 +1,187 @@
+//! The driver: chunks in flight, merged in chunk order, with progress and
+//! cancellation.
+//!
+//! Nothing here knows about random numbers (that is the work's business),
+//! and nothing below it knows about runtimes.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+
+use futures::channel::oneshot;
+
+use crate::executor::PoolHandle;
+use crate::progress::ProgressCell;
+use crate::task::panic_message;
+use crate::{Accumulator, Error, Estimate, Progress, Stop};
+
+/// Chunks in flight per worker thread: enough that a worker that finishes a
+/// chunk finds the next one queued while the driver wakes up to merge, few
+/// enough that a cancel discards little queued work. Each costs a task
+/// allocation, not a buffer of samples.
+const CHUNKS_IN_FLIGHT_PER_THREAD: usize = 4;
+
+/// Work split into chunks `0..chunks()`, where chunk `i` is a pure function
+/// of the work and `i`: the same chunk gives the same bits on any thread.
+pub(crate) trait ChunkedWork: Send + Sync + 'static {
+    /// Units of work (samples) in all.
+    fn total(&self) -> u64;
+
+    /// How many chunks the work is split into.
+    fn chunks(&self) -> u64;
+
+    /// Does chunk `index`, looking at `cancel` often enough to stop within
+    /// a small part of a chunk's time; `Err(Cancelled)` if it stopped.
+    fn run_chunk(&self, index: u64, cancel: &AtomicBool) -> Result<Accumulator, Error>;
+
+    /// The estimate that the merged chunks give.
+    fn estimate(&self, merged: &Accumulator, stop: Stop) -> Estimate;
+}
+
+/// Where chunks run.
+#[derive(Debug)]
+pub(crate) enum Runner {
+    /// On the workers of a bundled executor.
+    Pool(PoolHandle),
+    /// In the awaiting task itself, yielding between chunks.
+    Inline,
+}
+
+/// Runs `work` to the end and returns its estimate, publishing progress at
+/// every merge when asked to.
+pub(crate) async fn drive<W: ChunkedWork>(
+    work: Arc<W>,
+    runner: Runner,
+    progress: Option<Arc<ProgressCell>>,
+) -> Result<Estimate, Error> {
+    let report = |merged: &Accumulator, stop: Stop| {
+        if let Some(progress) = &progress {
+            progress.set(Progress {
+                done: merged.count(),
+                total: Some(work.total()),
+                estimate: (merged.count() > 0 || work.chunks() == 0)
+                    .then(|| work.estimate(merged, stop)),
+            });
+        }
+    };
+    report(&Accumulator::new(), Stop::Partial);
+    let merged = match runner {
+        Runner::Pool(pool) => {
+            merge_from_pool(&work, &pool, |merged| report(merged, Stop::Partial)).await?
+        }
+        Runner::Inline => merge_inline(&*work, |merged| report(merged, Stop::Partial)).await?,
+    };
+    let stop = Stop::SampleBudget;
+    report(&merged, stop);
+    Ok(work.estimate(&merged, stop))
+}
+
+/// Keeps a window of chunks running on the pool and merges them strictly in
+/// chunk order, so the result does not depend on which finished first.
+async fn merge_from_pool<W: ChunkedWork>(
+    work: &Arc<W>,
+    pool: &PoolHandle,
+    report: impl Fn(&Accumulator),
+) -> Result<Accumulator, Error> {
+    let cancel = Arc::new(AtomicBool::new(false));
+    // However this ends (the last merge, an error, or the caller dropping
+    // the future), chunks still queued or running are told to stop.
+    let _stop_chunks = SetOnDrop(cancel.clone());
+    let window = pool.threads() * CHUNKS_IN_FLIGHT_PER_THREAD;
+    let mut in_flight = VecDeque::with_capacity(window);
+    let mut next = 0;
+    let mut merged = Accumulator::new();
+    loop {
+        while in_flight.len() < window && next < work.chunks() {
+            in_flight.push_back(spawn_chunk(work, pool, next, &cancel)?);
+            next += 1;
+        }
+        let Some(chunk) = in_flight.pop_front() else {
+            return Ok(merged);
+        };
+        // A dropped sender means the executor dropped the chunk: it shut down.
+        let part = chunk.await.unwrap_or(Err(Error::Cancelled))?;
+        merged.merge(&part);
+        report(&merged);
+    }
+}
+
+type ChunkResult = oneshot::Receiver<Result<Accumulator, Error>>;
+
+fn spawn_chunk<W: ChunkedWork>(
+    work: &Arc<W>,
+    pool: &PoolHandle,
+    index: u64,
+    cancel: &Arc<AtomicBool>,
+) -> Result<ChunkResult, Error> {
+    let (sender, receiver) = oneshot::channel();
+    let (work, cancel) = (work.clone(), cancel.clone());
+    let job = async move {
+        // A chunk still queued when its run is cancelled never starts.
+        if !cancel.load(Ordering::Relaxed) {
+            let _ = sender.send(run_chunk_caught(&*work, index, &cancel));
+        }
+    };
+    if pool.spawn_detached(job) {
+        Ok(receiver)
+    } else {
+        Err(Error::Cancelled)
+    }
+}
+
+/// Runs chunks one after another in the awaiting task, yielding between
+/// them so that a single-threaded host keeps running its other tasks.
+async fn merge_inline<W: ChunkedWork>(
+    work: &W,
+    report: impl Fn(&Accumulator),
+) -> Result<Accumulator, Error> {
+    // Nothing can set it: dropping the future between chunks is the cancel.
+    let never = AtomicBool::new(false);
+    let mut merged = Accumulator::new();
+    for index in 0..work.chunks() {
+        if index > 0 {
+            YieldNow(false).await;
+        }
+        merged.merge(&run_chunk_caught(work, index, &never)?);
+        report(&merged);
+    }
+    Ok(merged)
+}
+
+/// Runs one chunk, turning a panic of the integrand into an error.
+fn run_chunk_caught<W: ChunkedWork>(
+    work: &W,
+    index: u64,
+    cancel: &AtomicBool,
+) -> Result<Accumulator, Error> {
+    catch_unwind(AssertUnwindSafe(|| work.run_chunk(index, cancel)))
+        .unwrap_or_else(|payload| Err(Error::Panicked(panic_message(payload.as_ref()))))
+}
+
+struct SetOnDrop(Arc<AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Pending once, ready the next time: lets the executor run other tasks.
+struct YieldNow(bool);
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
