@@ -13,7 +13,7 @@ use std::thread;
 use futures::channel::oneshot;
 
 use crate::blocking::BlockingPool;
-use crate::progress::ProgressCell;
+use crate::task::TaskLink;
 use crate::{Error, Task};
 
 /// The environment variable that sets the default executor's thread count.
@@ -128,16 +128,16 @@ impl Executor {
         &self,
         future: impl Future<Output = T> + Send + 'static,
     ) -> Task<T> {
-        self.spawn_tracked(async move { Ok(future.await) }, Arc::default())
+        self.spawn_tracked(async move { Ok(future.await) }, TaskLink::default())
     }
 
-    /// Spawns a future whose errors and progress are its handle's.
+    /// Spawns a future whose errors are its handle's, linked to it by `link`.
     pub(crate) fn spawn_tracked<T: Send + 'static>(
         &self,
         future: impl Future<Output = Result<T, Error>> + Send + 'static,
-        progress: Arc<ProgressCell>,
+        link: TaskLink,
     ) -> Task<T> {
-        let (tracked, task) = Task::tracked(future, progress);
+        let (tracked, task) = Task::tracked(future, link);
         self.inner.executor.spawn(tracked).detach();
         task
     }

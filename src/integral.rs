@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use crate::executor::default_executor;
 use crate::kernel::PlainMonteCarlo;
-use crate::pipeline::{Runner, drive};
-use crate::progress::ProgressCell;
+use crate::pipeline::{Runner, announce, drive};
+use crate::task::TaskLink;
 use crate::{Error, Estimate, Executor, Task};
 
 /// Samples drawn when [`Integral::samples`] is not called.
@@ -181,7 +181,7 @@ where
         let work = self.work();
         async move {
             let pool = default_executor()?.handle();
-            drive(work?, Runner::Pool(pool), None).await
+            drive(work?, Runner::Pool(pool), TaskLink::default()).await
         }
     }
 
@@ -209,7 +209,7 @@ where
         executor: &Executor,
     ) -> impl Future<Output = Result<Estimate, Error>> + Send + 'static {
         let (work, pool) = (self.work(), executor.handle());
-        async move { drive(work?, Runner::Pool(pool), None).await }
+        async move { drive(work?, Runner::Pool(pool), TaskLink::default()).await }
     }
 
     /// Spawns the run on `executor` and returns its [`Task`], which reports
@@ -229,11 +229,15 @@ where
     /// # Ok::<(), quadpipe::Error>(())
     /// ```
     pub fn spawn_on(&self, executor: &Executor) -> Task<Estimate> {
-        let progress = Arc::new(ProgressCell::default());
-        let (work, pool, reporting) = (self.work(), executor.handle(), progress.clone());
+        let link = TaskLink::default();
+        let work = self.work();
+        if let Ok(work) = &work {
+            announce(&**work, &link);
+        }
+        let (pool, driver_link) = (executor.handle(), link.clone());
         executor.spawn_tracked(
-            async move { drive(work?, Runner::Pool(pool), Some(reporting)).await },
-            progress,
+            async move { drive(work?, Runner::Pool(pool), driver_link).await },
+            link,
         )
     }
 
@@ -273,7 +277,7 @@ where
     /// ```
     pub fn run_inline(&self) -> impl Future<Output = Result<Estimate, Error>> + Send + 'static {
         let work = self.work();
-        async move { drive(work?, Runner::Inline, None).await }
+        async move { drive(work?, Runner::Inline, TaskLink::default()).await }
     }
 
     /// Checks the spec and turns it into chunked work.

@@ -81,3 +81,8 @@ fn _ensure_send_and_sync() {
     is_send(&task);
     is_sync(&task);
 }
+
+/// The README's examples, compiled and run as doctests so they stay true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -15,8 +15,7 @@ use std::task::{Context, Poll};
 use futures::channel::oneshot;
 
 use crate::executor::PoolHandle;
-use crate::progress::ProgressCell;
-use crate::task::panic_message;
+use crate::task::{TaskLink, panic_message};
 use crate::{Accumulator, Error, Estimate, Progress, Stop};
 
 /// Chunks in flight per worker thread: enough that a worker that finishes a
@@ -51,27 +50,28 @@ pub(crate) enum Runner {
     Inline,
 }
 
-/// Runs `work` to the end and returns its estimate, publishing progress at
-/// every merge when asked to.
+/// Runs `work` to the end and returns its estimate, publishing progress to
+/// `link` at every merge and stopping when its flag is set.
 pub(crate) async fn drive<W: ChunkedWork>(
     work: Arc<W>,
     runner: Runner,
-    progress: Option<Arc<ProgressCell>>,
+    link: TaskLink,
 ) -> Result<Estimate, Error> {
     let report = |merged: &Accumulator, stop: Stop| {
-        if let Some(progress) = &progress {
-            progress.set(Progress {
-                done: merged.count(),
-                total: Some(work.total()),
-                estimate: (merged.count() > 0 || work.chunks() == 0)
-                    .then(|| work.estimate(merged, stop)),
-            });
-        }
+        link.progress.set(Progress {
+            done: merged.count(),
+            total: Some(work.total()),
+            estimate: (merged.count() > 0 || work.chunks() == 0)
+                .then(|| work.estimate(merged, stop)),
+        });
     };
-    report(&Accumulator::new(), Stop::Partial);
+    announce(&*work, &link);
     let merged = match runner {
         Runner::Pool(pool) => {
-            merge_from_pool(&work, &pool, |merged| report(merged, Stop::Partial)).await?
+            merge_from_pool(&work, &pool, &link.stop, |merged| {
+                report(merged, Stop::Partial)
+            })
+            .await?
         }
         Runner::Inline => merge_inline(&*work, |merged| report(merged, Stop::Partial)).await?,
     };
@@ -80,16 +80,28 @@ pub(crate) async fn drive<W: ChunkedWork>(
     Ok(work.estimate(&merged, stop))
 }
 
+/// Publishes the total before any work is done, so that a handle knows it
+/// from the moment it is returned.
+pub(crate) fn announce<W: ChunkedWork>(work: &W, link: &TaskLink) {
+    link.progress.set(Progress {
+        done: 0,
+        total: Some(work.total()),
+        estimate: None,
+    });
+}
+
 /// Keeps a window of chunks running on the pool and merges them strictly in
 /// chunk order, so the result does not depend on which finished first.
+///
+/// Chunks stop when `cancel` is set: by a cancel of the task, or by this
+/// function ending (the last merge, an error, or the caller dropping the
+/// future).
 async fn merge_from_pool<W: ChunkedWork>(
     work: &Arc<W>,
     pool: &PoolHandle,
+    cancel: &Arc<AtomicBool>,
     report: impl Fn(&Accumulator),
 ) -> Result<Accumulator, Error> {
-    let cancel = Arc::new(AtomicBool::new(false));
-    // However this ends (the last merge, an error, or the caller dropping
-    // the future), chunks still queued or running are told to stop.
     let _stop_chunks = SetOnDrop(cancel.clone());
     let window = pool.threads() * CHUNKS_IN_FLIGHT_PER_THREAD;
     let mut in_flight = VecDeque::with_capacity(window);
@@ -97,7 +109,7 @@ async fn merge_from_pool<W: ChunkedWork>(
     let mut merged = Accumulator::new();
     loop {
         while in_flight.len() < window && next < work.chunks() {
-            in_flight.push_back(spawn_chunk(work, pool, next, &cancel)?);
+            in_flight.push_back(spawn_chunk(work, pool, next, cancel)?);
             next += 1;
         }
         let Some(chunk) = in_flight.pop_front() else {

@@ -151,6 +151,16 @@ impl fmt::Display for Status {
     }
 }
 
+/// What a task's work shares with its handle beyond the result: where it
+/// publishes progress, and a flag that a cancel sets at once, so that work
+/// running on other threads (an integral's chunks) stops without waiting
+/// for the task itself to be polled.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct TaskLink {
+    pub(crate) progress: Arc<ProgressCell>,
+    pub(crate) stop: Arc<AtomicBool>,
+}
+
 /// What a task and its handle share.
 #[derive(Debug)]
 struct TaskState {
@@ -161,16 +171,16 @@ struct TaskState {
     cancel_requested: AtomicBool,
     /// The task's waker, so that a cancel wakes it to notice.
     waker: AtomicWaker,
-    progress: Arc<ProgressCell>,
+    link: TaskLink,
 }
 
 impl TaskState {
-    fn new(progress: Arc<ProgressCell>) -> Self {
+    fn new(link: TaskLink) -> Self {
         TaskState {
             status: AtomicU8::new(Status::Pending as u8),
             cancel_requested: AtomicBool::new(false),
             waker: AtomicWaker::new(),
-            progress,
+            link,
         }
     }
 
@@ -187,6 +197,7 @@ impl TaskState {
 
     fn request_cancel(&self) {
         self.cancel_requested.store(true, Ordering::Release);
+        self.link.stop.store(true, Ordering::Relaxed);
         self.abandon();
         self.waker.wake();
     }
@@ -254,12 +265,12 @@ pub struct Task<T> {
 impl<T> Task<T> {
     /// Wraps `future` so that it reports to a new handle, and returns both:
     /// the wrapped future goes to whatever runs it, the handle to the caller.
-    pub(crate) fn tracked<F>(future: F, progress: Arc<ProgressCell>) -> (Tracked<F, T>, Task<T>)
+    pub(crate) fn tracked<F>(future: F, link: TaskLink) -> (Tracked<F, T>, Task<T>)
     where
         F: Future<Output = Result<T, Error>>,
     {
         let (sender, output) = oneshot::channel();
-        let state = Arc::new(TaskState::new(progress));
+        let state = Arc::new(TaskState::new(link));
         let tracked = Tracked {
             future: Some(Box::pin(future)),
             state: state.clone(),
@@ -275,7 +286,7 @@ impl<T> Task<T> {
         T: Send + 'static,
     {
         let (sender, output) = oneshot::channel();
-        let state = Arc::new(TaskState::new(Arc::default()));
+        let state = Arc::new(TaskState::new(TaskLink::default()));
         let task_state = state.clone();
         let job = move || {
             if task_state.is_cancel_requested() {
@@ -293,7 +304,7 @@ impl<T> Task<T> {
     /// A task that failed before it could start.
     pub(crate) fn failed(error: Error) -> Task<T> {
         let (sender, output) = oneshot::channel();
-        let state = Arc::new(TaskState::new(Arc::default()));
+        let state = Arc::new(TaskState::new(TaskLink::default()));
         let _ = sender.send(state.finish(Err(error)));
         Task::from_parts(output, state)
     }
@@ -341,7 +352,7 @@ impl<T> Task<T> {
     /// # Ok::<(), quadpipe::Error>(())
     /// ```
     pub fn progress(&self) -> Progress {
-        self.state.progress.get()
+        self.state.link.progress.get()
     }
 
     /// Cancels the task.

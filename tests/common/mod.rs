@@ -1,0 +1,59 @@
+//! Helpers shared by the integration tests.
+
+#![allow(dead_code)] // Each test binary uses its own subset.
+
+use std::panic::resume_unwind;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long a test may run before it is declared hung. Generous: the slowest
+/// test here takes about a second; a deadlock takes forever.
+pub const WATCHDOG: Duration = Duration::from_secs(30);
+
+/// Runs `test` on a thread of its own and fails if it does not finish
+/// within [`WATCHDOG`], so a deadlock fails fast instead of hanging CI.
+/// A panic in `test` is passed on with its own message.
+pub fn watchdog<T: Send + 'static>(test: impl FnOnce() -> T + Send + 'static) -> T {
+    let (done, outcome) = mpsc::channel();
+    let runner = thread::Builder::new()
+        .name("watched-test".into())
+        .spawn(move || {
+            let _ = done.send(test());
+        })
+        .expect("start the test thread");
+    match outcome.recv_timeout(WATCHDOG) {
+        Ok(value) => value,
+        Err(RecvTimeoutError::Disconnected) => match runner.join() {
+            Err(panic) => resume_unwind(panic),
+            Ok(()) => unreachable!("the test thread ended without a result"),
+        },
+        Err(RecvTimeoutError::Timeout) => {
+            panic!("test still running after {WATCHDOG:?}: deadlock or hang")
+        }
+    }
+}
+
+/// Waits until `condition` holds, checking every millisecond; false if it
+/// still does not after [`WATCHDOG`].
+pub fn eventually(mut condition: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < WATCHDOG {
+        if condition() {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(1));
+    }
+    false
+}
+
+/// The names of this process's threads that start with `prefix` (Linux
+/// truncates a thread's name to 15 bytes).
+#[cfg(target_os = "linux")]
+pub fn threads_named(prefix: &str) -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .expect("read /proc/self/task")
+        .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path().join("comm")).ok())
+        .filter(|name| name.starts_with(prefix))
+        .count()
+}

@@ -1,0 +1,141 @@
+//! Same spec and seed, same bits: whatever the thread count or the way it runs.
+
+mod common;
+
+use std::f64::consts::PI;
+
+use common::watchdog;
+use quadpipe::{Estimate, Executor, Integral, Stop};
+
+/// Sizes chosen to leave a partial last chunk and a partial last step of
+/// lanes, so the odd cases are in every comparison.
+fn integral() -> Integral<impl Fn(f64) -> f64 + Send + Sync + 'static> {
+    Integral::new(|x: f64| x.sin() * x, -1.0..2.5)
+        .samples(3_000_017)
+        .chunk_size(100_003)
+        .seed(2024)
+}
+
+fn bits(estimate: Estimate) -> (u64, u64, u64) {
+    (
+        estimate.value.to_bits(),
+        estimate.std_error.to_bits(),
+        estimate.samples,
+    )
+}
+
+#[test]
+fn same_seed_same_bits_any_threads() {
+    watchdog(|| {
+        let reference = pollster::block_on(integral().run_inline()).unwrap();
+        assert_eq!(reference.samples, 3_000_017);
+        for threads in [1, 2, 4] {
+            let executor = Executor::builder().threads(threads).build().unwrap();
+            let spawned = executor.block_on(integral().spawn_on(&executor)).unwrap();
+            let awaited = pollster::block_on(integral().run_on(&executor)).unwrap();
+            assert_eq!(
+                bits(spawned),
+                bits(reference),
+                "spawn_on, {threads} threads"
+            );
+            assert_eq!(bits(awaited), bits(reference), "run_on, {threads} threads");
+        }
+        let default = pollster::block_on(integral().run()).unwrap();
+        assert_eq!(
+            bits(default),
+            bits(reference),
+            "run on the default executor"
+        );
+        let spawned = pollster::block_on(integral().spawn()).unwrap();
+        assert_eq!(
+            bits(spawned),
+            bits(reference),
+            "spawn on the default executor"
+        );
+    });
+}
+
+/// Pins the exact bits of one small run, as rand's `value_stability` tests
+/// do. If this changes, every user's results change: that needs a reason,
+/// a changelog entry, and a new pin.
+#[test]
+fn value_stability() {
+    let estimate = pollster::block_on(
+        Integral::new(|x| x, 0.0..PI)
+            .samples(100_000)
+            .chunk_size(10_000)
+            .seed(42)
+            .run_inline(),
+    )
+    .unwrap();
+    assert_eq!(
+        (estimate.value.to_bits(), estimate.std_error.to_bits()),
+        (VALUE_BITS, STD_ERROR_BITS),
+        "value {:e}, std_error {:e}",
+        estimate.value,
+        estimate.std_error
+    );
+    assert_eq!(estimate.samples, 100_000);
+    assert_eq!(estimate.stop, Stop::SampleBudget);
+}
+
+const VALUE_BITS: u64 = 0x4013_b4ae_33fe_3fcb; // 4.92644578208269
+const STD_ERROR_BITS: u64 = 0x3f82_7624_0e8a_5b8c; // 9.01439828275643e-3
+
+#[test]
+fn reversed_interval_negates_the_bits() {
+    let forward =
+        pollster::block_on(Integral::new(f64::exp, 1.0..3.0).seed(5).run_inline()).unwrap();
+    let backward =
+        pollster::block_on(Integral::new(f64::exp, 3.0..1.0).seed(5).run_inline()).unwrap();
+    assert_eq!(backward.value.to_bits(), (-forward.value).to_bits());
+    assert_eq!(backward.std_error.to_bits(), forward.std_error.to_bits());
+}
+
+#[test]
+fn zero_width_gives_exactly_zero() {
+    let estimate = pollster::block_on(Integral::new(|x| 1.0 / x, 2.0..2.0).run_inline()).unwrap();
+    assert_eq!(estimate.value.to_bits(), 0.0f64.to_bits());
+    assert_eq!(estimate.std_error, 0.0);
+    assert_eq!(estimate.samples, 0);
+    assert_eq!(estimate.stop, Stop::Exact);
+}
+
+#[test]
+fn different_seeds_give_different_estimates() {
+    let values: Vec<u64> = (0..8)
+        .map(|seed| {
+            let integral = Integral::new(|x| x * x, 0.0..1.0).samples(1000).seed(seed);
+            pollster::block_on(integral.run_inline())
+                .unwrap()
+                .value
+                .to_bits()
+        })
+        .collect();
+    let mut distinct = values.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), values.len(), "{values:?}");
+}
+
+#[test]
+fn the_integrand_is_called_once_per_sample() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    for (samples, chunk_size) in [(1, 1), (15, 4), (1000, 333), (70_001, 1 << 14)] {
+        let calls = Arc::new(AtomicU64::new(0));
+        let counter = calls.clone();
+        let integral = Integral::new(
+            move |x| {
+                counter.fetch_add(1, Ordering::Relaxed);
+                x
+            },
+            0.0..1.0,
+        )
+        .samples(samples)
+        .chunk_size(chunk_size);
+        pollster::block_on(integral.run_inline()).unwrap();
+        assert_eq!(calls.load(Ordering::Relaxed), samples);
+    }
+}
