@@ -8,7 +8,7 @@
 //! in chunk order. So the same spec gives the same bits on one thread or
 //! sixteen, on a pool or inline, whichever finished first.
 //!
-//! The result is a plain [`Future`](std::future::Future), awaitable from
+//! The result is a plain [`Future`], awaitable from
 //! any runtime (smol, async-std, the `futures` executors) or blocked on with
 //! `pollster` in synchronous code. [`Integral::spawn_on`] gives a [`Task`]
 //! instead: a future too, with [`status`](Task::status),
