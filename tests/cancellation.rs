@@ -67,6 +67,26 @@ fn settled(calls: &AtomicU64) -> u64 {
     last
 }
 
+/// Checks what a cancel at `at_cancel` integrand calls must leave behind:
+/// only chunks already running went on, and only to their next check
+/// (queued chunks never started); every copy of the integrand is gone, so
+/// no chunk, job or task leaked; and the executor works as before.
+fn assert_stopped_cleanly(
+    calls: &AtomicU64,
+    live: &AtomicUsize,
+    at_cancel: u64,
+    executor: &Executor,
+) {
+    let after = settled(calls);
+    assert!(
+        after - at_cancel <= THREADS as u64 * CALLS_PER_CHECK,
+        "{} calls after the cancel",
+        after - at_cancel
+    );
+    assert!(eventually(|| live.load(Ordering::SeqCst) == 0));
+    executor_still_works(executor);
+}
+
 /// After a cancel, the executor gives the same bits as ever.
 fn executor_still_works(executor: &Executor) {
     let integral = Integral::new(|x| x * x, 0.0..1.0).samples(1 << 18).seed(11);
@@ -92,18 +112,7 @@ fn cancel_stops_chunks_at_once() {
             executor.block_on(&mut task),
             Err(Error::Cancelled)
         ));
-
-        // Only chunks already running go on, and only to their next check;
-        // queued chunks never start.
-        let after = settled(&calls);
-        assert!(
-            after - at_cancel <= THREADS as u64 * CALLS_PER_CHECK,
-            "{} calls after the cancel",
-            after - at_cancel
-        );
-        // Every copy of the integrand is gone: no chunk, job or task leaked.
-        assert!(eventually(|| live.load(Ordering::SeqCst) == 0));
-        executor_still_works(&executor);
+        assert_stopped_cleanly(&calls, &live, at_cancel, &executor);
     });
 }
 
@@ -117,10 +126,7 @@ fn dropping_the_handle_cancels() {
 
         drop(task);
         let at_drop = calls.load(Ordering::SeqCst);
-        let after = settled(&calls);
-        assert!(after - at_drop <= THREADS as u64 * CALLS_PER_CHECK);
-        assert!(eventually(|| live.load(Ordering::SeqCst) == 0));
-        executor_still_works(&executor);
+        assert_stopped_cleanly(&calls, &live, at_drop, &executor);
     });
 }
 
@@ -139,10 +145,7 @@ fn dropping_a_run_future_cancels() {
             // `run` is dropped here.
         });
         drop(integral);
-        let after = settled(&calls);
-        assert!(after - at_drop <= THREADS as u64 * CALLS_PER_CHECK);
-        assert!(eventually(|| live.load(Ordering::SeqCst) == 0));
-        executor_still_works(&executor);
+        assert_stopped_cleanly(&calls, &live, at_drop, &executor);
     });
 }
 

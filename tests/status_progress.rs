@@ -12,13 +12,23 @@ use std::time::Duration;
 use common::{eventually, watchdog};
 use quadpipe::{Error, Executor, Integral, Progress, Status, Stop};
 
+/// Occupies the only worker of `executor` until the returned closure is
+/// called, so that tasks spawned meanwhile cannot start.
+fn occupy_the_only_worker(executor: &Executor) -> impl FnOnce() + '_ {
+    assert_eq!(executor.threads(), 1);
+    let (release, blocked) = mpsc::channel::<()>();
+    let blocker = executor.spawn(async move { blocked.recv().unwrap() });
+    move || {
+        release.send(()).unwrap();
+        executor.block_on(blocker).unwrap();
+    }
+}
+
 #[test]
 fn a_task_goes_pending_running_finished() {
     watchdog(|| {
         let executor = Executor::builder().threads(1).build().unwrap();
-        // Occupy the only worker, so the next task cannot start.
-        let (release, blocked) = mpsc::channel::<()>();
-        let blocker = executor.spawn(async move { blocked.recv().unwrap() });
+        let release = occupy_the_only_worker(&executor);
 
         // The integrand waits at a gate, so the task stays running.
         let gate = Arc::new(AtomicBool::new(false));
@@ -38,8 +48,7 @@ fn a_task_goes_pending_running_finished() {
         assert_eq!(task.status(), Status::Pending);
         assert!(!task.is_finished());
 
-        release.send(()).unwrap();
-        executor.block_on(blocker).unwrap();
+        release();
         assert!(eventually(|| task.status() == Status::Running));
         assert!(!task.is_finished());
 
@@ -126,15 +135,13 @@ fn a_cancelled_task_reports_cancelled_and_keeps_its_partial_estimate() {
 fn a_task_cancelled_before_it_starts_never_runs() {
     watchdog(|| {
         let executor = Executor::builder().threads(1).build().unwrap();
-        let (release, blocked) = mpsc::channel::<()>();
-        let blocker = executor.spawn(async move { blocked.recv().unwrap() });
+        let release = occupy_the_only_worker(&executor);
         let ran = Arc::new(AtomicBool::new(false));
         let flag = ran.clone();
         let task = executor.spawn(async move { flag.store(true, Ordering::SeqCst) });
         task.cancel();
         assert_eq!(task.status(), Status::Cancelled);
-        release.send(()).unwrap();
-        executor.block_on(blocker).unwrap();
+        release();
         assert!(matches!(executor.block_on(task), Err(Error::Cancelled)));
         assert!(!ran.load(Ordering::SeqCst));
     });
