@@ -82,6 +82,7 @@ fn main() -> ExitCode {
             );
             println!("Time taken: {seconds:.6} seconds");
             let runner = match &executor {
+                Some(executor) if executor.threads() == 1 => "1 thread".to_owned(),
                 Some(executor) => format!("{} threads", executor.threads()),
                 None => "inline".to_owned(),
             };
