@@ -13,6 +13,7 @@ use std::thread;
 use futures::channel::oneshot;
 
 use crate::blocking::BlockingPool;
+use crate::spawn::Job;
 use crate::task::TaskLink;
 use crate::{Error, Task};
 
@@ -377,11 +378,11 @@ impl PoolHandle {
         self.threads
     }
 
-    /// Spawns `future` to run unobserved; false if the executor is gone.
-    pub(crate) fn spawn_detached(&self, future: impl Future<Output = ()> + Send + 'static) -> bool {
+    /// Spawns `job` to run unobserved; false if the executor is gone.
+    pub(crate) fn spawn_detached(&self, job: Job) -> bool {
         match self.inner.upgrade() {
             Some(inner) => {
-                inner.executor.spawn(future).detach();
+                inner.executor.spawn(job).detach();
                 true
             }
             None => false,

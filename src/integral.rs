@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use crate::executor::default_executor;
 use crate::kernel::PlainMonteCarlo;
-use crate::pipeline::{Runner, announce, drive};
+use crate::pipeline::{announce, drive};
 use crate::task::TaskLink;
-use crate::{Error, Estimate, Executor, Task};
+use crate::{Error, Estimate, Executor, Inline, Spawner, Task};
 
 /// Samples drawn when [`Integral::samples`] is not called.
 const DEFAULT_SAMPLES: u64 = 1_000_000;
@@ -180,21 +180,24 @@ where
     pub fn run(&self) -> impl Future<Output = Result<Estimate, Error>> + Send + 'static {
         let work = self.work();
         async move {
-            let pool = default_executor()?.handle();
-            drive(work?, Runner::Pool(pool), TaskLink::default()).await
+            let spawner = Spawner::from(default_executor()?);
+            drive(work?, spawner, TaskLink::default()).await
         }
     }
 
-    /// Runs with its chunks on `executor`; the calling task, on whatever
-    /// runtime awaits it, only merges chunks.
+    /// Runs with its chunks on `spawner`: the bundled [`Executor`], an
+    /// `async_executor` or smol executor, a `futures` thread pool, any
+    /// runtime through [`Spawner::from_fn`], or [`Inline`]. The calling task,
+    /// on whatever runtime awaits it, only merges chunks (unless `spawner`
+    /// is [`Inline`]). Every spawner gives the same bits.
     ///
     /// Dropping the future cancels the run: no new chunk starts, and chunks
     /// already running stop at their next check.
     ///
     /// # Errors
     ///
-    /// As [`run`](Integral::run), and [`Error::Cancelled`] if `executor` is
-    /// dropped before the run ends.
+    /// As [`run`](Integral::run), and [`Error::Cancelled`] if the spawner's
+    /// executor drops a chunk without running it (it shut down).
     ///
     /// # Examples
     ///
@@ -206,10 +209,10 @@ where
     /// ```
     pub fn run_on(
         &self,
-        executor: &Executor,
+        spawner: impl Into<Spawner>,
     ) -> impl Future<Output = Result<Estimate, Error>> + Send + 'static {
-        let (work, pool) = (self.work(), executor.handle());
-        async move { drive(work?, Runner::Pool(pool), TaskLink::default()).await }
+        let (work, spawner) = (self.work(), spawner.into());
+        async move { drive(work?, spawner, TaskLink::default()).await }
     }
 
     /// Spawns the run on `executor` and returns its [`Task`], which reports
@@ -234,9 +237,9 @@ where
         if let Ok(work) = &work {
             announce(&**work, &link);
         }
-        let (pool, driver_link) = (executor.handle(), link.clone());
+        let (spawner, driver_link) = (Spawner::from(executor), link.clone());
         executor.spawn_tracked(
-            async move { drive(work?, Runner::Pool(pool), driver_link).await },
+            async move { drive(work?, spawner, driver_link).await },
             link,
         )
     }
@@ -277,7 +280,7 @@ where
     /// ```
     pub fn run_inline(&self) -> impl Future<Output = Result<Estimate, Error>> + Send + 'static {
         let work = self.work();
-        async move { drive(work?, Runner::Inline, TaskLink::default()).await }
+        async move { drive(work?, Spawner::from(Inline), TaskLink::default()).await }
     }
 
     /// Checks the spec and turns it into chunked work.

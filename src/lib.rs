@@ -51,6 +51,7 @@ mod kernel;
 mod pipeline;
 mod progress;
 mod sample;
+mod spawn;
 mod task;
 
 pub use accumulator::Accumulator;
@@ -59,6 +60,7 @@ pub use estimate::{Estimate, Stop};
 pub use executor::{Builder, Executor, spawn};
 pub use integral::Integral;
 pub use progress::Progress;
+pub use spawn::{Inline, Job, Spawner};
 pub use task::{Status, Task};
 
 /// The handles that cross threads must be able to.

@@ -14,7 +14,7 @@ use std::task::{Context, Poll};
 
 use futures::channel::oneshot;
 
-use crate::executor::PoolHandle;
+use crate::spawn::{Job, Spawner, Target};
 use crate::task::{TaskLink, panic_message};
 use crate::{Accumulator, Error, Estimate, Progress, Stop};
 
@@ -41,20 +41,11 @@ pub(crate) trait ChunkedWork: Send + Sync + 'static {
     fn estimate(&self, merged: &Accumulator, stop: Stop) -> Estimate;
 }
 
-/// Where chunks run.
-#[derive(Debug)]
-pub(crate) enum Runner {
-    /// On the workers of a bundled executor.
-    Pool(PoolHandle),
-    /// In the awaiting task itself, yielding between chunks.
-    Inline,
-}
-
 /// Runs `work` to the end and returns its estimate, publishing progress to
 /// `link` at every merge and stopping when its flag is set.
 pub(crate) async fn drive<W: ChunkedWork>(
     work: Arc<W>,
-    runner: Runner,
+    spawner: Spawner,
     link: TaskLink,
 ) -> Result<Estimate, Error> {
     let report = |merged: &Accumulator, stop: Stop| {
@@ -66,14 +57,20 @@ pub(crate) async fn drive<W: ChunkedWork>(
         });
     };
     announce(&*work, &link);
-    let merged = match runner {
-        Runner::Pool(pool) => {
-            merge_from_pool(&work, &pool, &link.stop, |merged| {
-                report(merged, Stop::Partial)
-            })
-            .await?
+    let partial = |merged: &Accumulator| report(merged, Stop::Partial);
+    let merged = match spawner.target() {
+        Target::Pool(pool) => {
+            let spawn = |job| pool.spawn_detached(job);
+            merge_spawned(&work, pool.threads(), spawn, &link.stop, partial).await?
         }
-        Runner::Inline => merge_inline(&*work, |merged| report(merged, Stop::Partial)).await?,
+        Target::Jobs { spawn, parallelism } => {
+            let spawn = |job| {
+                spawn(job);
+                true
+            };
+            merge_spawned(&work, *parallelism, spawn, &link.stop, partial).await?
+        }
+        Target::Inline => merge_inline(&*work, partial).await?,
     };
     let stop = Stop::SampleBudget;
     report(&merged, stop);
@@ -90,26 +87,28 @@ pub(crate) fn announce<W: ChunkedWork>(work: &W, link: &TaskLink) {
     });
 }
 
-/// Keeps a window of chunks running on the pool and merges them strictly in
-/// chunk order, so the result does not depend on which finished first.
+/// Keeps a window of chunks running through `spawn` (false: the executor is
+/// gone) and merges them strictly in chunk order, so the result does not
+/// depend on which finished first.
 ///
 /// Chunks stop when `cancel` is set: by a cancel of the task, or by this
 /// function ending (the last merge, an error, or the caller dropping the
 /// future).
-async fn merge_from_pool<W: ChunkedWork>(
+async fn merge_spawned<W: ChunkedWork>(
     work: &Arc<W>,
-    pool: &PoolHandle,
+    parallelism: usize,
+    spawn: impl Fn(Job) -> bool,
     cancel: &Arc<AtomicBool>,
     report: impl Fn(&Accumulator),
 ) -> Result<Accumulator, Error> {
     let _stop_chunks = SetOnDrop(cancel.clone());
-    let window = pool.threads() * CHUNKS_IN_FLIGHT_PER_THREAD;
+    let window = parallelism * CHUNKS_IN_FLIGHT_PER_THREAD;
     let mut in_flight = VecDeque::with_capacity(window);
     let mut next = 0;
     let mut merged = Accumulator::new();
     loop {
         while in_flight.len() < window && next < work.chunks() {
-            in_flight.push_back(spawn_chunk(work, pool, next, cancel)?);
+            in_flight.push_back(spawn_chunk(work, &spawn, next, cancel)?);
             next += 1;
         }
         let Some(chunk) = in_flight.pop_front() else {
@@ -126,7 +125,7 @@ type ChunkResult = oneshot::Receiver<Result<Accumulator, Error>>;
 
 fn spawn_chunk<W: ChunkedWork>(
     work: &Arc<W>,
-    pool: &PoolHandle,
+    spawn: impl Fn(Job) -> bool,
     index: u64,
     cancel: &Arc<AtomicBool>,
 ) -> Result<ChunkResult, Error> {
@@ -138,7 +137,7 @@ fn spawn_chunk<W: ChunkedWork>(
             let _ = sender.send(run_chunk_caught(&*work, index, &cancel));
         }
     };
-    if pool.spawn_detached(job) {
+    if spawn(Box::pin(job)) {
         Ok(receiver)
     } else {
         Err(Error::Cancelled)
