@@ -59,7 +59,7 @@ pub use error::Error;
 pub use estimate::{Estimate, Stop};
 pub use executor::{Builder, Executor, spawn};
 pub use integral::Integral;
-pub use progress::Progress;
+pub use progress::{Progress, ProgressStream};
 pub use spawn::{Inline, Job, Spawner};
 pub use task::{Status, Task};
 

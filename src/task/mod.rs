@@ -1,0 +1,315 @@
+//! Task handles: status, progress, cancellation, callbacks, and the result
+//! as a future.
+
+mod outcome;
+mod state;
+mod status;
+mod tracked;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use crate::progress::{ProgressStream, watch};
+use crate::{Error, Progress};
+use outcome::Outcome;
+use state::{TaskEnd, TaskState};
+
+pub(crate) use state::TaskLink;
+pub use status::Status;
+pub(crate) use tracked::{Tracked, panic_message};
+
+/// A handle to a spawned task, and a future of its result.
+///
+/// Awaiting a `Task<T>` gives `Ok(T)` when the task finished, or the
+/// [`Error`] that ended it: [`Error::Cancelled`] after a cancel (or when its
+/// executor shut down), [`Error::Panicked`] with the panic message when it
+/// panicked, or the task's own error.
+///
+/// Dropping the handle cancels the task (the convention of smol and
+/// async-task); [`Task::detach`] lets it run to the end unobserved.
+///
+/// For code that does not poll, [`on_progress`](Task::on_progress) and
+/// [`on_done`](Task::on_done) call back instead (asyncio's
+/// `add_done_callback`).
+///
+/// # Panics
+///
+/// Polling the handle again after it returned its result panics, as for
+/// most futures.
+///
+/// # Examples
+///
+/// ```
+/// use quadpipe::{Error, Executor};
+///
+/// let executor = Executor::builder().threads(2).build()?;
+/// let task = executor.spawn(async { 6 * 7 });
+/// assert_eq!(executor.block_on(task)?, 42);
+///
+/// let task = executor.spawn(async { panic!("out of cheese") });
+/// let err = executor.block_on(task).unwrap_err();
+/// assert!(matches!(err, Error::Panicked(ref message) if message == "out of cheese"));
+/// # Ok::<(), quadpipe::Error>(())
+/// ```
+#[must_use = "dropping a Task cancels it; use .detach() to let it run"]
+pub struct Task<T> {
+    outcome: Arc<Outcome<T>>,
+    state: Arc<TaskState>,
+    cancel_on_drop: bool,
+}
+
+impl<T> Task<T> {
+    /// Wraps `future` so that it reports to a new handle, and returns both:
+    /// the wrapped future goes to whatever runs it, the handle to the caller.
+    pub(crate) fn tracked<F>(future: F, link: TaskLink) -> (Tracked<F, T>, Task<T>)
+    where
+        F: Future<Output = Result<T, Error>>,
+    {
+        let task = Task::new(link);
+        let end = TaskEnd::new(&task.state, &task.outcome);
+        (Tracked::new(future, end), task)
+    }
+
+    /// Wraps blocking `work` the same way, for a thread of its own.
+    pub(crate) fn blocking<W>(work: W) -> (impl FnOnce() + Send + 'static, Task<T>)
+    where
+        W: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let task = Task::new(TaskLink::default());
+        let end = TaskEnd::new(&task.state, &task.outcome);
+        (move || tracked::run_blocking(work, end), task)
+    }
+
+    /// A task that failed before it could start.
+    pub(crate) fn failed(error: Error) -> Task<T> {
+        let task = Task::new(TaskLink::default());
+        TaskEnd::new(&task.state, &task.outcome).finish(Err(error));
+        task
+    }
+
+    fn new(link: TaskLink) -> Task<T> {
+        Task {
+            outcome: Outcome::new(),
+            state: TaskState::new(link),
+            cancel_on_drop: true,
+        }
+    }
+
+    /// Where the task is in its life; see [`Status`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use quadpipe::{Executor, Status};
+    ///
+    /// let executor = Executor::builder().threads(1).build()?;
+    /// let mut task = executor.spawn(async {});
+    /// executor.block_on(&mut task)?;
+    /// assert_eq!(task.status(), Status::Finished);
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn status(&self) -> Status {
+        self.state.status()
+    }
+
+    /// A snapshot of the task's progress; cheap enough to call in a loop.
+    ///
+    /// Tasks that do not report progress (a plain future) show the default
+    /// snapshot: nothing done, no total, no estimate.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use quadpipe::{Executor, Integral};
+    ///
+    /// let executor = Executor::builder().threads(2).build()?;
+    /// let mut task = Integral::new(f64::sin, 0.0..3.0).samples(1 << 18).spawn_on(&executor);
+    /// assert_eq!(task.progress().total, Some(1 << 18)); // known from the start
+    /// executor.block_on(&mut task)?;
+    /// assert_eq!(task.progress().done, 1 << 18);
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn progress(&self) -> Progress {
+        self.state.link.progress.get()
+    }
+
+    /// The task's progress as a [`Stream`](futures::Stream) of snapshots,
+    /// which coalesce for a slow consumer and end when the task ends; see
+    /// [`ProgressStream`]. Any number of streams may watch one task, from
+    /// any runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    /// use quadpipe::Integral;
+    ///
+    /// # pollster::block_on(async {
+    /// let task = Integral::new(f64::exp, 0.0..1.0).samples(1 << 20).spawn();
+    /// let mut progress = task.progress_stream();
+    /// while let Some(snapshot) = progress.next().await {
+    ///     println!("{:.0}%", 100.0 * snapshot.fraction().unwrap_or(0.0));
+    /// }
+    /// let estimate = task.await?;
+    /// # Ok::<(), quadpipe::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn progress_stream(&self) -> ProgressStream {
+        ProgressStream::new(self.state.link.progress.clone())
+    }
+
+    /// Calls `hook` with each new progress snapshot, from a thread of its
+    /// own, until the task ends: for code that does not poll.
+    ///
+    /// The task never waits for the hook. A hook slower than the task sees
+    /// the latest snapshot and skips the ones in between; it always sees the
+    /// final one. A hook that panics is not called again, and the task goes
+    /// on unharmed.
+    ///
+    /// # Panics
+    ///
+    /// If the operating system refuses to start a thread for the hook.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use quadpipe::Integral;
+    ///
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let log = seen.clone();
+    /// let mut task = Integral::new(f64::cos, 0.0..1.0).samples(1 << 20).spawn();
+    /// task.on_progress(move |progress| log.lock().unwrap().push(progress.done));
+    /// pollster::block_on(&mut task)?;
+    /// # while !seen.lock().unwrap().contains(&(1 << 20)) { std::thread::yield_now() }
+    /// // The hook's last call, on its own thread, sees the final snapshot.
+    /// assert_eq!(seen.lock().unwrap().last(), Some(&(1 << 20)));
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn on_progress(&self, hook: impl FnMut(&Progress) + Send + 'static) {
+        watch(self.progress_stream(), hook);
+    }
+
+    /// Calls `callback` with the task's result when the task ends, on the
+    /// thread that ends it (or now, on this thread, if it already has):
+    /// asyncio's `add_done_callback`. The handle still returns the result
+    /// afterwards; the callback gets a copy.
+    ///
+    /// Keep it short: it runs on a worker (send a message for slow work). A
+    /// callback that panics does not disturb the task or the other
+    /// callbacks. One registered after awaiting the handle took the result
+    /// is never called.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use quadpipe::Integral;
+    ///
+    /// let (done, finished) = mpsc::channel();
+    /// let task = Integral::new(|x| x * x, 0.0..1.0).spawn();
+    /// task.on_done(move |result| done.send(result.map(|estimate| estimate.value)).unwrap());
+    /// task.detach(); // runs on without a handle; the callback reports
+    /// let value = finished.recv().unwrap()?;
+    /// assert!((value - 1.0 / 3.0).abs() < 0.01);
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn on_done(&self, callback: impl FnOnce(Result<T, Error>) + Send + 'static)
+    where
+        T: Clone,
+    {
+        self.outcome
+            .on_delivery(move |outcome| callback(outcome.clone()));
+    }
+
+    /// Cancels the task.
+    ///
+    /// Once this returns, [`status`](Task::status) is
+    /// [`Cancelled`](Status::Cancelled) unless the task had already ended,
+    /// and awaiting the handle gives [`Error::Cancelled`]. The task stops at
+    /// its next poll; an integral starts no new chunk, and a chunk already
+    /// running ends at its next check, a small fraction of a chunk later.
+    /// The last [`progress`](Task::progress) snapshot stays readable.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use quadpipe::{Error, Executor, Status};
+    ///
+    /// let executor = Executor::builder().threads(1).build()?;
+    /// let task = executor.spawn(futures::future::pending::<()>());
+    /// task.cancel();
+    /// assert_eq!(task.status(), Status::Cancelled);
+    /// assert!(matches!(executor.block_on(task), Err(Error::Cancelled)));
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn cancel(&self) {
+        self.state.request_cancel();
+    }
+
+    /// Lets the task run to the end without a handle; its result goes only
+    /// to the [`on_done`](Task::on_done) callbacks, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    ///
+    /// let executor = quadpipe::Executor::builder().threads(1).build()?;
+    /// let (sender, receiver) = mpsc::channel();
+    /// executor.spawn(async move { sender.send("done").unwrap() }).detach();
+    /// assert_eq!(receiver.recv().unwrap(), "done");
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn detach(mut self) {
+        self.cancel_on_drop = false;
+    }
+
+    /// Whether the task has ended: finished, failed or cancelled.
+    ///
+    /// Note that a cancelled task counts as ended at once, while its work
+    /// winds down in the background.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let executor = quadpipe::Executor::builder().threads(1).build()?;
+    /// let task = executor.spawn(futures::future::pending::<()>());
+    /// assert!(!task.is_finished());
+    /// task.cancel();
+    /// assert!(task.is_finished());
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.status().is_terminal()
+    }
+}
+
+impl<T> Future for Task<T> {
+    type Output = Result<T, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.outcome.poll_take(cx)
+    }
+}
+
+impl<T> Drop for Task<T> {
+    fn drop(&mut self) {
+        if self.cancel_on_drop {
+            self.state.request_cancel();
+        }
+    }
+}
+
+impl<T> fmt::Debug for Task<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Task")
+            .field("status", &self.status())
+            .field("progress", &self.progress())
+            .finish()
+    }
+}
