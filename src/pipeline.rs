@@ -114,10 +114,14 @@ async fn merge_spawned<W: ChunkedWork>(
         let Some(chunk) = in_flight.pop_front() else {
             return Ok(merged);
         };
+        // Publish the prefix merged so far while waiting for more, so the
+        // last merge is published once, as the final result.
+        if merged.count() > 0 {
+            report(&merged);
+        }
         // A dropped sender means the executor dropped the chunk: it shut down.
         let part = chunk.await.unwrap_or(Err(Error::Cancelled))?;
         merged.merge(&part);
-        report(&merged);
     }
 }
 
@@ -155,10 +159,11 @@ async fn merge_inline<W: ChunkedWork>(
     let mut merged = Accumulator::new();
     for index in 0..work.chunks() {
         if index > 0 {
+            // As on a pool, the last merge is published as the final result.
+            report(&merged);
             YieldNow(false).await;
         }
         merged.merge(&run_chunk_caught(work, index, &never)?);
-        report(&merged);
     }
     Ok(merged)
 }

@@ -93,9 +93,13 @@ impl ProgressCell {
         self.lock().snapshot
     }
 
+    /// Publishes `progress`; the same snapshot again is not news.
     pub(crate) fn set(&self, progress: Progress) {
         let watchers = {
             let mut state = self.lock();
+            if state.snapshot == progress {
+                return;
+            }
             state.snapshot = progress;
             state.version += 1;
             std::mem::take(&mut state.watchers)
