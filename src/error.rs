@@ -58,6 +58,22 @@ pub enum Error {
     Cancelled,
     /// The operating system refused to start a thread.
     SpawnThread(Arc<io::Error>),
+    /// A token of a text source is not a finite number.
+    Parse {
+        /// The line it is on, counting from 1.
+        line: u64,
+        /// Its text, up to 64 characters.
+        token: String,
+    },
+    /// A value of a stream source is NaN or infinite.
+    NonFiniteInput {
+        /// Its position in the stream, counting from 1.
+        position: u64,
+        /// The value.
+        value: f64,
+    },
+    /// Reading a source failed; the `io::Error` is the source.
+    Io(Arc<io::Error>),
 }
 
 impl fmt::Display for Error {
@@ -85,6 +101,13 @@ impl fmt::Display for Error {
             Error::Panicked(message) => write!(f, "task panicked: {message}"),
             Error::Cancelled => f.write_str("task was cancelled"),
             Error::SpawnThread(_) => f.write_str("could not spawn a thread"),
+            Error::Parse { line, token } => {
+                write!(f, "line {line}: {token:?} is not a finite number")
+            }
+            Error::NonFiniteInput { position, value } => {
+                write!(f, "value {position} of the input is {value}")
+            }
+            Error::Io(_) => f.write_str("could not read the input"),
         }
     }
 }
@@ -92,7 +115,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::SpawnThread(err) => Some(&**err),
+            Error::SpawnThread(err) | Error::Io(err) => Some(&**err),
             _ => None,
         }
     }

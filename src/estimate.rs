@@ -24,6 +24,8 @@ pub enum Stop {
     /// The domain has zero width, so the integral is exactly 0 and nothing
     /// was sampled.
     Exact,
+    /// A [`Source`](crate::Source) ran out of numbers.
+    EndOfInput,
     /// The run had not ended when this estimate was taken: a progress
     /// snapshot, or the last merged prefix of a cancelled run.
     Partial,
@@ -34,6 +36,7 @@ impl fmt::Display for Stop {
         f.write_str(match self {
             Stop::SampleBudget => "sample budget reached",
             Stop::Exact => "exact: the domain has zero width",
+            Stop::EndOfInput => "end of input",
             Stop::Partial => "partial: the run had not ended",
         })
     }

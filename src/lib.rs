@@ -51,6 +51,7 @@ mod kernel;
 mod pipeline;
 mod progress;
 mod sample;
+mod source;
 mod spawn;
 mod task;
 
@@ -60,6 +61,7 @@ pub use estimate::{Estimate, Stop};
 pub use executor::{Builder, Executor, spawn};
 pub use integral::Integral;
 pub use progress::{Progress, ProgressStream};
+pub use source::Source;
 pub use spawn::{Inline, Job, Spawner};
 pub use task::{Status, Task};
 

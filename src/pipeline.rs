@@ -161,7 +161,7 @@ async fn merge_inline<W: ChunkedWork>(
         if index > 0 {
             // As on a pool, the last merge is published as the final result.
             report(&merged);
-            YieldNow(false).await;
+            YieldNow::default().await;
         }
         merged.merge(&run_chunk_caught(work, index, &never)?);
     }
@@ -187,7 +187,8 @@ impl Drop for SetOnDrop {
 }
 
 /// Pending once, ready the next time: lets the executor run other tasks.
-struct YieldNow(bool);
+#[derive(Debug, Default)]
+pub(crate) struct YieldNow(bool);
 
 impl Future for YieldNow {
     type Output = ();
