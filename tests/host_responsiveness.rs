@@ -1,0 +1,167 @@
+//! Awaiting an integral never stalls a single-threaded host: with chunks on
+//! the bundled pool, no kernel runs on the host thread and the host's other
+//! tasks keep running; inline, the host runs them between chunks.
+
+mod common;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread;
+
+use common::watchdog;
+use futures::task::LocalSpawnExt;
+use quadpipe::{Executor, Integral};
+
+const SAMPLES: u64 = 1 << 23;
+const CHUNK: u64 = 1 << 15;
+
+/// An integral whose integrand counts its calls and notes whether it ever
+/// ran on `host`.
+struct Watched {
+    calls: Arc<AtomicU64>,
+    ran_on_host: Arc<AtomicBool>,
+    integral: Integral<Box<dyn Fn(f64) -> f64 + Send + Sync>>,
+}
+
+fn watched(host: thread::ThreadId) -> Watched {
+    let (calls, ran_on_host) = (
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let (count, flag) = (calls.clone(), ran_on_host.clone());
+    let integrand: Box<dyn Fn(f64) -> f64 + Send + Sync> = Box::new(move |x: f64| {
+        count.fetch_add(1, Ordering::Relaxed);
+        if thread::current().id() == host {
+            flag.store(true, Ordering::Relaxed);
+        }
+        x.sin()
+    });
+    let integral = Integral::new(integrand, 0.0..1.0)
+        .samples(SAMPLES)
+        .chunk_size(CHUNK);
+    Watched {
+        calls,
+        ran_on_host,
+        integral,
+    }
+}
+
+/// What a ticker task saw: at each tick, how many integrand calls had been
+/// made. It ticks until told to stop.
+type Ticks = Rc<RefCell<Vec<u64>>>;
+
+async fn tick(calls: Arc<AtomicU64>, ticks: Ticks, stop: Rc<AtomicBool>) {
+    while !stop.load(Ordering::Relaxed) {
+        ticks.borrow_mut().push(calls.load(Ordering::Relaxed));
+        smol::future::yield_now().await;
+    }
+}
+
+/// Call counts the ticker saw strictly inside the run: proof it ran while
+/// the integral did, not only before or after.
+fn ticks_during_the_run(ticks: &[u64]) -> Vec<u64> {
+    let mut inside: Vec<u64> = ticks
+        .iter()
+        .copied()
+        .filter(|&c| c > 0 && c < SAMPLES)
+        .collect();
+    inside.dedup();
+    inside
+}
+
+#[test]
+fn on_smol_local_executor_the_host_keeps_ticking_while_the_pool_integrates() {
+    watchdog(|| {
+        let executor = Executor::builder().threads(2).build().unwrap();
+        let watched = watched(thread::current().id());
+        let (ticks, stop) = (Ticks::default(), Rc::new(AtomicBool::new(false)));
+        let host = smol::LocalExecutor::new();
+        let estimate = smol::block_on(host.run(async {
+            let ticker = host.spawn(tick(watched.calls.clone(), ticks.clone(), stop.clone()));
+            let estimate = watched.integral.run_on(&executor).await;
+            stop.store(true, Ordering::Relaxed);
+            ticker.await;
+            estimate
+        }));
+        assert_eq!(estimate.unwrap().samples, SAMPLES);
+        assert!(
+            !watched.ran_on_host.load(Ordering::Relaxed),
+            "a kernel ran on the host thread"
+        );
+        let during = ticks_during_the_run(&ticks.borrow());
+        println!(
+            "smol LocalExecutor host: {} ticks, {} during the run",
+            ticks.borrow().len(),
+            during.len()
+        );
+        // 256 chunks take tens of milliseconds; a ticker that is not
+        // starved ticks thousands of times meanwhile. 100 is a floor.
+        assert!(
+            during.len() >= 100,
+            "the host ticked only {} times during the run",
+            during.len()
+        );
+    });
+}
+
+#[test]
+fn on_futures_local_pool_the_host_keeps_ticking_while_the_pool_integrates() {
+    watchdog(|| {
+        let executor = Executor::builder().threads(2).build().unwrap();
+        let watched = watched(thread::current().id());
+        let (ticks, stop) = (Ticks::default(), Rc::new(AtomicBool::new(false)));
+        let mut pool = futures::executor::LocalPool::new();
+        pool.spawner()
+            .spawn_local(tick(watched.calls.clone(), ticks.clone(), stop.clone()))
+            .unwrap();
+        let estimate = pool.run_until(watched.integral.run_on(&executor));
+        stop.store(true, Ordering::Relaxed);
+        pool.run();
+        assert_eq!(estimate.unwrap().samples, SAMPLES);
+        assert!(
+            !watched.ran_on_host.load(Ordering::Relaxed),
+            "a kernel ran on the host thread"
+        );
+        let during = ticks_during_the_run(&ticks.borrow());
+        println!(
+            "futures LocalPool host: {} ticks, {} during the run",
+            ticks.borrow().len(),
+            during.len()
+        );
+        assert!(
+            during.len() >= 100,
+            "the host ticked only {} times during the run",
+            during.len()
+        );
+    });
+}
+
+#[test]
+fn inline_the_host_ticks_between_chunks() {
+    watchdog(|| {
+        let watched = watched(thread::current().id());
+        let (ticks, stop) = (Ticks::default(), Rc::new(AtomicBool::new(false)));
+        let host = smol::LocalExecutor::new();
+        let estimate = smol::block_on(host.run(async {
+            let ticker = host.spawn(tick(watched.calls.clone(), ticks.clone(), stop.clone()));
+            let estimate = watched.integral.run_inline().await;
+            stop.store(true, Ordering::Relaxed);
+            ticker.await;
+            estimate
+        }));
+        assert_eq!(estimate.unwrap().samples, SAMPLES);
+        // Inline was the caller's choice: the kernel ran on the host.
+        assert!(watched.ran_on_host.load(Ordering::Relaxed));
+        let during = ticks_during_the_run(&ticks.borrow());
+        println!(
+            "inline: {} ticks, {} during the run",
+            ticks.borrow().len(),
+            during.len()
+        );
+        // The ticker ran at every chunk boundary, and only there.
+        let boundaries: Vec<u64> = (1..SAMPLES / CHUNK).map(|i| i * CHUNK).collect();
+        assert_eq!(during, boundaries);
+    });
+}
