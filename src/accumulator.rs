@@ -149,6 +149,19 @@ impl Accumulator {
         self.count
     }
 
+    /// The sum of the values, as `count × mean`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut acc = quadpipe::Accumulator::new();
+    /// (1..=100).for_each(|i| acc.push(f64::from(i)));
+    /// assert_eq!(acc.sum(), 5050.0);
+    /// ```
+    pub fn sum(&self) -> f64 {
+        self.count as f64 * self.mean
+    }
+
     /// The mean of the values, 0 when there are none.
     ///
     /// # Examples

@@ -1,0 +1,66 @@
+//! The README shows what the code does: its runtime snippets are the marked
+//! regions of the examples, and its quick start is the crate docs' example.
+
+use std::fs;
+
+/// The contents of every fenced code block in `markdown`.
+fn code_blocks(markdown: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<Vec<&str>> = None;
+    for line in markdown.lines() {
+        match (&mut current, line.trim_start().starts_with("```")) {
+            (None, true) => current = Some(Vec::new()),
+            (Some(lines), true) => {
+                blocks.push(lines.join("\n"));
+                current = None;
+            }
+            (Some(lines), false) => lines.push(line),
+            (None, false) => {}
+        }
+    }
+    blocks
+}
+
+/// The lines of `examples/<name>.rs` between `// ANCHOR: readme` and
+/// `// ANCHOR_END: readme`, less the indentation of `main`'s body.
+fn example_region(name: &str) -> String {
+    let source = fs::read_to_string(format!("examples/{name}.rs")).unwrap();
+    let lines: Vec<&str> = source
+        .lines()
+        .skip_while(|line| !line.contains("ANCHOR: readme"))
+        .skip(1)
+        .take_while(|line| !line.contains("ANCHOR_END: readme"))
+        .map(|line| line.strip_prefix("    ").unwrap_or(line))
+        .collect();
+    assert!(!lines.is_empty(), "examples/{name}.rs has no readme region");
+    lines.join("\n")
+}
+
+#[test]
+fn readme_snippets_are_the_examples() {
+    let blocks = code_blocks(&fs::read_to_string("README.md").unwrap());
+    for name in ["sync_pollster", "smol_app", "async_std_app"] {
+        let region = example_region(name);
+        assert!(
+            blocks.contains(&region),
+            "README.md has no block identical to the readme region of examples/{name}.rs:\n{region}"
+        );
+    }
+}
+
+#[test]
+fn readme_quick_start_is_the_crate_docs_example() {
+    let readme = code_blocks(&fs::read_to_string("README.md").unwrap());
+    let docs: String = fs::read_to_string("src/lib.rs")
+        .unwrap()
+        .lines()
+        .filter_map(|line| line.strip_prefix("//!"))
+        .map(|line| line.strip_prefix(' ').unwrap_or(line))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let crate_example = &code_blocks(&docs)[0];
+    let quick_start = readme
+        .iter()
+        .find(|block| block.contains("pollster::block_on(integral.run())"));
+    assert_eq!(quick_start, Some(crate_example));
+}
