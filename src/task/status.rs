@@ -13,9 +13,10 @@ use std::fmt;
 /// A task is `Pending` from its spawn until an executor first polls it; the
 /// executor moves it to `Running`. The task itself moves to `Finished` when
 /// it returns a value and to `Failed` when it returns an error or panics.
-/// [`Task::cancel`], dropping the handle, or the executor shutting down move
-/// it to `Cancelled` from either earlier state. The last three states are
-/// terminal: once there, the status never changes again.
+/// [`Task::cancel`](crate::Task::cancel), dropping the handle, or the
+/// executor shutting down move it to `Cancelled` from either earlier state.
+/// The last three states are terminal: once there, the status never changes
+/// again.
 ///
 /// # Examples
 ///
@@ -38,8 +39,8 @@ pub enum Status {
     Running,
     /// Ended with a value.
     Finished,
-    /// Ended by cancellation: [`Task::cancel`], a dropped handle, or its
-    /// executor shutting down.
+    /// Ended by cancellation: [`Task::cancel`](crate::Task::cancel), a
+    /// dropped handle, or its executor shutting down.
     Cancelled,
     /// Ended with an error or a panic.
     Failed,
