@@ -12,7 +12,9 @@ use std::thread;
 
 use common::watchdog;
 use futures::task::LocalSpawnExt;
-use quadpipe::{Executor, Integral};
+use std::future::Future;
+
+use quadpipe::{Error, Estimate, Executor, Integral};
 
 const SAMPLES: u64 = 1 << 23;
 const CHUNK: u64 = 1 << 15;
@@ -71,38 +73,58 @@ fn ticks_during_the_run(ticks: &[u64]) -> Vec<u64> {
     inside
 }
 
+/// Runs `run` (an integral's future) on a smol `LocalExecutor` beside a
+/// ticker task, and returns the estimate and what the ticker saw.
+fn on_smol_host(
+    watched: &Watched,
+    run: impl Future<Output = Result<Estimate, Error>>,
+) -> (Result<Estimate, Error>, Vec<u64>) {
+    let (ticks, stop) = (Ticks::default(), Rc::new(AtomicBool::new(false)));
+    let host = smol::LocalExecutor::new();
+    let estimate = smol::block_on(host.run(async {
+        let ticker = host.spawn(tick(watched.calls.clone(), ticks.clone(), stop.clone()));
+        let estimate = run.await;
+        stop.store(true, Ordering::Relaxed);
+        ticker.await;
+        estimate
+    }));
+    (estimate, ticks.take())
+}
+
+/// What must hold when the pool integrates under a single-threaded host.
+fn assert_host_kept_running(
+    host: &str,
+    watched: &Watched,
+    estimate: Result<Estimate, Error>,
+    ticks: &[u64],
+) {
+    assert_eq!(estimate.unwrap().samples, SAMPLES);
+    assert!(
+        !watched.ran_on_host.load(Ordering::Relaxed),
+        "a kernel ran on the host thread"
+    );
+    let during = ticks_during_the_run(ticks);
+    println!(
+        "{host}: {} ticks, {} during the run",
+        ticks.len(),
+        during.len()
+    );
+    // 256 chunks take tens of milliseconds; a ticker that is not starved
+    // ticks thousands of times meanwhile. 100 is a floor.
+    assert!(
+        during.len() >= 100,
+        "the host ticked only {} times during the run",
+        during.len()
+    );
+}
+
 #[test]
 fn on_smol_local_executor_the_host_keeps_ticking_while_the_pool_integrates() {
     watchdog(|| {
         let executor = Executor::builder().threads(2).build().unwrap();
         let watched = watched(thread::current().id());
-        let (ticks, stop) = (Ticks::default(), Rc::new(AtomicBool::new(false)));
-        let host = smol::LocalExecutor::new();
-        let estimate = smol::block_on(host.run(async {
-            let ticker = host.spawn(tick(watched.calls.clone(), ticks.clone(), stop.clone()));
-            let estimate = watched.integral.run_on(&executor).await;
-            stop.store(true, Ordering::Relaxed);
-            ticker.await;
-            estimate
-        }));
-        assert_eq!(estimate.unwrap().samples, SAMPLES);
-        assert!(
-            !watched.ran_on_host.load(Ordering::Relaxed),
-            "a kernel ran on the host thread"
-        );
-        let during = ticks_during_the_run(&ticks.borrow());
-        println!(
-            "smol LocalExecutor host: {} ticks, {} during the run",
-            ticks.borrow().len(),
-            during.len()
-        );
-        // 256 chunks take tens of milliseconds; a ticker that is not
-        // starved ticks thousands of times meanwhile. 100 is a floor.
-        assert!(
-            during.len() >= 100,
-            "the host ticked only {} times during the run",
-            during.len()
-        );
+        let (estimate, ticks) = on_smol_host(&watched, watched.integral.run_on(&executor));
+        assert_host_kept_running("smol LocalExecutor host", &watched, estimate, &ticks);
     });
 }
 
@@ -119,22 +141,7 @@ fn on_futures_local_pool_the_host_keeps_ticking_while_the_pool_integrates() {
         let estimate = pool.run_until(watched.integral.run_on(&executor));
         stop.store(true, Ordering::Relaxed);
         pool.run();
-        assert_eq!(estimate.unwrap().samples, SAMPLES);
-        assert!(
-            !watched.ran_on_host.load(Ordering::Relaxed),
-            "a kernel ran on the host thread"
-        );
-        let during = ticks_during_the_run(&ticks.borrow());
-        println!(
-            "futures LocalPool host: {} ticks, {} during the run",
-            ticks.borrow().len(),
-            during.len()
-        );
-        assert!(
-            during.len() >= 100,
-            "the host ticked only {} times during the run",
-            during.len()
-        );
+        assert_host_kept_running("futures LocalPool host", &watched, estimate, &ticks.take());
     });
 }
 
@@ -142,22 +149,14 @@ fn on_futures_local_pool_the_host_keeps_ticking_while_the_pool_integrates() {
 fn inline_the_host_ticks_between_chunks() {
     watchdog(|| {
         let watched = watched(thread::current().id());
-        let (ticks, stop) = (Ticks::default(), Rc::new(AtomicBool::new(false)));
-        let host = smol::LocalExecutor::new();
-        let estimate = smol::block_on(host.run(async {
-            let ticker = host.spawn(tick(watched.calls.clone(), ticks.clone(), stop.clone()));
-            let estimate = watched.integral.run_inline().await;
-            stop.store(true, Ordering::Relaxed);
-            ticker.await;
-            estimate
-        }));
+        let (estimate, ticks) = on_smol_host(&watched, watched.integral.run_inline());
         assert_eq!(estimate.unwrap().samples, SAMPLES);
         // Inline was the caller's choice: the kernel ran on the host.
         assert!(watched.ran_on_host.load(Ordering::Relaxed));
-        let during = ticks_during_the_run(&ticks.borrow());
+        let during = ticks_during_the_run(&ticks);
         println!(
             "inline: {} ticks, {} during the run",
-            ticks.borrow().len(),
+            ticks.len(),
             during.len()
         );
         // The ticker ran at every chunk boundary, and only there.
