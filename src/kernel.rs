@@ -1,233 +1,203 @@
-//! Plain Monte Carlo over an interval: the chunk plan and the hot loop.
+//! The hot loop: sample, evaluate, sum, vectorised, with the instruction
+//! set picked at run time.
+//!
+//! The loop is compiled for AVX-512, AVX2 and SSE4.1 (by `multiversion`) and
+//! the best the CPU has is picked when it first runs; a default build needs
+//! no target flags. The results do not depend on the pick: every path steps
+//! the same 16 lanes, adds each lane's values in sample order with plain
+//! multiplies and adds (no FMA, which rounds differently), and leaves the
+//! lanes' sums to the caller's fixed reduction tree. Paths differ only in
+//! how many lanes they step at once.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::env;
+use std::sync::OnceLock;
 
-use rand::rngs::Xoshiro256PlusPlus;
-use rand::{Rng, SeedableRng};
+use multiversion::multiversion;
+use multiversion::target::match_target;
 
-use crate::pipeline::ChunkedWork;
-use crate::sample::{LANES, Lanes, chunk_key, lane_seed, unit_open};
-use crate::{Accumulator, Error, Estimate, Stop};
+use crate::sample::{LANES, LaneGroup, Lanes, unit_open};
 
-/// Steps (of `LANES` samples each) between two looks at the cancel flag:
-/// 16 Ki samples, a few microseconds of a cheap integrand, so a cancelled
-/// chunk stops well within its own time.
-const STEPS_PER_CHECK: u64 = 1024;
+/// Set `QUADPIPE_KERNEL=baseline` to run the loop compiled for the default
+/// target instead of the dispatched one: for tests that hold the two to the
+/// same bits, and for anyone who suspects the dispatch.
+const KERNEL_VAR: &str = "QUADPIPE_KERNEL";
 
-/// The integral of `f` over an interval by plain Monte Carlo: the mean of
-/// `f` at uniform random points, times the interval's length.
-pub(crate) struct PlainMonteCarlo<F> {
-    pub(crate) f: Arc<F>,
-    /// The lower end of the interval, whichever way round it was given.
+/// Lanes the baseline path steps at once: two SSE2 registers per state word.
+const BASELINE_GROUP: usize = 4;
+
+/// The map from the unit interval onto `[lo, lo + width]`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Interval {
     pub(crate) lo: f64,
     pub(crate) width: f64,
-    /// The interval was given from its upper end to its lower end, so the
-    /// integral changes sign.
-    pub(crate) reversed: bool,
-    pub(crate) seed: u64,
-    pub(crate) samples: u64,
-    pub(crate) chunk_size: u64,
 }
 
-impl<F> PlainMonteCarlo<F>
-where
-    F: Fn(f64) -> f64,
-{
-    fn point(&self, bits: u64) -> f64 {
+impl Interval {
+    /// The point a lane's output stands for.
+    #[inline(always)]
+    pub(crate) fn point(self, bits: u64) -> f64 {
         self.lo + self.width * unit_open(bits)
     }
+}
 
-    /// Finds the first sample, in sample order, whose value is not finite.
-    ///
-    /// The slow path, taken only when a chunk's sums are not finite: it
-    /// replays the chunk's stream with rand's own xoshiro256++ generators.
-    fn locate_non_finite(&self, key: u64, samples: u64) -> Error {
-        let f = &*self.f;
-        let mut lanes: Vec<Xoshiro256PlusPlus> = (0..LANES)
-            .map(|lane| Xoshiro256PlusPlus::seed_from_u64(lane_seed(key, lane)))
-            .collect();
-        for sample in 0..samples {
-            let x = self.point(lanes[sample as usize % LANES].next_u64());
-            let value = f(x);
-            if !value.is_finite() {
-                return Error::NonFiniteValue {
-                    point: Box::new([x]),
-                    value,
-                };
-            }
-        }
-        Error::Overflow
+/// Each lane's sums of `f(x) - shift` and of its square, in sample order.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct LaneSums {
+    pub(crate) sum: [f64; LANES],
+    pub(crate) squares: [f64; LANES],
+}
+
+impl LaneSums {
+    /// Adds one value to lane `lane`'s sums: the scalar path, for the
+    /// partial steps at the start and end of a chunk.
+    pub(crate) fn add(&mut self, lane: usize, value: f64, shift: f64) {
+        let d = value - shift;
+        self.sum[lane] += d;
+        self.squares[lane] += d * d;
     }
 }
 
-impl<F> ChunkedWork for PlainMonteCarlo<F>
-where
-    F: Fn(f64) -> f64 + Send + Sync + 'static,
-{
-    /// An interval of zero width has integral exactly 0: nothing to sample.
-    fn total(&self) -> u64 {
-        if self.width == 0.0 { 0 } else { self.samples }
-    }
-
-    fn chunks(&self) -> u64 {
-        self.total().div_ceil(self.chunk_size)
-    }
-
-    /// Sums `f` over chunk `index`'s samples.
-    ///
-    /// Each lane keeps its own sums of `f(x) - shift` and of its square, in
-    /// sample order; the lanes' sums are then added in a fixed tree. The
-    /// shift is the chunk's first value, close enough to the mean that the
-    /// sum of squares does not cancel.
-    fn run_chunk(&self, index: u64, cancel: &AtomicBool) -> Result<Accumulator, Error> {
-        let f = &*self.f;
-        let start = index * self.chunk_size;
-        let samples = self.chunk_size.min(self.samples - start);
-        let key = chunk_key(self.seed, index);
-        let mut rng = Lanes::new(key);
-        let full_steps = samples / LANES as u64;
-        let tail = (samples % LANES as u64) as usize;
-
-        let mut sum = [0.0; LANES];
-        let mut squares = [0.0; LANES];
-        let mut add = |lane: usize, value: f64, shift: f64| {
-            let d = value - shift;
-            sum[lane] += d;
-            squares[lane] += d * d;
-        };
-
-        // Step 0 is peeled: its first value fixes the shift, and in a chunk
-        // shorter than one step it is also the only, partial, step.
-        let first_lanes = if full_steps > 0 { LANES } else { tail };
-        let bits = rng.next();
-        let mut values = [0.0; LANES];
-        for (value, &bits) in values.iter_mut().zip(&bits).take(first_lanes) {
-            *value = f(self.point(bits));
-        }
-        let shift = values[0];
-        for (lane, &value) in values.iter().enumerate().take(first_lanes) {
-            add(lane, value, shift);
-        }
-
-        let mut step = 1;
-        while step < full_steps {
-            if cancel.load(Ordering::Relaxed) {
-                return Err(Error::Cancelled);
-            }
-            let end = full_steps.min(step + STEPS_PER_CHECK);
-            for _ in step..end {
-                let bits = rng.next();
-                for (value, &bits) in values.iter_mut().zip(&bits) {
-                    *value = f(self.point(bits));
-                }
-                for (lane, &value) in values.iter().enumerate() {
-                    add(lane, value, shift);
-                }
-            }
-            step = end;
-        }
-
-        if full_steps > 0 && tail > 0 {
-            let bits = rng.next();
-            for (lane, &bits) in bits.iter().enumerate().take(tail) {
-                add(lane, f(self.point(bits)), shift);
-            }
-        }
-
-        let (sum, squares) = (tree_sum(sum), tree_sum(squares));
-        if !(sum.is_finite() && squares.is_finite()) {
-            return Err(self.locate_non_finite(key, samples));
-        }
-        Ok(Accumulator::from_shifted_sums(samples, shift, sum, squares))
-    }
-
-    fn estimate(&self, merged: &Accumulator, stop: Stop) -> Estimate {
-        if self.width == 0.0 {
-            return Estimate::new(0.0, 0.0, 0, Stop::Exact);
-        }
-        let value = self.width * merged.mean();
-        Estimate::new(
-            if self.reversed { -value } else { value },
-            self.width * merged.std_error(),
-            merged.count(),
-            stop,
-        )
+/// Steps every lane `steps` times, adding `f` at each lane's points to its
+/// sums, on the best instruction set the CPU has (or the baseline one when
+/// `QUADPIPE_KERNEL=baseline`).
+pub(crate) fn sum_steps<F: Fn(f64) -> f64>(
+    f: &F,
+    interval: Interval,
+    shift: f64,
+    lanes: &mut Lanes,
+    steps: u64,
+    sums: &mut LaneSums,
+) {
+    if baseline_forced() {
+        sum_steps_baseline(f, interval, shift, lanes, steps, sums);
+    } else {
+        sum_steps_dispatched(f, interval, shift, lanes, steps, sums);
     }
 }
 
-/// Adds the lanes' partial sums pairwise, always in the same tree, so the
-/// total does not depend on how a machine grouped the lanes.
-fn tree_sum(mut partial: [f64; LANES]) -> f64 {
-    let mut width = LANES / 2;
-    while width > 0 {
-        for lane in 0..width {
-            partial[lane] += partial[lane + width];
-        }
-        width /= 2;
+/// The loop compiled for the default target, never dispatched.
+pub(crate) fn sum_steps_baseline<F: Fn(f64) -> f64>(
+    f: &F,
+    interval: Interval,
+    shift: f64,
+    lanes: &mut Lanes,
+    steps: u64,
+    sums: &mut LaneSums,
+) {
+    in_groups::<BASELINE_GROUP, F>(f, interval, shift, lanes, steps, sums);
+}
+
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq", "x86_64+avx2+fma", "x86_64+sse4.1"))]
+pub(crate) fn sum_steps_dispatched<F: Fn(f64) -> f64>(
+    f: &F,
+    interval: Interval,
+    shift: f64,
+    lanes: &mut Lanes,
+    steps: u64,
+    sums: &mut LaneSums,
+) {
+    // As many lanes at once as fit the vector registers: four state words,
+    // two sums and five constants per group. With 16 lanes that is 17
+    // AVX-512 registers of 32; on AVX2, 8 lanes (17 of 16) spill and run
+    // slower than 4.
+    match_target! {
+        "x86_64+avx512f" => in_groups::<16, F>(f, interval, shift, lanes, steps, sums),
+        "x86_64+avx2" => in_groups::<4, F>(f, interval, shift, lanes, steps, sums),
+        _ => in_groups::<BASELINE_GROUP, F>(f, interval, shift, lanes, steps, sums),
     }
-    partial[0]
+}
+
+/// The loop itself, `G` lanes at a time, each group over all `steps`.
+///
+/// The lane loop is written as separate whole-array passes: with both sums
+/// updated in one pass, LLVM's SLP vectoriser pairs each lane's two sums in
+/// a register instead of packing lanes, and the loop stays scalar.
+#[inline(always)]
+fn in_groups<const G: usize, F: Fn(f64) -> f64>(
+    f: &F,
+    interval: Interval,
+    shift: f64,
+    lanes: &mut Lanes,
+    steps: u64,
+    sums: &mut LaneSums,
+) {
+    for first in (0..LANES).step_by(G) {
+        let mut group = LaneGroup::<G>::take(lanes, first);
+        let mut sum = [0.0; G];
+        let mut squares = [0.0; G];
+        sum.copy_from_slice(&sums.sum[first..first + G]);
+        squares.copy_from_slice(&sums.squares[first..first + G]);
+        for _ in 0..steps {
+            let bits = group.next();
+            let mut d = [0.0; G];
+            for l in 0..G {
+                d[l] = f(interval.point(bits[l])) - shift;
+            }
+            for l in 0..G {
+                sum[l] += d[l];
+            }
+            for l in 0..G {
+                squares[l] += d[l] * d[l];
+            }
+        }
+        group.put(lanes, first);
+        sums.sum[first..first + G].copy_from_slice(&sum);
+        sums.squares[first..first + G].copy_from_slice(&squares);
+    }
+}
+
+fn baseline_forced() -> bool {
+    static FORCED: OnceLock<bool> = OnceLock::new();
+    *FORCED.get_or_init(|| env::var(KERNEL_VAR).is_ok_and(|value| value == "baseline"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn plain(samples: u64, chunk_size: u64) -> PlainMonteCarlo<fn(f64) -> f64> {
-        PlainMonteCarlo {
-            f: Arc::new((|x| x * x) as fn(f64) -> f64),
-            lo: 0.0,
-            width: 1.0,
-            reversed: false,
-            seed: 9,
-            samples,
-            chunk_size,
-        }
-    }
-
-    /// The kernel's sums agree with Welford over the same points, drawn
-    /// one at a time from rand's generators in sample order.
-    #[test]
-    fn chunk_matches_a_scalar_replay() {
-        let never = AtomicBool::new(false);
-        for samples in [1, 5, 16, 17, 100, 4096 * 16 + 3] {
-            let work = plain(samples, samples);
-            let chunk = work.run_chunk(0, &never).unwrap();
-
-            let key = chunk_key(9, 0);
-            let mut lanes: Vec<Xoshiro256PlusPlus> = (0..LANES)
-                .map(|lane| Xoshiro256PlusPlus::seed_from_u64(lane_seed(key, lane)))
-                .collect();
-            let mut replay = Accumulator::new();
-            for sample in 0..samples {
-                let x = work.point(lanes[sample as usize % LANES].next_u64());
-                replay.push(x * x);
+    /// The sums of 5000 steps of `f` on the baseline and the dispatched
+    /// path, as bits. Generic, so `f` is inlined into each path as in use.
+    fn both_paths<F: Fn(f64) -> f64>(f: F) -> [[u64; LANES]; 4] {
+        let interval = Interval {
+            lo: -1.25,
+            width: 3.5,
+        };
+        let run = |dispatched: bool| {
+            let mut lanes = Lanes::new(0xfeed);
+            let mut sums = LaneSums::default();
+            if dispatched {
+                sum_steps_dispatched(&f, interval, 0.3, &mut lanes, 5000, &mut sums);
+            } else {
+                sum_steps_baseline(&f, interval, 0.3, &mut lanes, 5000, &mut sums);
             }
-            assert_eq!(chunk.count(), samples);
-            assert!((chunk.mean() - replay.mean()).abs() < 1e-12, "{samples}");
-            if samples > 1 {
-                assert!((chunk.variance() / replay.variance() - 1.0).abs() < 1e-9);
-            }
+            sums
+        };
+        let (baseline, dispatched) = (run(false), run(true));
+        [
+            baseline.sum.map(f64::to_bits),
+            dispatched.sum.map(f64::to_bits),
+            baseline.squares.map(f64::to_bits),
+            dispatched.squares.map(f64::to_bits),
+        ]
+    }
+
+    /// Whatever the CPU dispatches to gives the baseline's bits, lane by
+    /// lane, for integrands that vectorise and for ones that call libm.
+    #[test]
+    fn dispatched_and_baseline_paths_agree_to_the_bit() {
+        for [
+            baseline_sum,
+            dispatched_sum,
+            baseline_squares,
+            dispatched_squares,
+        ] in [
+            both_paths(|x| x),
+            both_paths(|x| x * x - 3.0 * x),
+            both_paths(f64::sin),
+            both_paths(|x: f64| (-x * x).exp()),
+        ] {
+            assert_eq!(dispatched_sum, baseline_sum);
+            assert_eq!(dispatched_squares, baseline_squares);
         }
-    }
-
-    #[test]
-    fn a_cancelled_chunk_stops() {
-        let cancel = AtomicBool::new(true);
-        let work = plain(1 << 20, 1 << 20);
-        assert!(matches!(work.run_chunk(0, &cancel), Err(Error::Cancelled)));
-    }
-
-    #[test]
-    fn tree_sum_is_pairwise() {
-        let big = 2.0f64.powi(60);
-        let mut partial = [0.0; LANES];
-        partial[0] = big;
-        partial[8] = 1.0;
-        partial[1] = -big;
-        partial[9] = 1.0;
-        // The tree adds lane 8 to lane 0 first, and 2^60 + 1 rounds to 2^60,
-        // so the total is 0; adding the lanes left to right would give 2.
-        assert_eq!(tree_sum(partial), 0.0);
     }
 }

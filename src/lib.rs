@@ -49,6 +49,7 @@ mod executor;
 mod integral;
 mod kernel;
 mod pipeline;
+mod plain;
 mod progress;
 mod sample;
 mod source;

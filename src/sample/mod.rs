@@ -6,7 +6,7 @@
 
 mod lanes;
 
-pub(crate) use lanes::{LANES, Lanes, lane_seed, unit_open};
+pub(crate) use lanes::{LANES, LaneGroup, Lanes, unit_open};
 
 /// The golden-ratio increment of SplitMix64 (Steele, Lea and Flood, "Fast
 /// splittable pseudorandom number generators", OOPSLA 2014).
