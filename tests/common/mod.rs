@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // Each test binary uses its own subset.
 
+pub mod genz;
+
 use std::panic::resume_unwind;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
