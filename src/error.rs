@@ -30,10 +30,72 @@ pub enum Error {
         /// The offending bound.
         value: f64,
     },
+    /// A box was given no axes at all.
+    NoAxes,
+    /// An axis of a box is empty or reversed: its lower bound is not below
+    /// its upper bound. (Only a one-dimensional interval has an
+    /// orientation; a box is a set.)
+    EmptyAxis {
+        /// The axis.
+        axis: usize,
+        /// Its lower bound, as given.
+        lower: f64,
+        /// Its upper bound, as given.
+        upper: f64,
+    },
+    /// The box's volume, the product of its widths, overflows or
+    /// underflows an f64.
+    VolumeOutOfRange {
+        /// The product of the widths.
+        volume: f64,
+    },
     /// The sample budget is zero.
     ZeroSamples,
     /// The chunk size is zero.
     ZeroChunkSize,
+    /// A tolerance is negative, NaN or infinite, or both parts are zero.
+    InvalidTolerance {
+        /// The absolute tolerance asked for.
+        abs: f64,
+        /// The relative tolerance asked for.
+        rel: f64,
+    },
+    /// The minimum sample count of a tolerance stop exceeds the budget.
+    MinSamplesAboveBudget {
+        /// The minimum asked for.
+        min_samples: u64,
+        /// The budget.
+        samples: u64,
+    },
+    /// The time limit is zero.
+    ZeroTimeLimit,
+    /// Randomised QMC needs at least two replicas to estimate its error.
+    TooFewReplicas {
+        /// The replica count asked for.
+        replicas: u32,
+    },
+    /// More dimensions than the Sobol direction numbers cover.
+    TooManyDimensions {
+        /// The dimensions asked for.
+        dims: usize,
+        /// The most there are direction numbers for.
+        max: usize,
+    },
+    /// Randomised QMC needs a budget of `replicas × 2^m` samples, with at
+    /// most 2^32 per replica: a Sobol sequence is balanced only on blocks
+    /// of 2^m points.
+    SobolSamples {
+        /// The budget asked for.
+        samples: u64,
+        /// The replicas asked for.
+        replicas: u32,
+    },
+    /// Randomised QMC needs a power-of-two chunk size, so that every chunk
+    /// is a balanced block of the sequence.
+    SobolChunkSize {
+        /// The chunk size asked for.
+        chunk_size: u64,
+    },
     /// An executor was asked for zero worker threads.
     ZeroThreads,
     /// The `QUADPIPE_THREADS` environment variable is set but is not a
@@ -82,8 +144,57 @@ impl fmt::Display for Error {
             Error::NonFiniteBound { axis, value } => {
                 write!(f, "bound of axis {axis} is not finite: {value}")
             }
+            Error::NoAxes => f.write_str("the box has no axes"),
+            Error::EmptyAxis { axis, lower, upper } => write!(
+                f,
+                "axis {axis} is empty or reversed: lower bound {lower} is not below upper bound {upper}"
+            ),
+            Error::VolumeOutOfRange { volume } => {
+                write!(
+                    f,
+                    "the box's volume is out of the range of an f64: {volume}"
+                )
+            }
             Error::ZeroSamples => f.write_str("sample count is zero"),
             Error::ZeroChunkSize => f.write_str("chunk size is zero"),
+            Error::InvalidTolerance { abs, rel } => write!(
+                f,
+                "tolerance must be finite and not negative, and not both zero: abs {abs}, rel {rel}"
+            ),
+            Error::MinSamplesAboveBudget {
+                min_samples,
+                samples,
+            } => write!(
+                f,
+                "minimum sample count {min_samples} exceeds the budget of {samples}"
+            ),
+            Error::ZeroTimeLimit => f.write_str("time limit is zero"),
+            Error::TooFewReplicas { replicas } => {
+                write!(
+                    f,
+                    "randomised QMC needs at least 2 replicas, not {replicas}"
+                )
+            }
+            Error::TooManyDimensions { dims, max } => {
+                write!(
+                    f,
+                    "{dims} dimensions is more than the {max} Sobol points have"
+                )
+            }
+            Error::SobolSamples { samples, replicas } => {
+                let per_replica = (samples / u64::from(*replicas)).max(1);
+                write!(
+                    f,
+                    "randomised QMC needs {replicas} × a power of two samples, at most \
+                     {replicas} × 2^32; {samples} is not (try {})",
+                    u64::from(*replicas) * per_replica.next_power_of_two().min(1 << 32)
+                )
+            }
+            Error::SobolChunkSize { chunk_size } => write!(
+                f,
+                "randomised QMC needs a power-of-two chunk size; {chunk_size} is not (try {})",
+                chunk_size.next_power_of_two()
+            ),
             Error::ZeroThreads => f.write_str("thread count is zero"),
             Error::InvalidThreadsVar { value } => {
                 write!(f, "QUADPIPE_THREADS is not a positive integer: {value:?}")

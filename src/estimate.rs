@@ -1,6 +1,9 @@
 //! The result of an integration: a value, its standard error, and why it stopped.
 
 use std::fmt;
+use std::ops::RangeInclusive;
+
+use crate::stats::{normal_quantile, student_t_quantile};
 
 /// Why a run stopped sampling.
 ///
@@ -19,8 +22,19 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Stop {
-    /// Every sample of the budget was drawn and merged.
+    /// Every sample of the budget was drawn and merged (no tolerance was
+    /// asked for).
     SampleBudget,
+    /// The standard error met the tolerance asked for, at or after the
+    /// minimum sample count.
+    ToleranceMet,
+    /// The whole budget was spent without meeting the tolerance asked for:
+    /// the estimate is as good as the budget allows, but not as asked.
+    ToleranceNotMet,
+    /// The time limit passed; the run stopped at the next chunk boundary.
+    /// How many chunks fit depends on the machine and its load, so such an
+    /// estimate is not reproducible.
+    TimeLimit,
     /// The domain has zero width, so the integral is exactly 0 and nothing
     /// was sampled.
     Exact,
@@ -31,10 +45,29 @@ pub enum Stop {
     Partial,
 }
 
+impl Stop {
+    /// Whether the same spec and seed give the same estimate again: true
+    /// for every stop but a time limit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use quadpipe::Stop;
+    /// assert!(Stop::ToleranceMet.is_reproducible());
+    /// assert!(!Stop::TimeLimit.is_reproducible());
+    /// ```
+    pub fn is_reproducible(self) -> bool {
+        self != Stop::TimeLimit
+    }
+}
+
 impl fmt::Display for Stop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Stop::SampleBudget => "sample budget reached",
+            Stop::ToleranceMet => "tolerance met",
+            Stop::ToleranceNotMet => "budget spent without meeting the tolerance",
+            Stop::TimeLimit => "time limit reached (not reproducible)",
             Stop::Exact => "exact: the domain has zero width",
             Stop::EndOfInput => "end of input",
             Stop::Partial => "partial: the run had not ended",
@@ -77,6 +110,14 @@ pub struct Estimate {
     pub samples: u64,
     /// Why sampling stopped.
     pub stop: Stop,
+    /// Integrand values that were NaN or infinite and counted as 0, under
+    /// [`NonFinite::Skip`](crate::NonFinite::Skip) (they are among the
+    /// `samples`); always 0 otherwise, since such a value is then an error.
+    pub skipped: u64,
+    /// Degrees of freedom of the standard error when it comes from a few
+    /// independent replicas (randomised QMC: replicas − 1), so intervals
+    /// use Student's t; `None` when it comes from many samples.
+    dof: Option<u32>,
 }
 
 impl Estimate {
@@ -86,7 +127,75 @@ impl Estimate {
             std_error,
             samples,
             stop,
+            skipped: 0,
+            dof: None,
         }
+    }
+
+    pub(crate) fn with_skipped(mut self, skipped: u64) -> Self {
+        self.skipped = skipped;
+        self
+    }
+
+    pub(crate) fn with_dof(mut self, dof: u32) -> Self {
+        self.dof = Some(dof);
+        self
+    }
+
+    /// The interval that covers the true value with probability `level`
+    /// (0.95 for a 95% interval): `value ± q · std_error`, with `q` the
+    /// normal quantile, or Student's t quantile with
+    /// [`degrees_of_freedom`](Estimate::degrees_of_freedom) when the error
+    /// comes from a few replicas. A `level` outside (0, 1) gives NaN bounds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use quadpipe::{Integral, Method};
+    ///
+    /// # pollster::block_on(async {
+    /// let exact = 1.0 - (-1.0f64).exp();
+    /// let integral = Integral::new(|x: f64| (-x).exp(), 0.0..1.0).samples(1 << 16).seed(3);
+    /// let mc = integral.run_inline().await?;
+    /// assert!(mc.interval(0.95).contains(&exact));
+    ///
+    /// // Randomised QMC with 8 replicas: t with 7 degrees of freedom, so
+    /// // the 95% interval is ±2.365 standard errors, not ±1.960.
+    /// let qmc = integral.method(Method::SOBOL).run_inline().await?;
+    /// let width = qmc.interval(0.95).end() - qmc.interval(0.95).start();
+    /// assert!((width / (2.0 * qmc.std_error) - 2.3646).abs() < 1e-4);
+    /// # Ok::<(), quadpipe::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn interval(&self, level: f64) -> RangeInclusive<f64> {
+        let p = 0.5 + level / 2.0;
+        let q = match self.dof {
+            Some(dof) => student_t_quantile(p, f64::from(dof)),
+            None => normal_quantile(p),
+        };
+        let q = if level > 0.0 && level < 1.0 {
+            q
+        } else {
+            f64::NAN
+        };
+        (self.value - q * self.std_error)..=(self.value + q * self.std_error)
+    }
+
+    /// Degrees of freedom of the standard error, when it rests on a few
+    /// independent replicas rather than many samples; see
+    /// [`interval`](Estimate::interval).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # pollster::block_on(async {
+    /// let estimate = quadpipe::Integral::new(|x| x, 0.0..1.0).samples(1000).run_inline().await?;
+    /// assert_eq!(estimate.degrees_of_freedom(), None);
+    /// # Ok::<(), quadpipe::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn degrees_of_freedom(&self) -> Option<u32> {
+        self.dof
     }
 }
 

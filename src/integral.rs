@@ -4,12 +4,16 @@ use std::fmt;
 use std::future::Future;
 use std::ops::Range;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::executor::default_executor;
-use crate::pipeline::{announce, drive};
-use crate::plain::PlainMonteCarlo;
+use crate::pipeline::announce;
+use crate::spec::{Bounds, Settings, Spec};
 use crate::task::TaskLink;
-use crate::{Error, Estimate, Executor, Inline, Spawner, Task};
+use crate::{
+    Batched, Error, Estimate, Executor, Inline, Integrand, Method, NonFinite, Pointwise, Scalar,
+    Spawner, Task,
+};
 
 /// Samples drawn when [`Integral::samples`] is not called.
 const DEFAULT_SAMPLES: u64 = 1_000_000;
@@ -23,19 +27,23 @@ const DEFAULT_SAMPLES: u64 = 1_000_000;
 /// over the cores and report progress with.
 const DEFAULT_CHUNK_SIZE: u64 = 1 << 20;
 
-/// The integral of a function over an interval, estimated by Monte Carlo.
+/// An integral to estimate: an integrand, a domain, a method, a budget and
+/// stop rules.
 ///
-/// Build it with [`new`](Integral::new) and the setters, then run it: on
-/// the default executor ([`run`](Integral::run), [`spawn`](Integral::spawn)),
-/// on an executor of your own ([`run_on`](Integral::run_on),
+/// Build it with [`new`](Integral::new) (a function of one variable over an
+/// interval), [`over`](Integral::over) (a function of a point over a box)
+/// or [`batched`](Integral::batched) (a function of a block of points), and
+/// the setters; then run it: on the default executor
+/// ([`run`](Integral::run), [`spawn`](Integral::spawn)), on an executor or
+/// runtime of your own ([`run_on`](Integral::run_on),
 /// [`spawn_on`](Integral::spawn_on)), or with no threads at all
-/// ([`run_inline`](Integral::run_inline)). Every way gives the same bits for
-/// the same spec: chunk `i` draws its points from a stream seeded by
-/// `(seed, i)`, and chunks merge in chunk order.
+/// ([`run_inline`](Integral::run_inline)). Every way gives the same bits
+/// for the same spec: chunk `i` draws its points from a stream seeded by
+/// `(seed, i)`, chunks merge in chunk order, and stop rules are decided on
+/// that ordered prefix.
 ///
-/// An interval given from its upper end (`3.0..1.0`) integrates with the
-/// sign flipped, as in mathematics, to the bit; an interval of zero width
-/// gives exactly 0.
+/// Settings are checked when a run starts: bad input makes the run fail
+/// with its [`Error`], never a panic.
 ///
 /// # Examples
 ///
@@ -54,22 +62,21 @@ const DEFAULT_CHUNK_SIZE: u64 = 1 << 20;
 /// # Ok::<(), quadpipe::Error>(())
 /// # }).unwrap();
 /// ```
-pub struct Integral<F> {
-    integrand: Arc<F>,
-    bounds: Range<f64>,
-    samples: u64,
-    seed: u64,
-    chunk_size: u64,
+pub struct Integral<I> {
+    integrand: Arc<I>,
+    settings: Settings,
 }
 
-impl<F> Integral<F>
+impl<F> Integral<Scalar<F>>
 where
     F: Fn(f64) -> f64 + Send + Sync + 'static,
 {
     /// The integral of `integrand` from `bounds.start` to `bounds.end`.
     ///
-    /// Bounds are checked when the integral runs: a NaN or infinite bound
-    /// makes the run fail with [`Error::NonFiniteBound`].
+    /// An interval given from its upper end (`3.0..1.0`) integrates with
+    /// the sign flipped, as in mathematics, to the bit; an interval of zero
+    /// width gives exactly 0. A NaN or infinite bound makes the run fail
+    /// with [`Error::NonFiniteBound`].
     ///
     /// # Examples
     ///
@@ -84,17 +91,106 @@ where
     /// # }).unwrap();
     /// ```
     pub fn new(integrand: F, bounds: Range<f64>) -> Self {
+        Integral::with(Scalar(integrand), Bounds::Interval(bounds))
+    }
+}
+
+impl<F> Integral<Pointwise<F>>
+where
+    F: Fn(&[f64]) -> f64 + Send + Sync + 'static,
+{
+    /// The integral of `integrand` over the box with one `lower..upper`
+    /// range per axis; the integrand gets each point's coordinates as a
+    /// slice.
+    ///
+    /// Every axis must be finite with `lower < upper`
+    /// ([`Error::NonFiniteBound`], [`Error::EmptyAxis`]), and there must be
+    /// at least one ([`Error::NoAxes`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use quadpipe::Integral;
+    ///
+    /// // The volume of the unit ball in 3-D, 4π/3, by hit-or-miss.
+    /// let ball = Integral::over(
+    ///     |p: &[f64]| if p.iter().map(|x| x * x).sum::<f64>() < 1.0 { 1.0 } else { 0.0 },
+    ///     [-1.0..1.0, -1.0..1.0, -1.0..1.0],
+    /// );
+    /// let estimate = pollster::block_on(ball.run())?;
+    /// assert!((estimate.value - 4.0 * std::f64::consts::PI / 3.0).abs() < 5.0 * estimate.std_error);
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn over(integrand: F, bounds: impl IntoIterator<Item = Range<f64>>) -> Self {
+        Integral::with(
+            Pointwise(integrand),
+            Bounds::Box(bounds.into_iter().collect()),
+        )
+    }
+}
+
+impl<F> Integral<Batched<F>>
+where
+    F: Fn(&[f64], &mut [f64]) + Send + Sync + 'static,
+{
+    /// The integral over a box, like [`over`](Integral::over), of an
+    /// integrand that takes a block of points at a time: `points` holds
+    /// them one after another (`d` coordinates each), and it must fill
+    /// `values` with one value per point. Blocks hold up to 4096
+    /// coordinates. In one dimension, pass a box of one range.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use quadpipe::Integral;
+    ///
+    /// // x·y over the unit square, one block at a time.
+    /// let integral = Integral::batched(
+    ///     |points: &[f64], values: &mut [f64]| {
+    ///         for (value, point) in values.iter_mut().zip(points.chunks_exact(2)) {
+    ///             *value = point[0] * point[1];
+    ///         }
+    ///     },
+    ///     [0.0..1.0, 0.0..1.0],
+    /// );
+    /// let estimate = pollster::block_on(integral.run())?;
+    /// assert!((estimate.value - 0.25).abs() < 5.0 * estimate.std_error);
+    ///
+    /// // The same points and bits as the point-wise form.
+    /// let pointwise = Integral::over(|p: &[f64]| p[0] * p[1], [0.0..1.0, 0.0..1.0]);
+    /// assert_eq!(pollster::block_on(pointwise.run())?, estimate);
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn batched(integrand: F, bounds: impl IntoIterator<Item = Range<f64>>) -> Self {
+        Integral::with(
+            Batched(integrand),
+            Bounds::Box(bounds.into_iter().collect()),
+        )
+    }
+}
+
+impl<I: Integrand> Integral<I> {
+    fn with(integrand: I, bounds: Bounds) -> Self {
         Integral {
             integrand: Arc::new(integrand),
-            bounds,
-            samples: DEFAULT_SAMPLES,
-            seed: 0,
-            chunk_size: DEFAULT_CHUNK_SIZE,
+            settings: Settings {
+                bounds,
+                samples: DEFAULT_SAMPLES,
+                seed: 0,
+                chunk_size: DEFAULT_CHUNK_SIZE,
+                method: Method::MonteCarlo,
+                tolerance: None,
+                min_samples: None,
+                time_limit: None,
+                non_finite: NonFinite::Error,
+            },
         }
     }
 
-    /// How many times to evaluate the integrand; 1,000,000 by default.
-    /// The standard error shrinks as one over its square root.
+    /// How many times to evaluate the integrand at most; 1,000,000 by
+    /// default. Without a [`tolerance`](Integral::tolerance) the run spends
+    /// all of it; with one, it stops earlier when it can. The standard error
+    /// shrinks as one over its square root (faster with [`Method::Sobol`]).
     ///
     /// # Examples
     ///
@@ -106,7 +202,7 @@ where
     /// # }).unwrap();
     /// ```
     pub fn samples(mut self, samples: u64) -> Self {
-        self.samples = samples;
+        self.settings.samples = samples;
         self
     }
 
@@ -127,19 +223,21 @@ where
     /// # }).unwrap();
     /// ```
     pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
+        self.settings.seed = seed;
         self
     }
 
     /// Samples per chunk, the unit of scheduling; 2^20 by default.
     ///
-    /// Chunks are what run in parallel, merge, and report progress. Make
-    /// them larger if the integrand is so cheap that the per-chunk cost (a
-    /// task spawn and a merge, a few microseconds) shows; smaller if it is
-    /// so expensive that a chunk takes much more than ten milliseconds, or
-    /// if a run has too few chunks to keep every core busy to the end. The
-    /// chunk size is part of the spec: changing it changes which stream each
-    /// sample comes from, and so the bits.
+    /// Chunks are what run in parallel, merge, and report progress, and
+    /// where stop rules are checked. Make them larger if the integrand is
+    /// so cheap that the per-chunk cost (a task spawn and a merge, a few
+    /// microseconds) shows; smaller if it is so expensive that a chunk takes
+    /// much more than ten milliseconds, if a run has too few chunks to keep
+    /// every core busy to the end, or if a tolerance should be checked more
+    /// often. The chunk size is part of the spec: changing it changes which
+    /// stream each sample comes from, and so the bits. [`Method::Sobol`]
+    /// needs a power of two.
     ///
     /// # Examples
     ///
@@ -154,7 +252,140 @@ where
     /// # }).unwrap();
     /// ```
     pub fn chunk_size(mut self, chunk_size: u64) -> Self {
-        self.chunk_size = chunk_size;
+        self.settings.chunk_size = chunk_size;
+        self
+    }
+
+    /// How to sample: [`Method::MonteCarlo`] (the default) or
+    /// [`Method::Sobol`], randomised quasi-Monte Carlo.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use quadpipe::{Integral, Method};
+    ///
+    /// let smooth = Integral::over(|p: &[f64]| (p[0] + p[1] + p[2]).cos(), vec![0.0..1.0; 3])
+    ///     .samples(8 << 14)
+    ///     .method(Method::Sobol { replicas: 8 });
+    /// let estimate = pollster::block_on(smooth.run())?;
+    /// assert_eq!(estimate.degrees_of_freedom(), Some(7));
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn method(mut self, method: Method) -> Self {
+        self.settings.method = method;
+        self
+    }
+
+    /// Stops as soon as the standard error is at most
+    /// `max(abs, rel · |value|)`, checked at each chunk boundary once
+    /// [`min_samples`](Integral::min_samples) have been merged.
+    ///
+    /// The decision is made on the chunks merged in chunk order, so it
+    /// falls at the same chunk on any thread count: a tolerance run is as
+    /// reproducible as any other. [`samples`](Integral::samples) is the
+    /// most it may spend: if the target is out of reach, the run ends there
+    /// with [`Stop::ToleranceNotMet`](crate::Stop::ToleranceNotMet), never
+    /// runs forever, and never hides it.
+    ///
+    /// # Errors
+    ///
+    /// The run fails with [`Error::InvalidTolerance`] if either part is
+    /// negative, NaN or infinite, or both are zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use quadpipe::{Integral, Stop};
+    ///
+    /// let integral = Integral::new(f64::exp, 0.0..1.0)
+    ///     .samples(1 << 30)
+    ///     .chunk_size(1 << 16)
+    ///     .tolerance(0.0, 1e-4);
+    /// let estimate = pollster::block_on(integral.run())?;
+    /// assert_eq!(estimate.stop, Stop::ToleranceMet);
+    /// assert!(estimate.std_error <= 1e-4 * estimate.value);
+    /// assert!(estimate.samples < 1 << 30);
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn tolerance(mut self, abs: f64, rel: f64) -> Self {
+        self.settings.tolerance = Some((abs, rel));
+        self
+    }
+
+    /// The fewest samples a [`tolerance`](Integral::tolerance) stop may
+    /// happen at: 65,536 by default (or the whole budget, if smaller), so
+    /// that a lucky early estimate with a small-looking error cannot end
+    /// the run. Ignored without a tolerance.
+    ///
+    /// # Errors
+    ///
+    /// The run fails with [`Error::MinSamplesAboveBudget`] if it exceeds
+    /// [`samples`](Integral::samples).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # pollster::block_on(async {
+    /// let estimate = quadpipe::Integral::new(|x| x, 0.0..1.0)
+    ///     .samples(1 << 22)
+    ///     .chunk_size(1 << 14)
+    ///     .tolerance(1.0, 0.0) // met by any estimate
+    ///     .min_samples(1 << 20)
+    ///     .run_inline()
+    ///     .await?;
+    /// assert_eq!(estimate.samples, 1 << 20);
+    /// # Ok::<(), quadpipe::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn min_samples(mut self, min_samples: u64) -> Self {
+        self.settings.min_samples = Some(min_samples);
+        self
+    }
+
+    /// Stops at the first chunk boundary after `limit` has passed since the
+    /// run started, with [`Stop::TimeLimit`](crate::Stop::TimeLimit). How
+    /// many chunks fit depends on the machine and its load, so such an
+    /// estimate is not reproducible, and says so.
+    ///
+    /// # Errors
+    ///
+    /// The run fails with [`Error::ZeroTimeLimit`] if `limit` is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use quadpipe::{Integral, Stop};
+    ///
+    /// let endless = Integral::new(f64::sin, 0.0..1.0)
+    ///     .samples(u64::MAX)
+    ///     .time_limit(Duration::from_millis(50));
+    /// let estimate = pollster::block_on(endless.run())?;
+    /// assert_eq!(estimate.stop, Stop::TimeLimit);
+    /// assert!(!estimate.stop.is_reproducible());
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn time_limit(mut self, limit: Duration) -> Self {
+        self.settings.time_limit = Some(limit);
+        self
+    }
+
+    /// What to do with NaN or infinite integrand values:
+    /// [`NonFinite::Error`] (the default) or [`NonFinite::Skip`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use quadpipe::{Integral, NonFinite};
+    ///
+    /// // sqrt(x) is NaN for x < 0: skipped, the rest integrates to 2/3.
+    /// let integral = Integral::new(f64::sqrt, -1.0..1.0).non_finite(NonFinite::Skip);
+    /// let estimate = pollster::block_on(integral.run())?;
+    /// assert!(estimate.skipped > 0);
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn non_finite(mut self, policy: NonFinite) -> Self {
+        self.settings.non_finite = policy;
         self
     }
 
@@ -166,8 +397,7 @@ where
     ///
     /// # Errors
     ///
-    /// Bad input ([`Error::NonFiniteBound`], [`Error::ZeroSamples`],
-    /// [`Error::ZeroChunkSize`]); a non-finite integrand value
+    /// Bad input (each setter says which); a non-finite integrand value
     /// ([`Error::NonFiniteValue`], naming the point); a panicking integrand
     /// ([`Error::Panicked`]); an invalid `QUADPIPE_THREADS`.
     ///
@@ -181,10 +411,10 @@ where
     /// # }).unwrap();
     /// ```
     pub fn run(&self) -> impl Future<Output = Result<Estimate, Error>> + Send + 'static {
-        let work = self.work();
+        let spec = self.spec();
         async move {
             let spawner = Spawner::from(default_executor()?);
-            drive(work?, spawner, TaskLink::default()).await
+            spec?.run(spawner, TaskLink::default()).await
         }
     }
 
@@ -214,13 +444,13 @@ where
         &self,
         spawner: impl Into<Spawner>,
     ) -> impl Future<Output = Result<Estimate, Error>> + Send + 'static {
-        let (work, spawner) = (self.work(), spawner.into());
-        async move { drive(work?, spawner, TaskLink::default()).await }
+        let (spec, spawner) = (self.spec(), spawner.into());
+        async move { spec?.run(spawner, TaskLink::default()).await }
     }
 
     /// Spawns the run on `executor` and returns its [`Task`], which reports
     /// status and progress (samples merged, the running estimate) and can
-    /// be cancelled.
+    /// be cancelled; a cancelled task keeps the estimate of what it merged.
     ///
     /// # Examples
     ///
@@ -236,15 +466,12 @@ where
     /// ```
     pub fn spawn_on(&self, executor: &Executor) -> Task<Estimate> {
         let link = TaskLink::default();
-        let work = self.work();
-        if let Ok(work) = &work {
-            announce(&**work, &link);
+        let spec = self.spec();
+        if let Ok(spec) = &spec {
+            announce(spec.total(), &link);
         }
         let (spawner, driver_link) = (Spawner::from(executor), link.clone());
-        executor.spawn_tracked(
-            async move { drive(work?, spawner, driver_link).await },
-            link,
-        )
+        executor.spawn_tracked(async move { spec?.run(spawner, driver_link).await }, link)
     }
 
     /// Spawns the run on the process-wide default executor; see
@@ -282,56 +509,32 @@ where
     /// # Ok::<(), quadpipe::Error>(())
     /// ```
     pub fn run_inline(&self) -> impl Future<Output = Result<Estimate, Error>> + Send + 'static {
-        let work = self.work();
-        async move { drive(work?, Spawner::from(Inline), TaskLink::default()).await }
+        self.run_on(Inline)
     }
 
-    /// Checks the spec and turns it into chunked work.
-    fn work(&self) -> Result<Arc<PlainMonteCarlo<F>>, Error> {
-        let Range { start, end } = self.bounds;
-        for value in [start, end] {
-            if !value.is_finite() {
-                return Err(Error::NonFiniteBound { axis: 0, value });
-            }
-        }
-        if self.samples == 0 {
-            return Err(Error::ZeroSamples);
-        }
-        if self.chunk_size == 0 {
-            return Err(Error::ZeroChunkSize);
-        }
-        let (lo, hi) = (start.min(end), start.max(end));
-        Ok(Arc::new(PlainMonteCarlo {
-            f: self.integrand.clone(),
-            lo,
-            width: hi - lo,
-            reversed: start > end,
-            seed: self.seed,
-            samples: self.samples,
-            chunk_size: self.chunk_size,
-        }))
+    fn spec(&self) -> Result<Spec<I>, Error> {
+        Spec::new(&self.integrand, &self.settings)
     }
 }
 
-impl<F> Clone for Integral<F> {
+impl<I> Clone for Integral<I> {
     fn clone(&self) -> Self {
         Integral {
             integrand: self.integrand.clone(),
-            bounds: self.bounds.clone(),
-            samples: self.samples,
-            seed: self.seed,
-            chunk_size: self.chunk_size,
+            settings: self.settings.clone(),
         }
     }
 }
 
-impl<F> fmt::Debug for Integral<F> {
+impl<I: fmt::Debug> fmt::Debug for Integral<I> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Integral")
-            .field("bounds", &self.bounds)
-            .field("samples", &self.samples)
-            .field("seed", &self.seed)
-            .field("chunk_size", &self.chunk_size)
+            .field("integrand", &self.integrand)
+            .field("bounds", &self.settings.bounds)
+            .field("samples", &self.settings.samples)
+            .field("seed", &self.settings.seed)
+            .field("chunk_size", &self.settings.chunk_size)
+            .field("method", &self.settings.method)
             .finish_non_exhaustive()
     }
 }

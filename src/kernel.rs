@@ -40,17 +40,26 @@ impl Interval {
     }
 }
 
-/// Each lane's sums of `f(x) - shift` and of its square, in sample order.
+/// Each lane's sums of `f(x) - shift` and of its square, in sample order,
+/// and, when non-finite values are skipped, how many each lane skipped.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct LaneSums {
     pub(crate) sum: [f64; LANES],
     pub(crate) squares: [f64; LANES],
+    pub(crate) skipped: [u64; LANES],
 }
 
 impl LaneSums {
     /// Adds one value to lane `lane`'s sums: the scalar path, for the
-    /// partial steps at the start and end of a chunk.
-    pub(crate) fn add(&mut self, lane: usize, value: f64, shift: f64) {
+    /// partial steps at the start and end of a chunk. With `skip`, a value
+    /// that is not finite is counted, and added as 0.
+    pub(crate) fn add(&mut self, lane: usize, value: f64, shift: f64, skip: bool) {
+        let value = if skip && !value.is_finite() {
+            self.skipped[lane] += 1;
+            0.0
+        } else {
+            value
+        };
         let d = value - shift;
         self.sum[lane] += d;
         self.squares[lane] += d * d;
@@ -59,8 +68,9 @@ impl LaneSums {
 
 /// Steps every lane `steps` times, adding `f` at each lane's points to its
 /// sums, on the best instruction set the CPU has (or the baseline one when
-/// `QUADPIPE_KERNEL=baseline`).
-pub(crate) fn sum_steps<F: Fn(f64) -> f64>(
+/// `QUADPIPE_KERNEL=baseline`). With `SKIP`, values that are not finite
+/// are counted, and added as 0.
+pub(crate) fn sum_steps<const SKIP: bool, F: Fn(f64) -> f64>(
     f: &F,
     interval: Interval,
     shift: f64,
@@ -69,14 +79,14 @@ pub(crate) fn sum_steps<F: Fn(f64) -> f64>(
     sums: &mut LaneSums,
 ) {
     if baseline_forced() {
-        sum_steps_baseline(f, interval, shift, lanes, steps, sums);
+        sum_steps_baseline::<SKIP, F>(f, interval, shift, lanes, steps, sums);
     } else {
-        sum_steps_dispatched(f, interval, shift, lanes, steps, sums);
+        sum_steps_dispatched::<SKIP, F>(f, interval, shift, lanes, steps, sums);
     }
 }
 
 /// The loop compiled for the default target, never dispatched.
-pub(crate) fn sum_steps_baseline<F: Fn(f64) -> f64>(
+pub(crate) fn sum_steps_baseline<const SKIP: bool, F: Fn(f64) -> f64>(
     f: &F,
     interval: Interval,
     shift: f64,
@@ -84,11 +94,11 @@ pub(crate) fn sum_steps_baseline<F: Fn(f64) -> f64>(
     steps: u64,
     sums: &mut LaneSums,
 ) {
-    in_groups::<BASELINE_GROUP, F>(f, interval, shift, lanes, steps, sums);
+    in_groups::<BASELINE_GROUP, SKIP, F>(f, interval, shift, lanes, steps, sums);
 }
 
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq", "x86_64+avx2+fma", "x86_64+sse4.1"))]
-pub(crate) fn sum_steps_dispatched<F: Fn(f64) -> f64>(
+pub(crate) fn sum_steps_dispatched<const SKIP: bool, F: Fn(f64) -> f64>(
     f: &F,
     interval: Interval,
     shift: f64,
@@ -101,9 +111,9 @@ pub(crate) fn sum_steps_dispatched<F: Fn(f64) -> f64>(
     // AVX-512 registers of 32; on AVX2, 8 lanes (17 of 16) spill and run
     // slower than 4.
     match_target! {
-        "x86_64+avx512f" => in_groups::<16, F>(f, interval, shift, lanes, steps, sums),
-        "x86_64+avx2" => in_groups::<4, F>(f, interval, shift, lanes, steps, sums),
-        _ => in_groups::<BASELINE_GROUP, F>(f, interval, shift, lanes, steps, sums),
+        "x86_64+avx512f" => in_groups::<16, SKIP, F>(f, interval, shift, lanes, steps, sums),
+        "x86_64+avx2" => in_groups::<4, SKIP, F>(f, interval, shift, lanes, steps, sums),
+        _ => in_groups::<BASELINE_GROUP, SKIP, F>(f, interval, shift, lanes, steps, sums),
     }
 }
 
@@ -113,7 +123,7 @@ pub(crate) fn sum_steps_dispatched<F: Fn(f64) -> f64>(
 /// updated in one pass, LLVM's SLP vectoriser pairs each lane's two sums in
 /// a register instead of packing lanes, and the loop stays scalar.
 #[inline(always)]
-fn in_groups<const G: usize, F: Fn(f64) -> f64>(
+fn in_groups<const G: usize, const SKIP: bool, F: Fn(f64) -> f64>(
     f: &F,
     interval: Interval,
     shift: f64,
@@ -125,6 +135,7 @@ fn in_groups<const G: usize, F: Fn(f64) -> f64>(
         let mut group = LaneGroup::<G>::take(lanes, first);
         let mut sum = [0.0; G];
         let mut squares = [0.0; G];
+        let mut skipped = [0; G];
         sum.copy_from_slice(&sums.sum[first..first + G]);
         squares.copy_from_slice(&sums.squares[first..first + G]);
         for _ in 0..steps {
@@ -132,6 +143,14 @@ fn in_groups<const G: usize, F: Fn(f64) -> f64>(
             let mut d = [0.0; G];
             for l in 0..G {
                 d[l] = f(interval.point(bits[l])) - shift;
+            }
+            if SKIP {
+                // A select, not a branch: a skipped value counts as 0.
+                for l in 0..G {
+                    let finite = d[l].is_finite();
+                    skipped[l] += u64::from(!finite);
+                    d[l] = if finite { d[l] } else { -shift };
+                }
             }
             for l in 0..G {
                 sum[l] += d[l];
@@ -143,6 +162,9 @@ fn in_groups<const G: usize, F: Fn(f64) -> f64>(
         group.put(lanes, first);
         sums.sum[first..first + G].copy_from_slice(&sum);
         sums.squares[first..first + G].copy_from_slice(&squares);
+        for (total, &more) in sums.skipped[first..first + G].iter_mut().zip(&skipped) {
+            *total += more;
+        }
     }
 }
 
@@ -166,9 +188,9 @@ mod tests {
             let mut lanes = Lanes::new(0xfeed);
             let mut sums = LaneSums::default();
             if dispatched {
-                sum_steps_dispatched(&f, interval, 0.3, &mut lanes, 5000, &mut sums);
+                sum_steps_dispatched::<false, F>(&f, interval, 0.3, &mut lanes, 5000, &mut sums);
             } else {
-                sum_steps_baseline(&f, interval, 0.3, &mut lanes, 5000, &mut sums);
+                sum_steps_baseline::<false, F>(&f, interval, 0.3, &mut lanes, 5000, &mut sums);
             }
             sums
         };

@@ -43,17 +43,22 @@
 
 mod accumulator;
 mod blocking;
+mod domain;
 mod error;
 mod estimate;
 mod executor;
 mod integral;
+mod integrand;
 mod kernel;
+mod method;
 mod pipeline;
-mod plain;
 mod progress;
 mod sample;
 mod source;
 mod spawn;
+mod spec;
+mod stats;
+mod stop;
 mod task;
 
 pub use accumulator::Accumulator;
@@ -61,6 +66,8 @@ pub use error::Error;
 pub use estimate::{Estimate, Stop};
 pub use executor::{Builder, Executor, spawn};
 pub use integral::Integral;
+pub use integrand::{Batched, Integrand, NonFinite, Pointwise, Scalar};
+pub use method::Method;
 pub use progress::{Progress, ProgressStream};
 pub use source::Source;
 pub use spawn::{Inline, Job, Spawner};

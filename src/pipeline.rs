@@ -11,12 +11,14 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use futures::channel::oneshot;
 
 use crate::spawn::{Job, Spawner, Target};
+use crate::stop::StopRules;
 use crate::task::{TaskLink, panic_message};
-use crate::{Accumulator, Error, Estimate, Progress, Stop};
+use crate::{Error, Estimate, Progress, Stop};
 
 /// Chunks in flight per worker thread: enough that a worker that finishes a
 /// chunk finds the next one queued while the driver wakes up to merge, few
@@ -27,112 +29,164 @@ const CHUNKS_IN_FLIGHT_PER_THREAD: usize = 4;
 /// Work split into chunks `0..chunks()`, where chunk `i` is a pure function
 /// of the work and `i`: the same chunk gives the same bits on any thread.
 pub(crate) trait ChunkedWork: Send + Sync + 'static {
-    /// Units of work (samples) in all.
+    /// What one chunk yields.
+    type Part: Send + 'static;
+    /// The chunks merged so far, in chunk order.
+    type Merged: Send;
+
+    /// Units of work (samples) in the whole budget.
     fn total(&self) -> u64;
 
-    /// How many chunks the work is split into.
+    /// How many chunks the whole budget is split into.
     fn chunks(&self) -> u64;
 
     /// Does chunk `index`, looking at `cancel` often enough to stop within
     /// a small part of a chunk's time; `Err(Cancelled)` if it stopped.
-    fn run_chunk(&self, index: u64, cancel: &AtomicBool) -> Result<Accumulator, Error>;
+    fn run_chunk(&self, index: u64, cancel: &AtomicBool) -> Result<Self::Part, Error>;
+
+    /// Nothing merged yet.
+    fn start(&self) -> Self::Merged;
+
+    /// Adds the next chunk's part; called in chunk order.
+    fn merge(&self, merged: &mut Self::Merged, part: Self::Part);
+
+    /// Units of work merged so far.
+    fn done(&self, merged: &Self::Merged) -> u64;
 
     /// The estimate that the merged chunks give.
-    fn estimate(&self, merged: &Accumulator, stop: Stop) -> Estimate;
+    fn estimate(&self, merged: &Self::Merged, stop: Stop) -> Estimate;
+
+    /// Whether a data-dependent stop rule may look at this prefix.
+    fn is_complete(&self, _merged: &Self::Merged) -> bool {
+        true
+    }
 }
 
-/// Runs `work` to the end and returns its estimate, publishing progress to
-/// `link` at every merge and stopping when its flag is set.
+/// Runs `work` until its budget is spent or a rule in `rules` stops it, and
+/// returns its estimate, publishing progress to `link` as chunks merge and
+/// stopping at once when its flag is set.
 pub(crate) async fn drive<W: ChunkedWork>(
     work: Arc<W>,
     spawner: Spawner,
     link: TaskLink,
+    rules: StopRules,
 ) -> Result<Estimate, Error> {
-    let report = |merged: &Accumulator, stop: Stop| {
+    let report = |merged: &W::Merged, stop: Stop| {
+        let done = work.done(merged);
         link.progress.set(Progress {
-            done: merged.count(),
+            done,
             total: Some(work.total()),
-            estimate: (merged.count() > 0 || work.chunks() == 0)
-                .then(|| work.estimate(merged, stop)),
+            estimate: (done > 0 || work.chunks() == 0).then(|| work.estimate(merged, stop)),
         });
     };
-    announce(&*work, &link);
-    let partial = |merged: &Accumulator| report(merged, Stop::Partial);
-    let merged = match spawner.target() {
+    announce(work.total(), &link);
+    let mut merger = Merger {
+        work: &*work,
+        rules,
+        started: Instant::now(),
+        merged: work.start(),
+    };
+    let partial = |merged: &W::Merged| report(merged, Stop::Partial);
+    let stop = match spawner.target() {
         Target::Pool(pool) => {
             let spawn = |job| pool.spawn_detached(job);
-            merge_spawned(&work, pool.threads(), spawn, &link.stop, partial).await?
+            let parallelism = pool.threads();
+            merge_spawned(&work, parallelism, spawn, &link.stop, &mut merger, partial).await?
         }
         Target::Jobs { spawn, parallelism } => {
             let spawn = |job| {
                 spawn(job);
                 true
             };
-            merge_spawned(&work, *parallelism, spawn, &link.stop, partial).await?
+            merge_spawned(&work, *parallelism, spawn, &link.stop, &mut merger, partial).await?
         }
-        Target::Inline => merge_inline(&*work, partial).await?,
+        Target::Inline => merge_inline(&*work, &mut merger, partial).await?,
     };
-    let stop = Stop::SampleBudget;
-    report(&merged, stop);
-    Ok(work.estimate(&merged, stop))
+    report(&merger.merged, stop);
+    Ok(work.estimate(&merger.merged, stop))
 }
 
 /// Publishes the total before any work is done, so that a handle knows it
 /// from the moment it is returned.
-pub(crate) fn announce<W: ChunkedWork>(work: &W, link: &TaskLink) {
+pub(crate) fn announce(total: u64, link: &TaskLink) {
     link.progress.set(Progress {
         done: 0,
-        total: Some(work.total()),
+        total: Some(total),
         estimate: None,
     });
 }
 
+/// The ordered prefix of merged chunks, and the rules that may end the
+/// run at one of its boundaries.
+struct Merger<'w, W: ChunkedWork> {
+    work: &'w W,
+    rules: StopRules,
+    started: Instant,
+    merged: W::Merged,
+}
+
+impl<W: ChunkedWork> Merger<'_, W> {
+    /// Merges the next chunk; `Some(stop)` if a rule ends the run here.
+    fn merge(&mut self, part: W::Part) -> Option<Stop> {
+        self.work.merge(&mut self.merged, part);
+        if self.rules.is_empty() {
+            return None;
+        }
+        let estimate = self.work.estimate(&self.merged, Stop::Partial);
+        let complete = self.work.is_complete(&self.merged);
+        self.rules.check(&estimate, complete, self.started)
+    }
+}
+
 /// Keeps a window of chunks running through `spawn` (false: the executor is
-/// gone) and merges them strictly in chunk order, so the result does not
-/// depend on which finished first.
+/// gone) and merges them strictly in chunk order, so the result, and any
+/// stop decided on it, does not depend on which finished first. Returns why
+/// the run stopped.
 ///
 /// Chunks stop when `cancel` is set: by a cancel of the task, or by this
-/// function ending (the last merge, an error, or the caller dropping the
-/// future).
+/// function ending (the last merge, a stop rule, an error, or the caller
+/// dropping the future). Chunks already past a stop are discarded.
 async fn merge_spawned<W: ChunkedWork>(
     work: &Arc<W>,
     parallelism: usize,
     spawn: impl Fn(Job) -> bool,
     cancel: &Arc<AtomicBool>,
-    report: impl Fn(&Accumulator),
-) -> Result<Accumulator, Error> {
+    merger: &mut Merger<'_, W>,
+    report: impl Fn(&W::Merged),
+) -> Result<Stop, Error> {
     let _stop_chunks = SetOnDrop(cancel.clone());
     let window = parallelism * CHUNKS_IN_FLIGHT_PER_THREAD;
     let mut in_flight = VecDeque::with_capacity(window);
     let mut next = 0;
-    let mut merged = Accumulator::new();
     loop {
         while in_flight.len() < window && next < work.chunks() {
             in_flight.push_back(spawn_chunk(work, &spawn, next, cancel)?);
             next += 1;
         }
         let Some(chunk) = in_flight.pop_front() else {
-            return Ok(merged);
+            return Ok(merger.rules.exhausted());
         };
         // Publish the prefix merged so far while waiting for more, so the
         // last merge is published once, as the final result.
-        if merged.count() > 0 {
-            report(&merged);
+        if work.done(&merger.merged) > 0 {
+            report(&merger.merged);
         }
         // A dropped sender means the executor dropped the chunk: it shut down.
         let part = chunk.await.unwrap_or(Err(Error::Cancelled))?;
-        merged.merge(&part);
+        if let Some(stop) = merger.merge(part) {
+            return Ok(stop);
+        }
     }
 }
 
-type ChunkResult = oneshot::Receiver<Result<Accumulator, Error>>;
+type ChunkResult<P> = oneshot::Receiver<Result<P, Error>>;
 
 fn spawn_chunk<W: ChunkedWork>(
     work: &Arc<W>,
     spawn: impl Fn(Job) -> bool,
     index: u64,
     cancel: &Arc<AtomicBool>,
-) -> Result<ChunkResult, Error> {
+) -> Result<ChunkResult<W::Part>, Error> {
     let (sender, receiver) = oneshot::channel();
     let (work, cancel) = (work.clone(), cancel.clone());
     let job = async move {
@@ -152,20 +206,22 @@ fn spawn_chunk<W: ChunkedWork>(
 /// them so that a single-threaded host keeps running its other tasks.
 async fn merge_inline<W: ChunkedWork>(
     work: &W,
-    report: impl Fn(&Accumulator),
-) -> Result<Accumulator, Error> {
+    merger: &mut Merger<'_, W>,
+    report: impl Fn(&W::Merged),
+) -> Result<Stop, Error> {
     // Nothing can set it: dropping the future between chunks is the cancel.
     let never = AtomicBool::new(false);
-    let mut merged = Accumulator::new();
     for index in 0..work.chunks() {
         if index > 0 {
             // As on a pool, the last merge is published as the final result.
-            report(&merged);
+            report(&merger.merged);
             YieldNow::default().await;
         }
-        merged.merge(&run_chunk_caught(work, index, &never)?);
+        if let Some(stop) = merger.merge(run_chunk_caught(work, index, &never)?) {
+            return Ok(stop);
+        }
     }
-    Ok(merged)
+    Ok(merger.rules.exhausted())
 }
 
 /// Runs one chunk, turning a panic of the integrand into an error.
@@ -173,7 +229,7 @@ fn run_chunk_caught<W: ChunkedWork>(
     work: &W,
     index: u64,
     cancel: &AtomicBool,
-) -> Result<Accumulator, Error> {
+) -> Result<W::Part, Error> {
     catch_unwind(AssertUnwindSafe(|| work.run_chunk(index, cancel)))
         .unwrap_or_else(|payload| Err(Error::Panicked(panic_message(payload.as_ref()))))
 }

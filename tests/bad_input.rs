@@ -4,14 +4,11 @@
 mod common;
 
 use common::watchdog;
-use quadpipe::{Error, Estimate, Executor, Integral, Status};
+use quadpipe::{Error, Estimate, Executor, Integral, Integrand, Status};
 
 /// Runs `integral` every way there is and checks that all agree on the
 /// error, and that a spawned task fails with it.
-fn every_way<F>(integral: &Integral<F>) -> Error
-where
-    F: Fn(f64) -> f64 + Send + Sync + 'static,
-{
+fn every_way(integral: &Integral<impl Integrand>) -> Error {
     let executor = Executor::builder().threads(2).build().unwrap();
     let inline = pollster::block_on(integral.run_inline()).unwrap_err();
     let results: [Result<Estimate, Error>; 3] = [

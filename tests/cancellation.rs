@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::{eventually, watchdog};
 use futures::FutureExt;
-use quadpipe::{Error, Executor, Integral, Status};
+use quadpipe::{Error, Executor, Integral, Integrand, Status};
 
 /// A chunk looks at the cancel flag before every 1024 steps of 16 lanes,
 /// and once after its first step: a chunk running when the cancel lands
@@ -38,10 +38,7 @@ impl Drop for DropGuard {
 
 /// An integral far too long to finish, that counts its integrand's calls
 /// and whose integrand holds a drop guard.
-fn endless(
-    calls: &Arc<AtomicU64>,
-    live: &Arc<AtomicUsize>,
-) -> Integral<impl Fn(f64) -> f64 + Send + Sync + 'static> {
+fn endless(calls: &Arc<AtomicU64>, live: &Arc<AtomicUsize>) -> Integral<impl Integrand> {
     let counter = calls.clone();
     let guard = DropGuard::new(live);
     Integral::new(

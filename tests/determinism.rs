@@ -5,11 +5,11 @@ mod common;
 use std::f64::consts::PI;
 
 use common::watchdog;
-use quadpipe::{Estimate, Executor, Integral, Stop};
+use quadpipe::{Estimate, Executor, Integral, Integrand, Stop};
 
 /// Sizes chosen to leave a partial last chunk and a partial last step of
 /// lanes, so the odd cases are in every comparison.
-fn integral() -> Integral<impl Fn(f64) -> f64 + Send + Sync + 'static> {
+fn integral() -> Integral<impl Integrand> {
     Integral::new(|x: f64| x.sin() * x, -1.0..2.5)
         .samples(3_000_017)
         .chunk_size(100_003)

@@ -14,17 +14,20 @@ use common::watchdog;
 use futures::task::LocalSpawnExt;
 use std::future::Future;
 
-use quadpipe::{Error, Estimate, Executor, Integral};
+use quadpipe::{Error, Estimate, Executor, Integral, Scalar};
 
 const SAMPLES: u64 = 1 << 23;
 const CHUNK: u64 = 1 << 15;
+
+/// A boxed integrand, so one `Watched` type serves every test.
+type Integrand = Box<dyn Fn(f64) -> f64 + Send + Sync>;
 
 /// An integral whose integrand counts its calls and notes whether it ever
 /// ran on `host`.
 struct Watched {
     calls: Arc<AtomicU64>,
     ran_on_host: Arc<AtomicBool>,
-    integral: Integral<Box<dyn Fn(f64) -> f64 + Send + Sync>>,
+    integral: Integral<Scalar<Integrand>>,
 }
 
 fn watched(host: thread::ThreadId) -> Watched {
@@ -33,7 +36,7 @@ fn watched(host: thread::ThreadId) -> Watched {
         Arc::new(AtomicBool::new(false)),
     );
     let (count, flag) = (calls.clone(), ran_on_host.clone());
-    let integrand: Box<dyn Fn(f64) -> f64 + Send + Sync> = Box::new(move |x: f64| {
+    let integrand: Integrand = Box::new(move |x: f64| {
         count.fetch_add(1, Ordering::Relaxed);
         if thread::current().id() == host {
             flag.store(true, Ordering::Relaxed);

@@ -11,12 +11,12 @@ use std::env;
 use std::process::Command;
 
 use common::watchdog;
-use quadpipe::{Inline, Integral};
+use quadpipe::{Inline, Integral, Scalar};
 
 /// Set in the child to the bits the parent computed.
 const EXPECTED: &str = "QUADPIPE_TEST_EXPECTED_BITS";
 
-type Spec = Integral<fn(f64) -> f64>;
+type Spec = Integral<Scalar<fn(f64) -> f64>>;
 
 /// Integrals that vectorise (polynomials) and that call libm, with partial
 /// chunks and partial lane steps.

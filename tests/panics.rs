@@ -5,11 +5,11 @@ mod common;
 use std::sync::{Arc, Barrier};
 
 use common::watchdog;
-use quadpipe::{Error, Executor, Integral, Status};
+use quadpipe::{Error, Executor, Integral, Integrand, Status};
 
 const THREADS: usize = 2;
 
-fn panicking_integral() -> Integral<impl Fn(f64) -> f64 + Send + Sync + 'static> {
+fn panicking_integral() -> Integral<impl Integrand> {
     Integral::new(
         |x| {
             if x > 0.75 {

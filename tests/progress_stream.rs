@@ -8,12 +8,12 @@ use std::sync::{Arc, Mutex};
 
 use common::{eventually, watchdog};
 use futures::StreamExt;
-use quadpipe::{Error, Estimate, Executor, Integral, Progress, Status};
+use quadpipe::{Error, Estimate, Executor, Integral, Integrand, Progress, Status};
 
 const SAMPLES: u64 = 1 << 22;
 const CHUNK: u64 = 1 << 14;
 
-fn integral() -> Integral<impl Fn(f64) -> f64 + Send + Sync + 'static> {
+fn integral() -> Integral<impl Integrand> {
     Integral::new(f64::sin, 0.0..1.0)
         .samples(SAMPLES)
         .chunk_size(CHUNK)

@@ -12,11 +12,11 @@ use std::sync::{Arc, OnceLock};
 use std::thread;
 
 use common::watchdog;
-use quadpipe::{Error, Estimate, Executor, Inline, Integral, Spawner};
+use quadpipe::{Error, Estimate, Executor, Inline, Integral, Scalar, Spawner};
 
 type Run = Pin<Box<dyn Future<Output = Result<Estimate, Error>> + Send>>;
 
-type Spec = Integral<fn(f64) -> f64>;
+type Spec = Integral<Scalar<fn(f64) -> f64>>;
 
 /// Integrals chosen for their odd corners: a partial last chunk and lane
 /// step, a reversed interval, many small chunks, and an error.

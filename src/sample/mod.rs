@@ -4,7 +4,9 @@
 //! [`chunk_key(s, i)`](chunk_key) and by nothing else, so its points do not
 //! depend on which thread draws them, or when.
 
+mod joe_kuo;
 mod lanes;
+pub(crate) mod sobol;
 
 pub(crate) use lanes::{LANES, LaneGroup, Lanes, unit_open};
 

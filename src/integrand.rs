@@ -1,0 +1,136 @@
+//! The three forms an integrand can take, and what to do with its NaNs.
+
+use std::fmt;
+use std::sync::atomic::AtomicBool;
+
+use crate::Error;
+use crate::method::plain::{McChunk, McPart};
+
+/// A function an [`Integral`](crate::Integral) can integrate: one of
+/// [`Scalar`], [`Pointwise`] or [`Batched`], made by
+/// [`Integral::new`](crate::Integral::new),
+/// [`Integral::over`](crate::Integral::over) and
+/// [`Integral::batched`](crate::Integral::batched). It cannot be
+/// implemented outside this crate.
+pub trait Integrand: sealed::Evaluate + Send + Sync + 'static {}
+
+/// A function of one variable, `Fn(f64) -> f64`: the fast one-dimensional
+/// form, whose calls are inlined into the vectorised sampling loop.
+pub struct Scalar<F>(pub(crate) F);
+
+/// A function of a point, `Fn(&[f64]) -> f64`, called once per point with
+/// all its coordinates.
+pub struct Pointwise<F>(pub(crate) F);
+
+/// A function of a block of points, `Fn(&[f64], &mut [f64])`, called once
+/// per block: the first slice holds the points one after another (`d`
+/// coordinates each), the second has room for one value per point. For an
+/// integrand that vectorises itself or calls out to other code (a GPU, a
+/// simulation) and would rather be called once per thousand points.
+pub struct Batched<F>(pub(crate) F);
+
+/// What to do when the integrand returns NaN or an infinity.
+///
+/// # Examples
+///
+/// ```
+/// use quadpipe::{Error, Integral, NonFinite};
+///
+/// // ln(x) is NaN on half of [-1, 1].
+/// let ln = Integral::new(f64::ln, -1.0..1.0).samples(1000);
+/// let err = pollster::block_on(ln.run_inline()).unwrap_err();
+/// assert!(matches!(err, Error::NonFiniteValue { .. }));
+///
+/// // Skipped, the NaNs count as 0: the estimate is ∫₀¹ ln x dx = -1.
+/// let skipping = ln.samples(1 << 20).non_finite(NonFinite::Skip);
+/// let estimate = pollster::block_on(skipping.run_inline())?;
+/// assert!((estimate.value + 1.0).abs() < 5.0 * estimate.std_error);
+/// assert!(estimate.skipped > 500_000 && estimate.skipped < 550_000);
+/// # Ok::<(), quadpipe::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum NonFinite {
+    /// The run fails with [`Error::NonFiniteValue`], which names the first
+    /// such point in sample order and the value there.
+    #[default]
+    Error,
+    /// Such values count as 0, and how many there were is reported in
+    /// [`Estimate::skipped`](crate::Estimate::skipped). The estimate is then
+    /// the integral over the part of the domain where the integrand is
+    /// finite: what you want when the bad points are a set of measure zero
+    /// (a singularity that rounding hits), or a region you mean to leave
+    /// out; the count tells you which it was.
+    Skip,
+}
+
+impl<F: Fn(f64) -> f64 + Send + Sync + 'static> Integrand for Scalar<F> {}
+impl<F: Fn(&[f64]) -> f64 + Send + Sync + 'static> Integrand for Pointwise<F> {}
+impl<F: Fn(&[f64], &mut [f64]) + Send + Sync + 'static> Integrand for Batched<F> {}
+
+pub(crate) mod sealed {
+    use super::*;
+
+    /// How the samplers call each form. Public in a private module: the
+    /// `Integrand` trait is sealed, and these methods stay out of sight.
+    pub trait Evaluate {
+        /// Sums the integrand over one plain Monte Carlo chunk.
+        fn mc_chunk(&self, chunk: &McChunk<'_>, cancel: &AtomicBool) -> Result<McPart, Error>;
+
+        /// Fills `values[i]` with the integrand at point `i` of `points`
+        /// (`dims` coordinates each, one point after another).
+        fn evaluate(&self, dims: usize, points: &[f64], values: &mut [f64]);
+    }
+}
+
+impl<F: Fn(f64) -> f64> sealed::Evaluate for Scalar<F> {
+    fn mc_chunk(&self, chunk: &McChunk<'_>, cancel: &AtomicBool) -> Result<McPart, Error> {
+        chunk.run_scalar(&self.0, cancel)
+    }
+
+    fn evaluate(&self, _dims: usize, points: &[f64], values: &mut [f64]) {
+        for (value, &x) in values.iter_mut().zip(points) {
+            *value = (self.0)(x);
+        }
+    }
+}
+
+impl<F: Fn(&[f64]) -> f64> sealed::Evaluate for Pointwise<F> {
+    fn mc_chunk(&self, chunk: &McChunk<'_>, cancel: &AtomicBool) -> Result<McPart, Error> {
+        chunk.run_blocks(self, cancel)
+    }
+
+    fn evaluate(&self, dims: usize, points: &[f64], values: &mut [f64]) {
+        for (value, point) in values.iter_mut().zip(points.chunks_exact(dims)) {
+            *value = (self.0)(point);
+        }
+    }
+}
+
+impl<F: Fn(&[f64], &mut [f64])> sealed::Evaluate for Batched<F> {
+    fn mc_chunk(&self, chunk: &McChunk<'_>, cancel: &AtomicBool) -> Result<McPart, Error> {
+        chunk.run_blocks(self, cancel)
+    }
+
+    fn evaluate(&self, _dims: usize, points: &[f64], values: &mut [f64]) {
+        (self.0)(points, values);
+    }
+}
+
+impl<F> fmt::Debug for Scalar<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Scalar(Fn(f64) -> f64)")
+    }
+}
+
+impl<F> fmt::Debug for Pointwise<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Pointwise(Fn(&[f64]) -> f64)")
+    }
+}
+
+impl<F> fmt::Debug for Batched<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Batched(Fn(&[f64], &mut [f64]))")
+    }
+}

@@ -1,0 +1,179 @@
+//! Randomised quasi-Monte Carlo: independent Owen-scrambled Sobol replicas.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::domain::Domain;
+use crate::pipeline::ChunkedWork;
+use crate::sample::chunk_key;
+use crate::sample::sobol::{ScrambledSobol, SobolDirections};
+use crate::{Accumulator, Error, Estimate, Integrand, NonFinite, Stop};
+
+/// Coordinates in a block of points, as for plain Monte Carlo: the block
+/// stays in the L1 cache between being drawn and being evaluated.
+const COORDINATES_PER_BLOCK: usize = 4096;
+
+/// The integral by `replicas` independent scrambles of one Sobol sequence.
+///
+/// Chunk `i` is block `i / replicas` of replica `i % replicas`: a run of
+/// `chunk` consecutive points, aligned, a power of two long, so that every
+/// chunk is a balanced piece of its replica's sequence. Merged in chunk
+/// order, the replicas advance together, and after each round in which
+/// their common point count reaches a power of two, every replica is a
+/// complete, balanced net: that is where a tolerance may stop the run.
+pub(crate) struct RandomisedSobol<I> {
+    integrand: Arc<I>,
+    domain: Domain,
+    replicas: Vec<ScrambledSobol>,
+    points_per_replica: u64,
+    chunk: u64,
+    policy: NonFinite,
+}
+
+impl<I> RandomisedSobol<I> {
+    /// `samples` is `replicas × 2^m` and `chunk_size` a power of two: the
+    /// spec has checked both.
+    pub(crate) fn new(
+        integrand: Arc<I>,
+        domain: Domain,
+        seed: u64,
+        samples: u64,
+        chunk_size: u64,
+        replicas: u32,
+        policy: NonFinite,
+    ) -> Self {
+        let directions = Arc::new(SobolDirections::new(domain.dims()));
+        let points_per_replica = samples / u64::from(replicas);
+        RandomisedSobol {
+            integrand,
+            replicas: (0..u64::from(replicas))
+                .map(|replica| ScrambledSobol::new(directions.clone(), chunk_key(seed, replica)))
+                .collect(),
+            domain,
+            points_per_replica,
+            chunk: chunk_size.min(points_per_replica),
+            policy,
+        }
+    }
+}
+
+/// One chunk's sum over its points, and which replica it belongs to.
+#[derive(Debug)]
+pub(crate) struct ReplicaPart {
+    replica: usize,
+    values: Accumulator,
+    skipped: u64,
+}
+
+/// Every replica's values so far.
+#[derive(Debug)]
+pub(crate) struct Replicas {
+    values: Vec<Accumulator>,
+    skipped: u64,
+}
+
+impl<I: Integrand> ChunkedWork for RandomisedSobol<I> {
+    type Part = ReplicaPart;
+    type Merged = Replicas;
+
+    fn total(&self) -> u64 {
+        self.points_per_replica * self.replicas.len() as u64
+    }
+
+    fn chunks(&self) -> u64 {
+        self.total() / self.chunk
+    }
+
+    fn run_chunk(&self, index: u64, cancel: &AtomicBool) -> Result<ReplicaPart, Error> {
+        let replica = (index % self.replicas.len() as u64) as usize;
+        let start = (index / self.replicas.len() as u64) * self.chunk;
+        let dims = self.domain.dims();
+        let (lo, width) = (self.domain.lo(), self.domain.width());
+        let block = (COORDINATES_PER_BLOCK / dims).max(1);
+        let mut points = vec![0.0; block * dims];
+        let mut values = vec![0.0; block];
+        let mut shift = None;
+        let (mut sum, mut squares, mut skipped) = (0.0, 0.0, 0);
+        let mut done = 0;
+        while done < self.chunk {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(Error::Cancelled);
+            }
+            let count = block.min((self.chunk - done) as usize);
+            let (points, values) = (&mut points[..count * dims], &mut values[..count]);
+            self.replicas[replica].fill(start + done, count, points);
+            for point in points.chunks_exact_mut(dims) {
+                for ((x, &lo), &width) in point.iter_mut().zip(lo).zip(width) {
+                    *x = lo + width * *x;
+                }
+            }
+            self.integrand.evaluate(dims, points, values);
+            for (point, &value) in points.chunks_exact(dims).zip(values.iter()) {
+                let value = if value.is_finite() {
+                    value
+                } else if self.policy == NonFinite::Skip {
+                    skipped += 1;
+                    0.0
+                } else {
+                    return Err(Error::NonFiniteValue {
+                        point: point.into(),
+                        value,
+                    });
+                };
+                let d = value - *shift.get_or_insert(value);
+                sum += d;
+                squares += d * d;
+            }
+            done += count as u64;
+        }
+        if !(sum.is_finite() && squares.is_finite()) {
+            return Err(Error::Overflow);
+        }
+        Ok(ReplicaPart {
+            replica,
+            values: Accumulator::from_shifted_sums(self.chunk, shift.unwrap_or(0.0), sum, squares),
+            skipped,
+        })
+    }
+
+    fn start(&self) -> Replicas {
+        Replicas {
+            values: vec![Accumulator::new(); self.replicas.len()],
+            skipped: 0,
+        }
+    }
+
+    fn merge(&self, merged: &mut Replicas, part: ReplicaPart) {
+        merged.values[part.replica].merge(&part.values);
+        merged.skipped += part.skipped;
+    }
+
+    fn done(&self, merged: &Replicas) -> u64 {
+        merged.values.iter().map(Accumulator::count).sum()
+    }
+
+    /// The mean of the replicas' estimates, with the standard error of that
+    /// mean from their spread: `replicas − 1` degrees of freedom, whatever
+    /// the number of points. (A single scrambled net's own sample variance
+    /// would overstate its error by orders of magnitude: its points are not
+    /// independent.)
+    fn estimate(&self, merged: &Replicas, stop: Stop) -> Estimate {
+        let mut replica_means = Accumulator::new();
+        for values in merged.values.iter().filter(|values| values.count() > 0) {
+            replica_means.push(values.mean());
+        }
+        let (value, std_error) = self
+            .domain
+            .scale(replica_means.mean(), replica_means.std_error());
+        let dof = replica_means.count().saturating_sub(1) as u32;
+        Estimate::new(value, std_error, self.done(merged), stop)
+            .with_skipped(merged.skipped)
+            .with_dof(dof)
+    }
+
+    /// Every replica has the same number of points, a power of two.
+    fn is_complete(&self, merged: &Replicas) -> bool {
+        let count = merged.values[0].count();
+        count.is_power_of_two() && merged.values.iter().all(|values| values.count() == count)
+    }
+}

@@ -1,0 +1,187 @@
+//! A checked integral, ready to run: what `Integral` turns into when a run
+//! starts.
+
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::domain::Domain;
+use crate::method::plain::PlainMonteCarlo;
+use crate::method::sobol::RandomisedSobol;
+use crate::pipeline::drive;
+use crate::stop::{StopRules, Tolerance};
+use crate::task::TaskLink;
+use crate::{Error, Estimate, Integrand, Method, NonFinite, Spawner};
+
+/// The minimum sample count of a tolerance stop when none is set: enough
+/// that the standard error itself is known to a few percent, so one lucky
+/// early chunk cannot end a run.
+pub(crate) const DEFAULT_MIN_SAMPLES: u64 = 1 << 16;
+
+/// The region an `Integral` was given, before it is checked.
+#[derive(Clone, Debug)]
+pub(crate) enum Bounds {
+    /// A one-dimensional, oriented interval.
+    Interval(Range<f64>),
+    /// A box: one range per axis.
+    Box(Vec<Range<f64>>),
+}
+
+/// Everything an `Integral` was told, before it is checked.
+#[derive(Clone, Debug)]
+pub(crate) struct Settings {
+    pub(crate) bounds: Bounds,
+    pub(crate) samples: u64,
+    pub(crate) seed: u64,
+    pub(crate) chunk_size: u64,
+    pub(crate) method: Method,
+    pub(crate) tolerance: Option<(f64, f64)>,
+    pub(crate) min_samples: Option<u64>,
+    pub(crate) time_limit: Option<Duration>,
+    pub(crate) non_finite: NonFinite,
+}
+
+/// A checked integral.
+pub(crate) struct Spec<I> {
+    integrand: Arc<I>,
+    domain: Domain,
+    settings: Settings,
+    rules: StopRules,
+}
+
+impl<I: Integrand> Spec<I> {
+    /// Checks every setting, in the order a reader would: the domain, the
+    /// budget, the stop rules, then what the method needs.
+    pub(crate) fn new(integrand: &Arc<I>, settings: &Settings) -> Result<Self, Error> {
+        let domain = match &settings.bounds {
+            Bounds::Interval(range) => Domain::interval(range)?,
+            Bounds::Box(ranges) => Domain::cube(ranges)?,
+        };
+        if settings.samples == 0 {
+            return Err(Error::ZeroSamples);
+        }
+        if settings.chunk_size == 0 {
+            return Err(Error::ZeroChunkSize);
+        }
+        let rules = stop_rules(settings)?;
+        if let Method::Sobol { replicas } = settings.method {
+            check_sobol(&domain, settings, replicas)?;
+        }
+        Ok(Spec {
+            integrand: integrand.clone(),
+            domain,
+            settings: settings.clone(),
+            rules,
+        })
+    }
+
+    /// Samples in the whole budget: 0 when the domain has zero width.
+    pub(crate) fn total(&self) -> u64 {
+        if self.domain.is_degenerate() {
+            0
+        } else {
+            self.settings.samples
+        }
+    }
+
+    /// Runs the integral with its chunks on `spawner`.
+    pub(crate) async fn run(self, spawner: Spawner, link: TaskLink) -> Result<Estimate, Error> {
+        let Spec {
+            integrand,
+            domain,
+            settings,
+            rules,
+        } = self;
+        match settings.method {
+            Method::MonteCarlo => {
+                let work = PlainMonteCarlo {
+                    integrand,
+                    domain,
+                    seed: settings.seed,
+                    samples: settings.samples,
+                    chunk_size: settings.chunk_size,
+                    policy: settings.non_finite,
+                };
+                drive(Arc::new(work), spawner, link, rules).await
+            }
+            Method::Sobol { replicas } => {
+                let work = RandomisedSobol::new(
+                    integrand,
+                    domain,
+                    settings.seed,
+                    settings.samples,
+                    settings.chunk_size,
+                    replicas,
+                    settings.non_finite,
+                );
+                drive(Arc::new(work), spawner, link, rules).await
+            }
+        }
+    }
+}
+
+fn stop_rules(settings: &Settings) -> Result<StopRules, Error> {
+    let tolerance = match settings.tolerance {
+        None => None,
+        Some((abs, rel)) => {
+            let valid = |t: f64| t.is_finite() && t >= 0.0;
+            if !(valid(abs) && valid(rel) && (abs > 0.0 || rel > 0.0)) {
+                return Err(Error::InvalidTolerance { abs, rel });
+            }
+            let min_samples = settings
+                .min_samples
+                .unwrap_or(DEFAULT_MIN_SAMPLES.min(settings.samples));
+            if min_samples > settings.samples {
+                return Err(Error::MinSamplesAboveBudget {
+                    min_samples,
+                    samples: settings.samples,
+                });
+            }
+            Some(Tolerance {
+                abs,
+                rel,
+                min_samples,
+            })
+        }
+    };
+    if settings.time_limit == Some(Duration::ZERO) {
+        return Err(Error::ZeroTimeLimit);
+    }
+    Ok(StopRules {
+        tolerance,
+        time_limit: settings.time_limit,
+    })
+}
+
+/// What randomised QMC needs: replicas that can have a spread, a dimension
+/// the direction numbers cover, and power-of-two point counts, since a
+/// Sobol sequence is balanced only on blocks of 2^m points.
+fn check_sobol(domain: &Domain, settings: &Settings, replicas: u32) -> Result<(), Error> {
+    use crate::sample::sobol::{MAX_DIMENSIONS, MAX_LOG2_POINTS};
+
+    if replicas < 2 {
+        return Err(Error::TooFewReplicas { replicas });
+    }
+    if domain.dims() > MAX_DIMENSIONS {
+        return Err(Error::TooManyDimensions {
+            dims: domain.dims(),
+            max: MAX_DIMENSIONS,
+        });
+    }
+    let per_replica = settings.samples / u64::from(replicas);
+    if settings.samples % u64::from(replicas) != 0
+        || !per_replica.is_power_of_two()
+        || per_replica.trailing_zeros() > MAX_LOG2_POINTS
+    {
+        return Err(Error::SobolSamples {
+            samples: settings.samples,
+            replicas,
+        });
+    }
+    if !settings.chunk_size.is_power_of_two() {
+        return Err(Error::SobolChunkSize {
+            chunk_size: settings.chunk_size,
+        });
+    }
+    Ok(())
+}
