@@ -54,6 +54,7 @@ mod progress;
 mod sample;
 mod source;
 mod spawn;
+mod stats;
 mod task;
 
 pub use accumulator::Accumulator;
