@@ -4,9 +4,13 @@
 //! [`chunk_key(s, i)`](chunk_key) and by nothing else, so its points do not
 //! depend on which thread draws them, or when.
 
+mod joe_kuo;
 mod lanes;
+mod sobol;
 
 pub(crate) use lanes::{LANES, LaneGroup, Lanes, unit_open};
+#[allow(unused_imports)] // Used by the QMC method, which lands separately.
+pub(crate) use sobol::{MAX_DIMENSIONS, MAX_LOG2_POINTS, SobolDirections};
 
 /// The golden-ratio increment of SplitMix64 (Steele, Lea and Flood, "Fast
 /// splittable pseudorandom number generators", OOPSLA 2014).
