@@ -10,7 +10,7 @@ mod sobol;
 
 pub(crate) use lanes::{LANES, LaneGroup, Lanes, unit_open};
 #[allow(unused_imports)] // Used by the QMC method, which lands separately.
-pub(crate) use sobol::{MAX_DIMENSIONS, MAX_LOG2_POINTS, SobolDirections};
+pub(crate) use sobol::{MAX_DIMENSIONS, MAX_LOG2_POINTS, ScrambledSobol, SobolDirections};
 
 /// The golden-ratio increment of SplitMix64 (Steele, Lea and Flood, "Fast
 /// splittable pseudorandom number generators", OOPSLA 2014).
