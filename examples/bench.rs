@@ -9,12 +9,28 @@
 //!
 //! Every case integrates f(x) = x over [0, pi] (exact: pi²/2) with the same
 //! sample count N, except the `sin` pair (N/8 samples of `f64::sin`) and
-//! the tiny jobs (1000 samples each). The timed cases run interleaved, one
-//! after the other in rounds after an untimed warm-up round, so a machine
-//! that speeds up or slows down mid-run moves all of them alike; each
-//! reports its median over the rounds. Every result is checked to lie within
-//! 5 standard errors of the exact value, which also keeps the compiler from
-//! optimising the work away.
+//! the tiny jobs (1000 samples each):
+//!
+//! - `hand_smallrng_1t`: one `SmallRng` (xoshiro256++) in a plain loop;
+//! - `hand_lanes_all`, `hand_sin_all`: 16 xoshiro256++ streams stepped as
+//!   whole arrays, keeping the sums of f and f² as the library must for its
+//!   standard error, dispatched at run time with `multiversion`, on one OS
+//!   thread per core: the speed the library's kernel should come close to;
+//! - `rayon_smallrng_all`: the `SmallRng` loop on rayon, one generator per
+//!   chunk;
+//! - `quadpipe_1t`, `quadpipe_all`, `quadpipe_sin_all`: `Integral::run_on`
+//!   an `Executor` of one thread or of one per core; `quadpipe_inline`:
+//!   `run_inline`;
+//! - `tiny_job_quadpipe`, `tiny_job_bare`: 1000-sample integrals one after
+//!   another, through quadpipe or as plain tasks of an `async_executor`.
+//!
+//! The timed cases run interleaved, one after the other in rounds after an
+//! untimed warm-up round, so a machine that speeds up or slows down mid-run
+//! moves all of them alike; each reports its median over the rounds. Every
+//! result is checked to lie within 5 standard errors of the exact value,
+//! which also keeps the compiler from optimising the work away. Other
+//! processes busy on the machine skew everything, so the table ends with a
+//! warning when they took more than 5% of the CPU time during the rounds.
 //!
 //! The human table goes to stderr. Stdout gets one JSON object per line:
 //!
@@ -40,6 +56,9 @@
 //!
 //! Results differ between AVX-512 and AVX2 machines, so the table names the
 //! best instruction set this CPU has.
+//!
+//! The bench measures peak memory by running itself again, as
+//! `bench --peak-rss-child <samples>`, which prints the child's VmHWM in KiB.
 
 use std::env;
 use std::f64::consts::PI;
@@ -113,7 +132,7 @@ struct Config {
     /// Samples per timing of the cheap cases (N).
     samples: u64,
     /// Samples per timing of the `sin` cases: `sin` costs about 14 ns, so
-    /// fewer samples take about as long as N of `x`.
+    /// an eighth as many keep their timings near those of the cheap cases.
     sin_samples: u64,
     /// Tiny jobs per timing, each awaited before the next.
     tiny_jobs: u64,
