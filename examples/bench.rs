@@ -97,8 +97,9 @@ const CANCEL_CHUNK: u64 = 1 << 16;
 const LANES: usize = 16;
 
 /// Steps per block when the lanes run in two groups of eight (see
-/// `lane_sums`): long enough that reloading a group's state per block is
-/// noise, short enough that the state stays in L1.
+/// `lane_sums`): one group runs a block, then the other, as a kernel that
+/// looks at a cancel flag between blocks would. 256 steps make the switch
+/// (reloading eight lanes' state and sums) cost nothing.
 const BLOCK_STEPS: u64 = 256;
 
 /// The exponent bits of 1.0: OR-ed onto 52 random mantissa bits, they give a
