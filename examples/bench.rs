@@ -902,6 +902,13 @@ fn report_cases(cases: &[Measured]) -> Vec<Target> {
         let case = cases.iter().find(|case| case.name == name);
         case.expect("every ratio names two cases").ns
     };
+    // No target, but the ceiling of the first one: how far the hand loop,
+    // the limit the library approaches, is from rayon on this machine.
+    let ceiling = ns("rayon_smallrng_all") / ns("hand_lanes_all");
+    println!(r#"{{"ratio": "rayon_smallrng_all/hand_lanes_all", "value": {ceiling:.4}}}"#);
+    eprintln!(
+        "\nrayon_smallrng_all/hand_lanes_all = {ceiling:.3}: the most rayon/quadpipe can be here"
+    );
     RATIOS
         .iter()
         .map(|&(a, b, bound, at_least)| {
