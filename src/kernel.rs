@@ -184,6 +184,59 @@ fn in_groups<const G: usize, const SKIP: bool, F: Fn(f64) -> f64>(
     }
 }
 
+/// Draws points for the point-wise and batched forms: each step of the
+/// lanes gives one coordinate of 16 points, written one point after
+/// another into `points` (`lo.len()` coordinates each). A last, partial
+/// step still steps every lane, as the scalar path does.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq", "x86_64+avx2+fma", "x86_64+sse4.1"))]
+pub(crate) fn fill_points(lanes: &mut Lanes, lo: &[f64], width: &[f64], points: &mut [f64]) {
+    let dims = lo.len();
+    let mut local = lanes.clone();
+    for step in points.chunks_mut(LANES * dims) {
+        for axis in 0..dims {
+            let bits = local.next();
+            let interval = Interval {
+                lo: lo[axis],
+                width: width[axis],
+            };
+            let coordinates: [f64; LANES] = std::array::from_fn(|l| interval.point(bits[l]));
+            for (point, &x) in step.chunks_exact_mut(dims).zip(&coordinates) {
+                point[axis] = x;
+            }
+        }
+    }
+    *lanes = local;
+}
+
+/// Adds a block of values, in sample order from a lane-0 boundary, to the
+/// lanes' sums, a whole step of 16 at a time; with `skip`, values that are
+/// not finite count as 0. The caller has checked for them otherwise.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq", "x86_64+avx2+fma", "x86_64+sse4.1"))]
+pub(crate) fn add_values(values: &[f64], shift: f64, skip: bool, sums: &mut LaneSums) {
+    let mut local = *sums;
+    let mut steps = values.chunks_exact(LANES);
+    for step in &mut steps {
+        let mut d: [f64; LANES] = std::array::from_fn(|l| step[l] - shift);
+        if skip {
+            for l in 0..LANES {
+                let finite = d[l].is_finite();
+                local.skipped[l] += u64::from(!finite);
+                d[l] = if finite { d[l] } else { -shift };
+            }
+        }
+        for l in 0..LANES {
+            local.sum[l] += d[l];
+        }
+        for l in 0..LANES {
+            local.squares[l] += d[l] * d[l];
+        }
+    }
+    for (lane, &value) in steps.remainder().iter().enumerate() {
+        local.add(lane, value, shift, skip);
+    }
+    *sums = local;
+}
+
 fn baseline_forced() -> bool {
     static FORCED: OnceLock<bool> = OnceLock::new();
     *FORCED.get_or_init(|| env::var(KERNEL_VAR).is_ok_and(|value| value == "baseline"))

@@ -5,9 +5,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::domain::Domain;
 use crate::integrand::sealed::Evaluate;
-use crate::kernel::{Interval, LaneSums, sum_steps};
+use crate::kernel::{Interval, LaneSums, add_values, fill_points, sum_steps};
 use crate::pipeline::ChunkedWork;
-use crate::sample::{LANES, Lanes, chunk_key, unit_open};
+use crate::sample::{LANES, Lanes, chunk_key};
 use crate::{Accumulator, Error, Estimate, Integrand, NonFinite, Stop};
 
 /// Steps (of `LANES` samples each) between two looks at the cancel flag:
@@ -225,19 +225,18 @@ impl McChunk<'_> {
             }
             let count = block.min((self.samples - done) as usize);
             let (points, values) = (&mut points[..count * dims], &mut values[..count]);
-            self.fill_points(&mut lanes, points);
+            fill_points(&mut lanes, self.domain.lo(), self.domain.width(), points);
             integrand.evaluate(dims, points, values);
             let shift = *shift.get_or_insert_with(|| first_finite(&values[..LANES.min(count)]));
-            for (sample, &value) in values.iter().enumerate() {
-                if !value.is_finite() && self.policy == NonFinite::Error {
-                    let point = &points[sample * dims..][..dims];
-                    return Err(Error::NonFiniteValue {
-                        point: point.into(),
-                        value,
-                    });
-                }
-                sums.add(sample % LANES, value, shift, true);
+            let skip = self.policy == NonFinite::Skip;
+            let first_bad = (!skip).then(|| values.iter().position(|v| !v.is_finite()));
+            if let Some(Some(sample)) = first_bad {
+                return Err(Error::NonFiniteValue {
+                    point: points[sample * dims..][..dims].into(),
+                    value: values[sample],
+                });
             }
+            add_values(values, shift, skip, &mut sums);
             done += count as u64;
         }
         let (sum, squares) = (tree_sum(sums.sum), tree_sum(sums.squares));
@@ -253,22 +252,6 @@ impl McChunk<'_> {
             ),
             skipped: sums.skipped.iter().sum(),
         })
-    }
-
-    /// Draws `points.len() / dims` points, one after another: each step of
-    /// the lanes gives one coordinate of `LANES` points. A last, partial
-    /// step still steps every lane, as the scalar path does.
-    fn fill_points(&self, lanes: &mut Lanes, points: &mut [f64]) {
-        let (lo, width) = (self.domain.lo(), self.domain.width());
-        let dims = lo.len();
-        for step in points.chunks_mut(LANES * dims) {
-            for axis in 0..dims {
-                let bits = lanes.next();
-                for (point, &bits) in step.chunks_exact_mut(dims).zip(&bits) {
-                    point[axis] = lo[axis] + width[axis] * unit_open(bits);
-                }
-            }
-        }
     }
 }
 

@@ -21,6 +21,7 @@ pub(crate) const LANES: usize = 16;
 /// kernel is 16% faster for it. Its one weakness, linear dependencies in
 /// the lowest bits, does not reach a sample: only the top 52 bits become a
 /// float, the use its authors recommend it for.
+#[derive(Clone)]
 pub(crate) struct Lanes {
     s: [[u64; LANES]; 4],
 }
