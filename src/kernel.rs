@@ -218,17 +218,17 @@ pub(crate) fn add_values(values: &[f64], shift: f64, skip: bool, sums: &mut Lane
     for step in &mut steps {
         let mut d: [f64; LANES] = std::array::from_fn(|l| step[l] - shift);
         if skip {
-            for l in 0..LANES {
-                let finite = d[l].is_finite();
-                local.skipped[l] += u64::from(!finite);
-                d[l] = if finite { d[l] } else { -shift };
+            for (d, skipped) in d.iter_mut().zip(&mut local.skipped) {
+                let finite = d.is_finite();
+                *skipped += u64::from(!finite);
+                *d = if finite { *d } else { -shift };
             }
         }
-        for l in 0..LANES {
-            local.sum[l] += d[l];
+        for (sum, &d) in local.sum.iter_mut().zip(&d) {
+            *sum += d;
         }
-        for l in 0..LANES {
-            local.squares[l] += d[l] * d[l];
+        for (squares, &d) in local.squares.iter_mut().zip(&d) {
+            *squares += d * d;
         }
     }
     for (lane, &value) in steps.remainder().iter().enumerate() {
