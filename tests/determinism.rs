@@ -140,3 +140,39 @@ fn the_integrand_is_called_once_per_sample() {
         assert_eq!(calls.load(Ordering::Relaxed), samples);
     }
 }
+
+/// The same pin for plain Monte Carlo over a box and for randomised QMC.
+#[test]
+fn value_stability_in_many_dimensions() {
+    let integral = Integral::over(
+        |p: &[f64]| p[0] * p[1] + p[2],
+        [0.0..1.0, 0.0..2.0, -1.0..1.0],
+    )
+    .chunk_size(8192)
+    .seed(7);
+    let mc = pollster::block_on(integral.clone().samples(50_000).run_inline()).unwrap();
+    let qmc = pollster::block_on(
+        integral
+            .samples(8 * 4096)
+            .method(quadpipe::Method::SOBOL)
+            .run_inline(),
+    )
+    .unwrap();
+    let bits = |e: Estimate| (e.value.to_bits(), e.std_error.to_bits());
+    // 2.006922828129159 ± 1.29871149064762e-2 (exact 2)
+    assert_eq!(
+        bits(mc),
+        (0x4000_0e2d_8e43_48d7, 0x3f8a_98fd_0e57_7804),
+        "MC: {:e} ± {:e}",
+        mc.value,
+        mc.std_error
+    );
+    // 1.9999982620692083 ± 9.440225792273834e-6
+    assert_eq!(
+        bits(qmc),
+        (0x3fff_fffe_2d7a_4e2e, 0x3ee3_cc2e_c0e0_c16d),
+        "RQMC: {:e} ± {:e}",
+        qmc.value,
+        qmc.std_error
+    );
+}
