@@ -7,14 +7,15 @@ use std::future::Future;
 use std::num::NonZeroUsize;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use futures::channel::oneshot;
 
 use crate::blocking::BlockingPool;
 use crate::spawn::Job;
-use crate::task::TaskLink;
+use crate::task::{TaskLink, TaskWatch};
 use crate::{Error, Task};
 
 /// The environment variable that sets the default executor's thread count.
@@ -62,6 +63,9 @@ struct Inner {
     executor: async_executor::Executor<'static>,
     id: usize,
     threads: usize,
+    /// The tasks spawned here, so a shutdown can wait for them and cancel
+    /// what is left.
+    tasks: Registry,
     blocking: BlockingPool,
 }
 
@@ -139,6 +143,7 @@ impl Executor {
         link: TaskLink,
     ) -> Task<T> {
         let (tracked, task) = Task::tracked(future, link);
+        self.inner.tasks.add(task.watch());
         self.inner.executor.spawn(tracked).detach();
         task
     }
@@ -195,7 +200,10 @@ impl Executor {
     {
         let (job, task) = Task::blocking(work);
         match self.inner.blocking.submit(job) {
-            Ok(()) => task,
+            Ok(()) => {
+                self.inner.tasks.add(task.watch());
+                task
+            }
             Err(err) => Task::failed(Error::SpawnThread(Arc::new(err))),
         }
     }
@@ -213,6 +221,7 @@ impl Executor {
             executor: async_executor::Executor::new(),
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             threads,
+            tasks: Registry::default(),
             blocking: BlockingPool::new(format!("{}-blocking", builder.name)),
         });
         let mut executor = Executor {
@@ -255,8 +264,48 @@ impl Default for Executor {
     }
 }
 
-impl Drop for Executor {
-    fn drop(&mut self) {
+impl Executor {
+    /// Shuts the executor down: lets the tasks in flight finish for up to
+    /// `grace`, cancels those still running then, stops and joins the
+    /// workers, and reports what happened.
+    ///
+    /// It takes the executor by value, so nothing new can be spawned on it;
+    /// work already in flight goes on during the grace period, including
+    /// the chunks of integrals whose driver runs elsewhere. A cancelled
+    /// integral stops its chunks at their next check, so the join does not
+    /// wait for whole chunks; a blocking closure from
+    /// [`unblock`](Executor::unblock) cannot be interrupted and finishes on
+    /// its own thread, its result discarded. Dropping an executor is a
+    /// shutdown with no grace at all.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use quadpipe::{Executor, Integral};
+    ///
+    /// let executor = Executor::builder().threads(2).build()?;
+    /// let quick = Integral::new(f64::sin, 0.0..1.0).samples(1000).spawn_on(&executor);
+    /// let endless = Integral::new(f64::sin, 0.0..1.0).samples(u64::MAX).spawn_on(&executor);
+    /// let report = executor.shutdown(Duration::from_millis(500));
+    /// assert_eq!((report.finished, report.cancelled), (1, 1));
+    /// assert!(pollster::block_on(quick).is_ok());
+    /// assert!(pollster::block_on(endless).is_err());
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn shutdown(mut self, grace: Duration) -> Shutdown {
+        self.stop_and_join(grace)
+    }
+
+    fn stop_and_join(&mut self, grace: Duration) -> Shutdown {
+        let live = self.inner.tasks.live();
+        let deadline = Instant::now() + grace;
+        // A task's end wakes nobody here; polling every millisecond is
+        // cheap, and a grace period is not a hot path.
+        while self.inner.tasks.live() > 0 && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(1));
+        }
+        let cancelled = self.inner.tasks.cancel_all();
         self.stop.clear();
         let current = thread::current().id();
         for worker in self.workers.drain(..) {
@@ -266,8 +315,63 @@ impl Drop for Executor {
                 let _ = worker.join();
             }
         }
-        // The last strong reference usually goes here, and with it the
-        // async executor, which drops the tasks that had not ended.
+        Shutdown {
+            finished: live - cancelled.min(live),
+            cancelled,
+        }
+        // The last strong reference usually goes when `self` does, and with
+        // it the async executor, which drops the futures that had not ended.
+    }
+}
+
+impl Drop for Executor {
+    fn drop(&mut self) {
+        if !self.workers.is_empty() {
+            self.stop_and_join(Duration::ZERO);
+        }
+    }
+}
+
+/// What [`Executor::shutdown`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Shutdown {
+    /// Tasks in flight at the call that ended within the grace period.
+    pub finished: usize,
+    /// Tasks still running when the grace period ran out, now cancelled.
+    pub cancelled: usize,
+}
+
+/// The tasks spawned on an executor, held weakly: a task that ends, or
+/// whose handle and future are gone, simply drops out.
+#[derive(Debug, Default)]
+struct Registry {
+    tasks: Mutex<Vec<TaskWatch>>,
+}
+
+impl Registry {
+    fn lock(&self) -> MutexGuard<'_, Vec<TaskWatch>> {
+        self.tasks.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn add(&self, task: TaskWatch) {
+        let mut tasks = self.lock();
+        // Forget ended tasks now and then, so the list stays as long as the
+        // number of live tasks, not of all tasks ever spawned.
+        if tasks.len() >= 64 && tasks.len().is_power_of_two() {
+            tasks.retain(TaskWatch::is_live);
+        }
+        tasks.push(task);
+    }
+
+    fn live(&self) -> usize {
+        self.lock().iter().filter(|task| task.is_live()).count()
+    }
+
+    /// Cancels every task that has not ended; how many there were.
+    fn cancel_all(&self) -> usize {
+        let tasks = std::mem::take(&mut *self.lock());
+        tasks.iter().filter(|task| task.cancel()).count()
     }
 }
 

@@ -64,7 +64,7 @@ mod task;
 pub use accumulator::Accumulator;
 pub use error::Error;
 pub use estimate::{Estimate, Stop};
-pub use executor::{Builder, Executor, spawn};
+pub use executor::{Builder, Executor, Shutdown, spawn};
 pub use integral::Integral;
 pub use integrand::{Batched, Integrand, NonFinite, Pointwise, Scalar};
 pub use method::Method;

@@ -9,7 +9,7 @@ mod tracked;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 
 use crate::progress::{ProgressStream, watch};
@@ -89,6 +89,12 @@ impl<T> Task<T> {
         let task = Task::new(TaskLink::default());
         TaskEnd::new(&task.state, &task.outcome).finish(Err(error));
         task
+    }
+
+    /// A weak view of the task for its executor, which must not keep the
+    /// task alive but may cancel it at shutdown.
+    pub(crate) fn watch(&self) -> TaskWatch {
+        TaskWatch(Arc::downgrade(&self.state))
     }
 
     fn new(link: TaskLink) -> Task<T> {
@@ -286,6 +292,30 @@ impl<T> Task<T> {
     /// ```
     pub fn is_finished(&self) -> bool {
         self.status().is_terminal()
+    }
+}
+
+/// A weak reference to a task, held by the executor that runs it.
+#[derive(Debug)]
+pub(crate) struct TaskWatch(Weak<TaskState>);
+
+impl TaskWatch {
+    /// Whether the task is still pending or running (and exists at all).
+    pub(crate) fn is_live(&self) -> bool {
+        self.0
+            .upgrade()
+            .is_some_and(|state| !state.status().is_terminal())
+    }
+
+    /// Cancels the task if it has not ended; true if it had not.
+    pub(crate) fn cancel(&self) -> bool {
+        match self.0.upgrade() {
+            Some(state) if !state.status().is_terminal() => {
+                state.request_cancel();
+                true
+            }
+            _ => false,
+        }
     }
 }
 
