@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use common::watchdog;
@@ -18,12 +20,38 @@ fn endless() -> Integral<impl quadpipe::Integrand> {
 fn work_that_fits_the_grace_period_finishes() {
     watchdog(|| {
         let executor = Executor::builder().threads(2).build().unwrap();
-        let integral = Integral::new(|x| x * x, 0.0..1.0).samples(1 << 20);
-        let reference = pollster::block_on(integral.run_inline()).unwrap();
+        // Every task waits at a gate that opens during the grace period, so
+        // all four are in flight when the shutdown starts.
+        let gate = Arc::new(AtomicBool::new(false));
+        let wait = {
+            let gate = gate.clone();
+            move || {
+                while !gate.load(Ordering::Acquire) {
+                    std::thread::yield_now();
+                }
+            }
+        };
+        let integrand = {
+            let wait = wait.clone();
+            move |x: f64| {
+                wait();
+                x * x
+            }
+        };
+        let integral = Integral::new(integrand, 0.0..1.0).samples(1 << 16);
         let tasks: Vec<_> = (0..3).map(|_| integral.spawn_on(&executor)).collect();
-        let blocking = executor.unblock(|| 42);
+        let blocking = executor.unblock(move || {
+            wait();
+            42
+        });
+        let opener = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            gate.store(true, Ordering::Release);
+        });
         let report = executor.shutdown(Duration::from_secs(20));
+        opener.join().unwrap();
         assert_eq!((report.finished, report.cancelled), (4, 0));
+        let reference = pollster::block_on(integral.run_inline()).unwrap();
         for task in tasks {
             assert_eq!(task.status(), Status::Finished);
             assert_eq!(pollster::block_on(task).unwrap(), reference);
