@@ -86,6 +86,19 @@ impl Accumulator {
         }
     }
 
+    /// An accumulator from the three numbers that are its whole state, as
+    /// [`encode`](Self::encode) wrote them: a checkpoint, bit for bit.
+    pub(crate) fn from_raw((count, mean, m2): (u64, f64, f64)) -> Self {
+        Accumulator { count, mean, m2 }
+    }
+
+    /// Appends the state to a checkpoint's bytes.
+    pub(crate) fn encode(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.count.to_le_bytes());
+        out.extend_from_slice(&self.mean.to_bits().to_le_bytes());
+        out.extend_from_slice(&self.m2.to_bits().to_le_bytes());
+    }
+
     /// Adds one value (Welford's update).
     ///
     /// # Examples

@@ -134,8 +134,21 @@ pub enum Error {
         /// The value.
         value: f64,
     },
-    /// Reading a source failed; the `io::Error` is the source.
+    /// Reading a source, or reading or writing a checkpoint, failed; the
+    /// `io::Error` is the source.
     Io(Arc<io::Error>),
+    /// A checkpoint is not one quadpipe wrote, or no longer whole.
+    CheckpointCorrupt {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A checkpoint comes from another integral than the one resuming it.
+    CheckpointMismatch {
+        /// What differs.
+        field: &'static str,
+    },
+    /// A checkpoint interval of zero chunks.
+    ZeroCheckpointInterval,
 }
 
 impl fmt::Display for Error {
@@ -218,7 +231,17 @@ impl fmt::Display for Error {
             Error::NonFiniteInput { position, value } => {
                 write!(f, "value {position} of the input is {value}")
             }
-            Error::Io(_) => f.write_str("could not read the input"),
+            Error::Io(_) => f.write_str("input or output failed"),
+            Error::CheckpointCorrupt { reason } => {
+                write!(f, "checkpoint is corrupt: {reason}")
+            }
+            Error::CheckpointMismatch { field } => {
+                write!(
+                    f,
+                    "checkpoint is from another integral: its {field} differs"
+                )
+            }
+            Error::ZeroCheckpointInterval => f.write_str("checkpoint interval is zero chunks"),
         }
     }
 }

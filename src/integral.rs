@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::ops::Range;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,8 +12,8 @@ use crate::pipeline::announce;
 use crate::spec::{Bounds, Settings, Spec};
 use crate::task::TaskLink;
 use crate::{
-    Batched, Error, Estimate, Executor, Inline, Integrand, Method, NonFinite, Pointwise, Scalar,
-    Spawner, Task,
+    Batched, Checkpoint, Error, Estimate, Executor, Inline, Integrand, Method, NonFinite,
+    Pointwise, Scalar, Spawner, Task,
 };
 
 /// Samples drawn when [`Integral::samples`] is not called.
@@ -183,6 +184,9 @@ impl<I: Integrand> Integral<I> {
                 min_samples: None,
                 time_limit: None,
                 non_finite: NonFinite::Error,
+                id: Arc::from(""),
+                checkpoint_every: None,
+                resume: None,
             },
         }
     }
@@ -389,6 +393,82 @@ impl<I: Integrand> Integral<I> {
         self
     }
 
+    /// Names the integrand, for checkpoints: a closure has no name of its
+    /// own, so without one a checkpoint cannot tell two integrands apart.
+    /// Change the name when the integrand changes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let integral = quadpipe::Integral::new(f64::exp, 0.0..1.0).id("exp, v1");
+    /// ```
+    pub fn id(mut self, id: &str) -> Self {
+        self.settings.id = Arc::from(id);
+        self
+    }
+
+    /// Writes a [`Checkpoint`] to `path` after every `chunks` merged chunks,
+    /// atomically (a temporary file, then a rename), so a crash never
+    /// leaves less than the previous checkpoint. Resume with
+    /// [`resume`](Integral::resume).
+    ///
+    /// # Errors
+    ///
+    /// The run fails with [`Error::ZeroCheckpointInterval`] if `chunks` is
+    /// zero, and with [`Error::Io`] if a write fails: a run that cannot
+    /// save its progress says so rather than going on unsaved.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use quadpipe::{Checkpoint, Integral};
+    ///
+    /// let path = std::env::temp_dir().join("quadpipe-every.qpck");
+    /// let integral = Integral::new(f64::sin, 0.0..1.0)
+    ///     .samples(1 << 20)
+    ///     .chunk_size(1 << 16)
+    ///     .checkpoint_every(4, &path);
+    /// pollster::block_on(integral.run())?;
+    /// assert_eq!(Checkpoint::read(&path)?.samples_done(), 1 << 20);
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn checkpoint_every(mut self, chunks: u64, path: impl AsRef<Path>) -> Self {
+        self.settings.checkpoint_every = Some((chunks, path.as_ref().to_owned()));
+        self
+    }
+
+    /// Continues from `checkpoint` instead of from nothing: its merged
+    /// chunks are not drawn again, and the final estimate has the same bits
+    /// as a run that was never stopped.
+    ///
+    /// # Errors
+    ///
+    /// The run fails with [`Error::CheckpointMismatch`] if the checkpoint
+    /// comes from another spec (another [`id`](Integral::id), domain,
+    /// method, non-finite policy, stop rules, seed, budget or chunk size).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use quadpipe::{Error, Executor, Integral};
+    ///
+    /// let executor = Executor::builder().threads(1).build()?;
+    /// let integral = Integral::new(f64::exp, 0.0..1.0).samples(1 << 17).chunk_size(1 << 16);
+    /// let mut task = integral.spawn_on(&executor);
+    /// executor.block_on(&mut task)?;
+    /// let checkpoint = task.checkpoint().unwrap();
+    ///
+    /// let other_seed = integral.clone().seed(9).resume(&checkpoint);
+    /// let err = pollster::block_on(other_seed.run_inline()).unwrap_err();
+    /// assert!(matches!(err, Error::CheckpointMismatch { field: "seed" }));
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn resume(&self, checkpoint: &Checkpoint) -> Self {
+        let mut resumed = self.clone();
+        resumed.settings.resume = Some(checkpoint.clone());
+        resumed
+    }
+
     /// Runs on the process-wide default executor; the calling task only
     /// merges chunks, never runs one.
     ///
@@ -414,7 +494,7 @@ impl<I: Integrand> Integral<I> {
         let spec = self.spec();
         async move {
             let spawner = Spawner::from(default_executor()?);
-            spec?.run(spawner, TaskLink::default()).await
+            spec?.run(spawner, TaskLink::default(), false).await
         }
     }
 
@@ -445,7 +525,7 @@ impl<I: Integrand> Integral<I> {
         spawner: impl Into<Spawner>,
     ) -> impl Future<Output = Result<Estimate, Error>> + Send + 'static {
         let (spec, spawner) = (self.spec(), spawner.into());
-        async move { spec?.run(spawner, TaskLink::default()).await }
+        async move { spec?.run(spawner, TaskLink::default(), false).await }
     }
 
     /// Spawns the run on `executor` and returns its [`Task`], which reports
@@ -471,7 +551,10 @@ impl<I: Integrand> Integral<I> {
             announce(spec.total(), &link);
         }
         let (spawner, driver_link) = (Spawner::from(executor), link.clone());
-        executor.spawn_tracked(async move { spec?.run(spawner, driver_link).await }, link)
+        executor.spawn_tracked(
+            async move { spec?.run(spawner, driver_link, true).await },
+            link,
+        )
     }
 
     /// Spawns the run on the process-wide default executor; see

@@ -43,6 +43,7 @@
 
 mod accumulator;
 mod blocking;
+mod checkpoint;
 mod domain;
 mod error;
 mod estimate;
@@ -62,6 +63,7 @@ mod stop;
 mod task;
 
 pub use accumulator::Accumulator;
+pub use checkpoint::Checkpoint;
 pub use error::Error;
 pub use estimate::{Estimate, Stop};
 pub use executor::{Builder, Executor, Shutdown, spawn};

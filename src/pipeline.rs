@@ -7,6 +7,7 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,6 +16,7 @@ use std::time::Instant;
 
 use futures::channel::oneshot;
 
+use crate::checkpoint::{Checkpoint, Header};
 use crate::spawn::{Job, Spawner, Target};
 use crate::stop::StopRules;
 use crate::task::{TaskLink, panic_message};
@@ -60,6 +62,29 @@ pub(crate) trait ChunkedWork: Send + Sync + 'static {
     fn is_complete(&self, _merged: &Self::Merged) -> bool {
         true
     }
+
+    /// The method's tag in a checkpoint.
+    const KIND: u8;
+
+    /// Appends the merged state to a checkpoint's bytes, bit for bit.
+    fn encode(&self, merged: &Self::Merged, out: &mut Vec<u8>);
+
+    /// The merged state back from `encode`'s bytes; `None` if they are not
+    /// a state of this work.
+    fn decode(&self, state: &[u8]) -> Option<Self::Merged>;
+}
+
+/// What a run does with checkpoints: where it starts, and where it saves.
+#[derive(Debug, Default)]
+pub(crate) struct Checkpointing {
+    /// The spec's part of every checkpoint's header.
+    pub(crate) header: Option<Header>,
+    /// Start from this checkpoint's merged prefix instead of nothing.
+    pub(crate) resume: Option<Checkpoint>,
+    /// Publish a checkpoint to the task at every merge.
+    pub(crate) publish: bool,
+    /// Write a checkpoint to this path after every so many chunks.
+    pub(crate) every: Option<(u64, PathBuf)>,
 }
 
 /// Runs `work` until its budget is spent or a rule in `rules` stops it, and
@@ -70,6 +95,7 @@ pub(crate) async fn drive<W: ChunkedWork>(
     spawner: Spawner,
     link: TaskLink,
     rules: StopRules,
+    checkpointing: Checkpointing,
 ) -> Result<Estimate, Error> {
     let report = |merged: &W::Merged, stop: Stop| {
         let done = work.done(merged);
@@ -80,11 +106,25 @@ pub(crate) async fn drive<W: ChunkedWork>(
         });
     };
     announce(work.total(), &link);
+    let (merged, chunks_merged) = match &checkpointing.resume {
+        Some(checkpoint) => {
+            let merged = work
+                .decode(checkpoint.state())
+                .ok_or(Error::CheckpointCorrupt {
+                    reason: "its state does not fit the method",
+                })?;
+            (merged, checkpoint.header().next_chunk)
+        }
+        None => (work.start(), 0),
+    };
     let mut merger = Merger {
         work: &*work,
         rules,
         started: Instant::now(),
-        merged: work.start(),
+        merged,
+        chunks_merged,
+        checkpointing,
+        link: &link,
     };
     let partial = |merged: &W::Merged| report(merged, Stop::Partial);
     let stop = match spawner.target() {
@@ -116,25 +156,61 @@ pub(crate) fn announce(total: u64, link: &TaskLink) {
     });
 }
 
-/// The ordered prefix of merged chunks, and the rules that may end the
-/// run at one of its boundaries.
+/// The ordered prefix of merged chunks, the rules that may end the run at
+/// one of its boundaries, and the checkpoints taken there.
 struct Merger<'w, W: ChunkedWork> {
     work: &'w W,
     rules: StopRules,
     started: Instant,
     merged: W::Merged,
+    /// Chunks in `merged`: the next chunk to merge.
+    chunks_merged: u64,
+    checkpointing: Checkpointing,
+    link: &'w TaskLink,
 }
 
 impl<W: ChunkedWork> Merger<'_, W> {
-    /// Merges the next chunk; `Some(stop)` if a rule ends the run here.
-    fn merge(&mut self, part: W::Part) -> Option<Stop> {
+    /// Merges the next chunk, takes any checkpoint due, and returns
+    /// `Some(stop)` if a rule ends the run here.
+    fn merge(&mut self, part: W::Part) -> Result<Option<Stop>, Error> {
         self.work.merge(&mut self.merged, part);
+        self.chunks_merged += 1;
+        self.checkpoint()?;
         if self.rules.is_empty() {
-            return None;
+            return Ok(None);
         }
         let estimate = self.work.estimate(&self.merged, Stop::Partial);
         let complete = self.work.is_complete(&self.merged);
-        self.rules.check(&estimate, complete, self.started)
+        Ok(self.rules.check(&estimate, complete, self.started))
+    }
+
+    fn checkpoint(&self) -> Result<(), Error> {
+        let Some(header) = self.checkpointing.header else {
+            return Ok(());
+        };
+        let due = self
+            .checkpointing
+            .every
+            .as_ref()
+            .filter(|(every, _)| self.chunks_merged % every == 0);
+        if !self.checkpointing.publish && due.is_none() {
+            return Ok(());
+        }
+        let mut state = Vec::new();
+        self.work.encode(&self.merged, &mut state);
+        let header = Header {
+            kind: W::KIND,
+            next_chunk: self.chunks_merged,
+            ..header
+        };
+        let checkpoint = Checkpoint::new(&header, &state);
+        if let Some((_, path)) = due {
+            checkpoint.write(path)?;
+        }
+        if self.checkpointing.publish {
+            self.link.set_checkpoint(checkpoint);
+        }
+        Ok(())
     }
 }
 
@@ -157,7 +233,7 @@ async fn merge_spawned<W: ChunkedWork>(
     let _stop_chunks = SetOnDrop(cancel.clone());
     let window = parallelism * CHUNKS_IN_FLIGHT_PER_THREAD;
     let mut in_flight = VecDeque::with_capacity(window);
-    let mut next = 0;
+    let mut next = merger.chunks_merged;
     loop {
         while in_flight.len() < window && next < work.chunks() {
             in_flight.push_back(spawn_chunk(work, &spawn, next, cancel)?);
@@ -173,7 +249,7 @@ async fn merge_spawned<W: ChunkedWork>(
         }
         // A dropped sender means the executor dropped the chunk: it shut down.
         let part = chunk.await.unwrap_or(Err(Error::Cancelled))?;
-        if let Some(stop) = merger.merge(part) {
+        if let Some(stop) = merger.merge(part)? {
             return Ok(stop);
         }
     }
@@ -211,13 +287,14 @@ async fn merge_inline<W: ChunkedWork>(
 ) -> Result<Stop, Error> {
     // Nothing can set it: dropping the future between chunks is the cancel.
     let never = AtomicBool::new(false);
-    for index in 0..work.chunks() {
-        if index > 0 {
+    let first = merger.chunks_merged;
+    for index in first..work.chunks() {
+        if index > first {
             // As on a pool, the last merge is published as the final result.
             report(&merger.merged);
             YieldNow::default().await;
         }
-        if let Some(stop) = merger.merge(run_chunk_caught(work, index, &never)?) {
+        if let Some(stop) = merger.merge(run_chunk_caught(work, index, &never)?)? {
             return Ok(stop);
         }
     }

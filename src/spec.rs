@@ -2,16 +2,21 @@
 //! starts.
 
 use std::ops::Range;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::checkpoint::{Header, fnv1a};
 use crate::domain::Domain;
 use crate::method::plain::PlainMonteCarlo;
 use crate::method::sobol::RandomisedSobol;
-use crate::pipeline::drive;
+use crate::pipeline::{Checkpointing, ChunkedWork, drive};
 use crate::stop::{StopRules, Tolerance};
 use crate::task::TaskLink;
-use crate::{Error, Estimate, Integrand, Method, NonFinite, Spawner};
+use crate::{Checkpoint, Error, Estimate, Integrand, Method, NonFinite, Spawner};
+
+const PLAIN_KIND: u8 = <PlainMonteCarlo<crate::Scalar<fn(f64) -> f64>> as ChunkedWork>::KIND;
+const SOBOL_KIND: u8 = <RandomisedSobol<crate::Scalar<fn(f64) -> f64>> as ChunkedWork>::KIND;
 
 /// The minimum sample count of a tolerance stop when none is set: enough
 /// that the standard error itself is known to a few percent, so one lucky
@@ -39,6 +44,10 @@ pub(crate) struct Settings {
     pub(crate) min_samples: Option<u64>,
     pub(crate) time_limit: Option<Duration>,
     pub(crate) non_finite: NonFinite,
+    /// Names the integrand in checkpoints: a closure has no name of its own.
+    pub(crate) id: Arc<str>,
+    pub(crate) checkpoint_every: Option<(u64, PathBuf)>,
+    pub(crate) resume: Option<Checkpoint>,
 }
 
 /// A checked integral.
@@ -67,6 +76,16 @@ impl<I: Integrand> Spec<I> {
         if let Method::Sobol { replicas } = settings.method {
             check_sobol(&domain, settings, replicas)?;
         }
+        if settings
+            .checkpoint_every
+            .as_ref()
+            .is_some_and(|(every, _)| *every == 0)
+        {
+            return Err(Error::ZeroCheckpointInterval);
+        }
+        if let Some(checkpoint) = &settings.resume {
+            check_resume(&checkpoint.header(), &header(settings))?;
+        }
         Ok(Spec {
             integrand: integrand.clone(),
             domain,
@@ -84,14 +103,26 @@ impl<I: Integrand> Spec<I> {
         }
     }
 
-    /// Runs the integral with its chunks on `spawner`.
-    pub(crate) async fn run(self, spawner: Spawner, link: TaskLink) -> Result<Estimate, Error> {
+    /// Runs the integral with its chunks on `spawner`; `publish` puts a
+    /// checkpoint in `link` at every merge, for a task's handle.
+    pub(crate) async fn run(
+        self,
+        spawner: Spawner,
+        link: TaskLink,
+        publish: bool,
+    ) -> Result<Estimate, Error> {
         let Spec {
             integrand,
             domain,
             settings,
             rules,
         } = self;
+        let checkpointing = Checkpointing {
+            header: Some(header(&settings)),
+            resume: settings.resume.clone(),
+            publish,
+            every: settings.checkpoint_every.clone(),
+        };
         match settings.method {
             Method::MonteCarlo => {
                 let work = PlainMonteCarlo {
@@ -102,7 +133,7 @@ impl<I: Integrand> Spec<I> {
                     chunk_size: settings.chunk_size,
                     policy: settings.non_finite,
                 };
-                drive(Arc::new(work), spawner, link, rules).await
+                drive(Arc::new(work), spawner, link, rules, checkpointing).await
             }
             Method::Sobol { replicas } => {
                 let work = RandomisedSobol::new(
@@ -114,10 +145,73 @@ impl<I: Integrand> Spec<I> {
                     replicas,
                     settings.non_finite,
                 );
-                drive(Arc::new(work), spawner, link, rules).await
+                drive(Arc::new(work), spawner, link, rules, checkpointing).await
             }
         }
     }
+}
+
+/// What every checkpoint of this spec says about it (`next_chunk` aside).
+fn header(settings: &Settings) -> Header {
+    let bits = |x: f64| x.to_bits().to_le_bytes();
+    let mut domain = Vec::new();
+    match &settings.bounds {
+        Bounds::Interval(range) => {
+            domain.push(0);
+            domain.extend(bits(range.start).into_iter().chain(bits(range.end)));
+        }
+        Bounds::Box(ranges) => {
+            domain.push(1);
+            for range in ranges {
+                domain.extend(bits(range.start).into_iter().chain(bits(range.end)));
+            }
+        }
+    }
+    let (kind, replicas) = match settings.method {
+        Method::MonteCarlo => (PLAIN_KIND, 0),
+        Method::Sobol { replicas } => (SOBOL_KIND, replicas),
+    };
+    let (abs, rel) = settings.tolerance.unwrap_or((f64::NAN, f64::NAN));
+    let stop_rules = [
+        bits(abs),
+        bits(rel),
+        settings.min_samples.unwrap_or(u64::MAX).to_le_bytes(),
+    ]
+    .concat();
+    let policy = [settings.non_finite as u8];
+    Header {
+        kind,
+        fingerprint: fnv1a(&[
+            settings.id.as_bytes(),
+            &domain,
+            &replicas.to_le_bytes(),
+            &policy,
+            &stop_rules,
+        ]),
+        seed: settings.seed,
+        samples: settings.samples,
+        chunk_size: settings.chunk_size,
+        next_chunk: 0,
+    }
+}
+
+/// A checkpoint from another spec would resume a run it is not part of:
+/// name what differs.
+fn check_resume(saved: &Header, this: &Header) -> Result<(), Error> {
+    let field = if saved.kind != this.kind {
+        "method"
+    } else if saved.fingerprint != this.fingerprint {
+        "integrand id, domain, method, non-finite policy or stop rules"
+    } else if saved.seed != this.seed {
+        "seed"
+    } else if saved.samples != this.samples {
+        "sample budget"
+    } else if saved.chunk_size != this.chunk_size {
+        "chunk size"
+    } else {
+        return Ok(());
+    };
+    Err(Error::CheckpointMismatch { field })
 }
 
 fn stop_rules(settings: &Settings) -> Result<StopRules, Error> {

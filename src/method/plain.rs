@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::checkpoint::StateReader;
 use crate::domain::Domain;
 use crate::integrand::sealed::Evaluate;
 use crate::kernel::{Interval, LaneSums, add_values, fill_points, sum_steps};
@@ -86,6 +87,21 @@ impl<I: Integrand> ChunkedWork for PlainMonteCarlo<I> {
 
     fn done(&self, merged: &McPart) -> u64 {
         merged.values.count()
+    }
+
+    const KIND: u8 = 1;
+
+    /// The merged accumulator and the count of skipped values.
+    fn encode(&self, merged: &McPart, out: &mut Vec<u8>) {
+        merged.values.encode(out);
+        out.extend_from_slice(&merged.skipped.to_le_bytes());
+    }
+
+    fn decode(&self, state: &[u8]) -> Option<McPart> {
+        let mut reader = StateReader(state);
+        let values = Accumulator::from_raw((reader.u64()?, reader.f64()?, reader.f64()?));
+        let skipped = reader.u64()?;
+        reader.is_done().then_some(McPart { values, skipped })
     }
 
     fn estimate(&self, merged: &McPart, stop: Stop) -> Estimate {

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::checkpoint::StateReader;
 use crate::domain::Domain;
 use crate::pipeline::ChunkedWork;
 use crate::sample::chunk_key;
@@ -169,6 +170,31 @@ impl<I: Integrand> ChunkedWork for RandomisedSobol<I> {
         Estimate::new(value, std_error, self.done(merged), stop)
             .with_skipped(merged.skipped)
             .with_dof(dof)
+    }
+
+    const KIND: u8 = 2;
+
+    /// Each replica's accumulator, then the count of skipped values.
+    fn encode(&self, merged: &Replicas, out: &mut Vec<u8>) {
+        for values in &merged.values {
+            values.encode(out);
+        }
+        out.extend_from_slice(&merged.skipped.to_le_bytes());
+    }
+
+    fn decode(&self, state: &[u8]) -> Option<Replicas> {
+        let mut reader = StateReader(state);
+        let values = (0..self.replicas.len())
+            .map(|_| {
+                Some(Accumulator::from_raw((
+                    reader.u64()?,
+                    reader.f64()?,
+                    reader.f64()?,
+                )))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let skipped = reader.u64()?;
+        reader.is_done().then_some(Replicas { values, skipped })
     }
 
     /// Every replica has the same number of points, a power of two.

@@ -13,7 +13,7 @@ use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 
 use crate::progress::{ProgressStream, watch};
-use crate::{Error, Progress};
+use crate::{Checkpoint, Error, Progress};
 use outcome::Outcome;
 use state::{TaskEnd, TaskState};
 
@@ -141,6 +141,31 @@ impl<T> Task<T> {
     /// ```
     pub fn progress(&self) -> Progress {
         self.state.link.progress.get()
+    }
+
+    /// The latest checkpoint of an integral's merged prefix: the state at
+    /// its last chunk merge, to resume from with
+    /// [`Integral::resume`](crate::Integral::resume). `None` before the
+    /// first merge, and for tasks that are not integrals. It stays readable
+    /// after the task ends, however it ends.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use quadpipe::{Executor, Integral};
+    ///
+    /// let executor = Executor::builder().threads(2).build()?;
+    /// let integral = Integral::new(f64::sin, 0.0..1.0).samples(1 << 18).chunk_size(1 << 16);
+    /// let mut task = integral.spawn_on(&executor);
+    /// let estimate = executor.block_on(&mut task)?;
+    /// let checkpoint = task.checkpoint().unwrap();
+    /// assert_eq!(checkpoint.samples_done(), 1 << 18);
+    /// // Resuming a finished run just gives its estimate again.
+    /// assert_eq!(executor.block_on(integral.resume(&checkpoint).spawn_on(&executor))?, estimate);
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn checkpoint(&self) -> Option<Checkpoint> {
+        self.state.link.checkpoint()
     }
 
     /// The task's progress as a [`Stream`](futures::Stream) of snapshots,

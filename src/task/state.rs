@@ -1,7 +1,7 @@
 //! What a task shares with its handle: status, the cancel request, progress.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::Waker;
 
 use futures::task::AtomicWaker;
@@ -9,6 +9,7 @@ use futures::task::AtomicWaker;
 use super::Status;
 use super::outcome::{Outcome, OutcomeSender};
 use crate::Error;
+use crate::checkpoint::Checkpoint;
 use crate::progress::ProgressCell;
 
 /// What a task's work shares with its handle beyond the result: where it
@@ -19,6 +20,24 @@ use crate::progress::ProgressCell;
 pub(crate) struct TaskLink {
     pub(crate) progress: Arc<ProgressCell>,
     pub(crate) stop: Arc<AtomicBool>,
+    /// The latest checkpoint of an integral's merged prefix.
+    checkpoint: Arc<Mutex<Option<Checkpoint>>>,
+}
+
+impl TaskLink {
+    pub(crate) fn set_checkpoint(&self, checkpoint: Checkpoint) {
+        *self
+            .checkpoint
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(checkpoint);
+    }
+
+    pub(crate) fn checkpoint(&self) -> Option<Checkpoint> {
+        self.checkpoint
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
 }
 
 /// What a task and its handle share.

@@ -1,0 +1,247 @@
+//! Checkpoint and resume: the resumed run ends with the bits of a run that
+//! was never stopped; a checkpoint from another spec, a truncated one or a
+//! corrupted one is refused with a clear error; writes are atomic.
+
+mod common;
+
+use std::fs;
+
+use common::{eventually, watchdog};
+use quadpipe::{Checkpoint, Error, Estimate, Executor, Integral, Integrand, Method};
+
+fn plain() -> Integral<impl Integrand> {
+    Integral::new(|x: f64| x.sin() * x, 0.0..3.0)
+        .samples(1 << 22)
+        .chunk_size(1 << 15)
+        .seed(31)
+        .id("x sin x")
+}
+
+fn sobol() -> Integral<impl Integrand> {
+    Integral::over(|p: &[f64]| (p[0] * p[1]).exp(), [0.0..1.0, 0.0..2.0])
+        .samples(8 << 17)
+        .chunk_size(1 << 13)
+        .method(Method::SOBOL)
+        .seed(32)
+        .id("exp xy")
+}
+
+/// Runs `integral` on a task, cancels it partway, and returns the
+/// checkpoint the task kept.
+fn interrupted<I: Integrand>(integral: &Integral<I>, executor: &Executor) -> Checkpoint {
+    let task = integral.spawn_on(executor);
+    let total = task.progress().total.unwrap();
+    assert!(eventually(|| task.progress().done >= total / 4));
+    task.cancel();
+    let checkpoint = task.checkpoint().expect("a merged prefix");
+    let done = checkpoint.samples_done();
+    assert!(
+        done > 0 && done < total,
+        "interrupted partway, at {done} of {total}"
+    );
+    checkpoint
+}
+
+fn bits(estimate: Estimate) -> (u64, u64, u64) {
+    (
+        estimate.value.to_bits(),
+        estimate.std_error.to_bits(),
+        estimate.samples,
+    )
+}
+
+#[test]
+fn a_resumed_run_ends_with_the_bits_of_an_uninterrupted_one() {
+    watchdog(|| {
+        let executor = Executor::builder().threads(2).build().unwrap();
+        for (name, whole, checkpoint) in [
+            (
+                "MC",
+                pollster::block_on(plain().run_inline()),
+                interrupted(&plain(), &executor),
+            ),
+            (
+                "RQMC",
+                pollster::block_on(sobol().run_inline()),
+                interrupted(&sobol(), &executor),
+            ),
+        ] {
+            let whole = bits(whole.unwrap());
+            // Through bytes, as another process would see it.
+            let checkpoint = Checkpoint::from_bytes(checkpoint.as_bytes().to_vec()).unwrap();
+            let resumed_inline = match name {
+                "MC" => pollster::block_on(plain().resume(&checkpoint).run_inline()),
+                _ => pollster::block_on(sobol().resume(&checkpoint).run_inline()),
+            };
+            let resumed_pool = match name {
+                "MC" => executor.block_on(plain().resume(&checkpoint).spawn_on(&executor)),
+                _ => executor.block_on(sobol().resume(&checkpoint).spawn_on(&executor)),
+            };
+            assert_eq!(bits(resumed_inline.unwrap()), whole, "{name}, inline");
+            assert_eq!(bits(resumed_pool.unwrap()), whole, "{name}, pool");
+        }
+    });
+}
+
+#[test]
+fn a_run_resumes_from_its_periodic_checkpoint_file() {
+    watchdog(|| {
+        let directory = std::env::temp_dir().join(format!("quadpipe-ckpt-{}", std::process::id()));
+        fs::create_dir_all(&directory).unwrap();
+        let path = directory.join("run.qpck");
+        let executor = Executor::builder().threads(2).build().unwrap();
+        let integral = plain().checkpoint_every(8, &path);
+        let whole = bits(pollster::block_on(plain().run_inline()).unwrap());
+
+        let task = integral.spawn_on(&executor);
+        assert!(eventually(
+            || Checkpoint::read(&path).is_ok_and(|c| c.samples_done() >= 1 << 20)
+        ));
+        task.cancel();
+        let saved = Checkpoint::read(&path).unwrap();
+        // Written every 8 chunks of 2^15 samples.
+        assert_eq!(saved.samples_done() % (8 << 15), 0);
+        let resumed = pollster::block_on(integral.resume(&saved).run_on(&executor)).unwrap();
+        assert_eq!(bits(resumed), whole);
+        fs::remove_dir_all(&directory).unwrap();
+    });
+}
+
+#[test]
+fn a_failed_write_leaves_the_previous_checkpoint_whole() {
+    watchdog(|| {
+        let directory =
+            std::env::temp_dir().join(format!("quadpipe-atomic-{}", std::process::id()));
+        fs::create_dir_all(&directory).unwrap();
+        let path = directory.join("run.qpck");
+        let executor = Executor::builder().threads(1).build().unwrap();
+        let checkpoint = interrupted(&plain(), &executor);
+        checkpoint.write(&path).unwrap();
+        // The temporary file's name is taken by a directory: the next write
+        // fails before it could touch the checkpoint.
+        fs::create_dir_all(directory.join("run.qpck.tmp")).unwrap();
+        let later = interrupted(&plain().seed(99), &executor);
+        assert!(matches!(later.write(&path), Err(Error::Io(_))));
+        assert_eq!(Checkpoint::read(&path).unwrap(), checkpoint);
+        // And a run that cannot save says so instead of going on unsaved.
+        let unsaveable = plain().checkpoint_every(1, &path);
+        assert!(matches!(
+            pollster::block_on(unsaveable.run_inline()),
+            Err(Error::Io(_))
+        ));
+        fs::remove_dir_all(&directory).unwrap();
+    });
+}
+
+/// What a resume from `checkpoint` says differs.
+fn refused<I: Integrand>(integral: Integral<I>, checkpoint: &Checkpoint) -> &'static str {
+    match pollster::block_on(integral.resume(checkpoint).run_inline()) {
+        Err(Error::CheckpointMismatch { field }) => field,
+        other => panic!("expected a mismatch, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_checkpoint_from_another_spec_is_refused_naming_what_differs() {
+    watchdog(|| {
+        let executor = Executor::builder().threads(2).build().unwrap();
+        let checkpoint = interrupted(&plain(), &executor);
+        assert_eq!(refused(plain().seed(1), &checkpoint), "seed");
+        assert_eq!(
+            refused(plain().samples(1 << 21), &checkpoint),
+            "sample budget"
+        );
+        assert_eq!(
+            refused(plain().chunk_size(1 << 14), &checkpoint),
+            "chunk size"
+        );
+        assert_eq!(
+            refused(plain().id("another"), &checkpoint),
+            "integrand id, domain, method, non-finite policy or stop rules"
+        );
+        assert_eq!(
+            refused(plain().tolerance(0.0, 1e-3), &checkpoint),
+            "integrand id, domain, method, non-finite policy or stop rules"
+        );
+        let other_domain = Integral::new(|x: f64| x.sin() * x, 0.0..2.0)
+            .samples(1 << 22)
+            .chunk_size(1 << 15)
+            .seed(31)
+            .id("x sin x");
+        assert_eq!(
+            refused(other_domain, &checkpoint),
+            "integrand id, domain, method, non-finite policy or stop rules"
+        );
+        let other_method = plain().samples(1 << 22).method(Method::SOBOL);
+        assert_eq!(refused(other_method, &checkpoint), "method");
+        let err = pollster::block_on(plain().seed(1).resume(&checkpoint).run_inline()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "checkpoint is from another integral: its seed differs"
+        );
+    });
+}
+
+#[test]
+fn truncated_and_corrupted_checkpoints_are_refused() {
+    watchdog(|| {
+        let executor = Executor::builder().threads(2).build().unwrap();
+        let checkpoint = interrupted(&sobol(), &executor);
+        let bytes = checkpoint.as_bytes();
+        let corrupt = |bytes: Vec<u8>| {
+            matches!(
+                Checkpoint::from_bytes(bytes),
+                Err(Error::CheckpointCorrupt { .. })
+            )
+        };
+        // Every truncation.
+        for length in 0..bytes.len() {
+            assert!(
+                corrupt(bytes[..length].to_vec()),
+                "truncated to {length} bytes"
+            );
+        }
+        // Every single bit flipped, in every byte.
+        for at in 0..bytes.len() {
+            for bit in 0..8 {
+                let mut flipped = bytes.to_vec();
+                flipped[at] ^= 1 << bit;
+                assert!(corrupt(flipped), "bit {bit} of byte {at} flipped");
+            }
+        }
+        // Random bursts of changed bytes, from a fixed seed.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            (state >> 33) as usize
+        };
+        for _ in 0..2000 {
+            let mut changed = bytes.to_vec();
+            for _ in 0..1 + next() % 8 {
+                let at = next() % changed.len();
+                changed[at] = changed[at].wrapping_add(1 + (next() % 255) as u8);
+            }
+            assert!(corrupt(changed));
+        }
+        // Extra bytes, and no bytes at all.
+        let mut longer = bytes.to_vec();
+        longer.push(0);
+        assert!(corrupt(longer));
+        let err = Checkpoint::from_bytes(Vec::new()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "checkpoint is corrupt: it is shorter than any checkpoint"
+        );
+    });
+}
+
+#[test]
+fn a_zero_checkpoint_interval_is_an_error() {
+    let integral = plain().checkpoint_every(0, std::env::temp_dir().join("never.qpck"));
+    assert!(matches!(
+        pollster::block_on(integral.run_inline()),
+        Err(Error::ZeroCheckpointInterval)
+    ));
+}
