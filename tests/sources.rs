@@ -90,7 +90,7 @@ fn an_io_error_is_returned_with_its_source() {
     });
     let err = pollster::block_on(Source::from_reader(reader).reduce()).unwrap_err();
     assert!(matches!(err, Error::Io(_)), "{err:?}");
-    assert_eq!(err.to_string(), "could not read the input");
+    assert_eq!(err.to_string(), "input or output failed");
     let source = std::error::Error::source(&err).expect("the io::Error");
     assert_eq!(source.to_string(), "disk on fire");
 }
