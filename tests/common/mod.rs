@@ -17,6 +17,14 @@ pub const WATCHDOG: Duration = Duration::from_secs(30);
 /// within [`WATCHDOG`], so a deadlock fails fast instead of hanging CI.
 /// A panic in `test` is passed on with its own message.
 pub fn watchdog<T: Send + 'static>(test: impl FnOnce() -> T + Send + 'static) -> T {
+    watchdog_for(WATCHDOG, test)
+}
+
+/// [`watchdog`] with a limit of its own, for a test meant to run long.
+pub fn watchdog_for<T: Send + 'static>(
+    limit: Duration,
+    test: impl FnOnce() -> T + Send + 'static,
+) -> T {
     let (done, outcome) = mpsc::channel();
     let runner = thread::Builder::new()
         .name("watched-test".into())
@@ -24,14 +32,14 @@ pub fn watchdog<T: Send + 'static>(test: impl FnOnce() -> T + Send + 'static) ->
             let _ = done.send(test());
         })
         .expect("start the test thread");
-    match outcome.recv_timeout(WATCHDOG) {
+    match outcome.recv_timeout(limit) {
         Ok(value) => value,
         Err(RecvTimeoutError::Disconnected) => match runner.join() {
             Err(panic) => resume_unwind(panic),
             Ok(()) => unreachable!("the test thread ended without a result"),
         },
         Err(RecvTimeoutError::Timeout) => {
-            panic!("test still running after {WATCHDOG:?}: deadlock or hang")
+            panic!("test still running after {limit:?}: deadlock or hang")
         }
     }
 }
