@@ -131,3 +131,162 @@ fn values_too_large_to_square_are_an_overflow() {
         assert!(matches!(err, Error::Overflow), "{err:?}");
     });
 }
+
+/// The sweep: every constructor and setter with the invalid values we could
+/// think of, each through every way of running, each with its documented
+/// error.
+#[test]
+fn the_sweep_of_invalid_settings() {
+    use quadpipe::Method;
+    use std::time::Duration;
+
+    watchdog(|| {
+        let one = || Integral::new(|x| x, 0.0..1.0).samples(1 << 12);
+        let cube = |bounds: Vec<std::ops::Range<f64>>| {
+            Integral::over(|p: &[f64]| p[0], bounds).samples(1 << 12)
+        };
+        let batched = |bounds: Vec<std::ops::Range<f64>>| {
+            Integral::batched(|_: &[f64], v: &mut [f64]| v.fill(1.0), bounds).samples(1 << 12)
+        };
+        let sobol = |samples: u64| one().samples(samples).method(Method::SOBOL);
+
+        // Intervals and boxes.
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            assert!(matches!(
+                every_way(&Integral::new(|x| x, bad..1.0)),
+                Error::NonFiniteBound { axis: 0, .. }
+            ));
+            for axis in 0..3 {
+                let mut bounds = vec![0.0..1.0; 3];
+                bounds[axis].end = bad;
+                assert!(
+                    matches!(every_way(&cube(bounds.clone())), Error::NonFiniteBound { axis: a, .. } if a == axis)
+                );
+                assert!(
+                    matches!(every_way(&batched(bounds)), Error::NonFiniteBound { axis: a, .. } if a == axis)
+                );
+            }
+        }
+        for bounds in [
+            vec![1.0..0.0],
+            vec![0.0..1.0, 3.0..-3.0],
+            vec![0.0..1.0, 2.0..2.0],
+        ] {
+            assert!(matches!(
+                every_way(&cube(bounds.clone())),
+                Error::EmptyAxis { .. }
+            ));
+            assert!(matches!(
+                every_way(&batched(bounds)),
+                Error::EmptyAxis { .. }
+            ));
+        }
+        assert!(matches!(every_way(&cube(vec![])), Error::NoAxes));
+        assert!(matches!(every_way(&batched(vec![])), Error::NoAxes));
+        let tiny = vec![0.0..1e-200, 0.0..1e-200];
+        assert!(
+            matches!(every_way(&cube(tiny)), Error::VolumeOutOfRange { volume } if volume == 0.0)
+        );
+        let huge = vec![-1e200..1e200, -1e200..1e200];
+        assert!(matches!(
+            every_way(&cube(huge)),
+            Error::VolumeOutOfRange { .. }
+        ));
+
+        // Budget and chunks.
+        assert!(matches!(
+            every_way(&cube(vec![0.0..1.0]).samples(0)),
+            Error::ZeroSamples
+        ));
+        assert!(matches!(
+            every_way(&cube(vec![0.0..1.0]).chunk_size(0)),
+            Error::ZeroChunkSize
+        ));
+
+        // Stop rules.
+        for (abs, rel) in [
+            (-1e-3, 0.0),
+            (0.0, -1e-3),
+            (0.0, 0.0),
+            (f64::NAN, 1e-3),
+            (1e-3, f64::NAN),
+            (f64::INFINITY, 0.0),
+            (0.0, f64::NEG_INFINITY),
+        ] {
+            assert!(
+                matches!(
+                    every_way(&one().tolerance(abs, rel)),
+                    Error::InvalidTolerance { .. }
+                ),
+                "{abs} {rel}"
+            );
+        }
+        assert!(matches!(
+            every_way(&one().tolerance(0.0, 1e-3).min_samples(u64::MAX)),
+            Error::MinSamplesAboveBudget { .. }
+        ));
+        assert!(matches!(
+            every_way(&one().time_limit(Duration::ZERO)),
+            Error::ZeroTimeLimit
+        ));
+        assert!(matches!(
+            every_way(&one().checkpoint_every(0, std::env::temp_dir())),
+            Error::ZeroCheckpointInterval
+        ));
+
+        // Randomised QMC's own needs.
+        for replicas in [0, 1] {
+            let few = one().method(Method::Sobol { replicas });
+            assert!(matches!(every_way(&few), Error::TooFewReplicas { .. }));
+        }
+        for samples in [1000, 8 * 1000, 7 << 10, (8u64 << 32) * 2] {
+            assert!(
+                matches!(every_way(&sobol(samples)), Error::SobolSamples { .. }),
+                "{samples}"
+            );
+        }
+        assert!(matches!(
+            every_way(&sobol(8 << 12).chunk_size(1000)),
+            Error::SobolChunkSize { chunk_size: 1000 }
+        ));
+        let wide = cube(vec![0.0..1.0; 1001])
+            .samples(8 << 4)
+            .method(Method::SOBOL);
+        assert!(matches!(
+            every_way(&wide),
+            Error::TooManyDimensions {
+                dims: 1001,
+                max: 1000
+            }
+        ));
+        assert_eq!(
+            every_way(&sobol(1000)).to_string(),
+            "randomised QMC needs 8 × a power of two samples, at most 8 × 2^32; 1000 is not (try 1024)"
+        );
+    });
+}
+
+#[test]
+fn absurd_but_valid_settings_run() {
+    watchdog(|| {
+        // The largest budget runs until stopped; the largest chunk is one chunk.
+        let endless = Integral::new(|x| x, 0.0..1.0).samples(u64::MAX);
+        let task = endless.spawn();
+        assert!(common::eventually(|| task.progress().done > 0));
+        task.cancel();
+        let one_chunk = Integral::new(|x| x, 0.0..1.0)
+            .samples(1000)
+            .chunk_size(u64::MAX);
+        assert_eq!(pollster::block_on(one_chunk.run()).unwrap().samples, 1000);
+        // An interval level outside (0, 1) gives NaN bounds, not a panic.
+        let estimate =
+            pollster::block_on(Integral::new(|x| x, 0.0..1.0).samples(100).run()).unwrap();
+        for level in [0.0, 1.0, -0.5, f64::NAN] {
+            let interval = estimate.interval(level);
+            assert!(
+                interval.start().is_nan() && interval.end().is_nan(),
+                "{level}"
+            );
+        }
+    });
+}
