@@ -1003,12 +1003,12 @@ impl Map {
 
     /// Appends the points where the integrand is needed for node `t`.
     fn push_points(self, t: f64, points: &mut Vec<f64>) {
-        let x = (1.0 - t) / t;
+        let x = || (1.0 - t) / t;
         match self {
             Map::Finite => points.push(t),
-            Map::Upper(a) => points.push(a + x),
-            Map::Lower(b) => points.push(b - x),
-            Map::Whole => points.extend([x, -x]),
+            Map::Upper(a) => points.push(a + x()),
+            Map::Lower(b) => points.push(b - x()),
+            Map::Whole => points.extend([x(), -x()]),
         }
     }
 
@@ -1191,72 +1191,20 @@ mod tests {
         // times ∫|cos ωx| = 2/π (7e-15), so the cosines ask for 1e-10;
         // ω = 1000 needs 128 subintervals.
         let cosines = relative(1e-10, 1000);
-        vec![
-            (
-                "x^3 - 2x + 1/2 on [-1, 2]",
-                |x| x * x * x - 2.0 * x + 0.5,
-                [-1.0, 2.0],
-                TIGHT,
-                2.25,
-            ),
-            (
-                "sum x^k, k <= 19, on [0, 1]",
-                |x| (0..20).fold(0.0, |p, _| p * x + 1.0),
-                [0.0, 1.0],
-                TIGHT,
-                harmonic(20),
-            ),
-            (
-                "x^0.5 ln(1/x) on [0, 1]",
-                |x| x.sqrt() * (1.0 / x).ln(),
-                [0.0, 1.0],
-                TIGHT,
-                4.0 / 9.0,
-            ),
-            (
-                "x^-0.5 ln(1/x) on [0, 1]",
-                |x| (1.0 / x).ln() / x.sqrt(),
-                [0.0, 1.0],
-                TIGHT,
-                4.0,
-            ),
-            (
-                "1/sqrt(x) on [0, 1]",
-                |x| 1.0 / x.sqrt(),
-                [0.0, 1.0],
-                TIGHT,
-                2.0,
-            ),
-            (
-                "cos(100x) on [0, 1]",
-                |x| (100.0 * x).cos(),
-                [0.0, 1.0],
-                cosines,
-                100f64.sin() / 100.0,
-            ),
-            (
-                "cos(1000x) on [0, 1]",
-                |x| (1000.0 * x).cos(),
-                [0.0, 1.0],
-                cosines,
-                1000f64.sin() / 1000.0,
-            ),
+        #[rustfmt::skip]
+        let problems: Vec<Problem> = vec![
+            ("x^3 - 2x + 1/2 on [-1, 2]", |x| x * x * x - 2.0 * x + 0.5, [-1.0, 2.0], TIGHT, 2.25),
+            ("sum x^k, k <= 19, on [0, 1]", |x| (0..20).fold(0.0, |p, _| p * x + 1.0), [0.0, 1.0], TIGHT, harmonic(20)),
+            ("x^0.5 ln(1/x) on [0, 1]", |x| x.sqrt() * (1.0 / x).ln(), [0.0, 1.0], TIGHT, 4.0 / 9.0),
+            ("x^-0.5 ln(1/x) on [0, 1]", |x| (1.0 / x).ln() / x.sqrt(), [0.0, 1.0], TIGHT, 4.0),
+            ("1/sqrt(x) on [0, 1]", |x| 1.0 / x.sqrt(), [0.0, 1.0], TIGHT, 2.0),
+            ("cos(100x) on [0, 1]", |x| (100.0 * x).cos(), [0.0, 1.0], cosines, 100f64.sin() / 100.0),
+            ("cos(1000x) on [0, 1]", |x| (1000.0 * x).cos(), [0.0, 1.0], cosines, 1000f64.sin() / 1000.0),
             ("e^-x on [0, inf)", |x| (-x).exp(), [0.0, INF], TIGHT, 1.0),
-            (
-                "1/(1+x^2) on (-inf, inf)",
-                |x| 1.0 / (1.0 + x * x),
-                [-INF, INF],
-                TIGHT,
-                PI,
-            ),
-            (
-                "e^-x^2 on (-inf, inf)",
-                |x| (-x * x).exp(),
-                [-INF, INF],
-                TIGHT,
-                PI.sqrt(),
-            ),
-        ]
+            ("1/(1+x^2) on (-inf, inf)", |x| 1.0 / (1.0 + x * x), [-INF, INF], TIGHT, PI),
+            ("e^-x^2 on (-inf, inf)", |x| (-x * x).exp(), [-INF, INF], TIGHT, PI.sqrt()),
+        ];
+        problems
     }
 
     /// `1 + 1/2 + … + 1/n`.
