@@ -1,5 +1,6 @@
 //! The ways to estimate an integral.
 
+pub(crate) mod gauss_kronrod;
 pub(crate) mod plain;
 pub(crate) mod sobol;
 
