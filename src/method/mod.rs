@@ -3,6 +3,7 @@
 pub(crate) mod gauss_kronrod;
 pub(crate) mod plain;
 pub(crate) mod sobol;
+pub(crate) mod vegas_grid;
 
 /// How an [`Integral`](crate::Integral) samples its integrand.
 ///
