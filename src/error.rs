@@ -149,6 +149,13 @@ pub enum Error {
     },
     /// A checkpoint interval of zero chunks.
     ZeroCheckpointInterval,
+    /// Gauss–Kronrod integrates in one dimension only.
+    QuadratureDimensions {
+        /// The dimensions asked for.
+        dims: usize,
+    },
+    /// Gauss–Kronrod was allowed no subintervals at all.
+    ZeroSubdivisionLimit,
 }
 
 impl fmt::Display for Error {
@@ -242,6 +249,10 @@ impl fmt::Display for Error {
                 )
             }
             Error::ZeroCheckpointInterval => f.write_str("checkpoint interval is zero chunks"),
+            Error::QuadratureDimensions { dims } => {
+                write!(f, "Gauss–Kronrod integrates in one dimension, not {dims}")
+            }
+            Error::ZeroSubdivisionLimit => f.write_str("subdivision limit is zero"),
         }
     }
 }

@@ -31,6 +31,15 @@ pub enum Stop {
     /// The whole budget was spent without meeting the tolerance asked for:
     /// the estimate is as good as the budget allows, but not as asked.
     ToleranceNotMet,
+    /// Gauss–Kronrod reached its limit on subintervals before its error
+    /// estimate met the tolerance; the value is its best estimate.
+    SubdivisionLimit,
+    /// Gauss–Kronrod found that round-off stops its error from falling, so
+    /// the tolerance cannot be met (and the error estimate may be low).
+    RoundOff,
+    /// Gauss–Kronrod found the integral probably divergent, or converging
+    /// too slowly to compute.
+    Divergent,
     /// The time limit passed; the run stopped at the next chunk boundary.
     /// How many chunks fit depends on the machine and its load, so such an
     /// estimate is not reproducible.
@@ -67,6 +76,9 @@ impl fmt::Display for Stop {
             Stop::SampleBudget => "sample budget reached",
             Stop::ToleranceMet => "tolerance met",
             Stop::ToleranceNotMet => "budget spent without meeting the tolerance",
+            Stop::SubdivisionLimit => "subdivision limit reached before the tolerance",
+            Stop::RoundOff => "round-off prevents the tolerance",
+            Stop::Divergent => "the integral seems to diverge",
             Stop::TimeLimit => "time limit reached (not reproducible)",
             Stop::Exact => "exact: the domain has zero width",
             Stop::EndOfInput => "end of input",

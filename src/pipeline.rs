@@ -36,8 +36,8 @@ pub(crate) trait ChunkedWork: Send + Sync + 'static {
     /// The chunks merged so far, in chunk order.
     type Merged: Send;
 
-    /// Units of work (samples) in the whole budget.
-    fn total(&self) -> u64;
+    /// Units of work (samples) in the whole budget, when known in advance.
+    fn total(&self) -> Option<u64>;
 
     /// How many chunks the whole budget is split into.
     fn chunks(&self) -> u64;
@@ -101,7 +101,7 @@ pub(crate) async fn drive<W: ChunkedWork>(
         let done = work.done(merged);
         link.progress.set(Progress {
             done,
-            total: Some(work.total()),
+            total: work.total(),
             estimate: (done > 0 || work.chunks() == 0).then(|| work.estimate(merged, stop)),
         });
     };
@@ -148,10 +148,10 @@ pub(crate) async fn drive<W: ChunkedWork>(
 
 /// Publishes the total before any work is done, so that a handle knows it
 /// from the moment it is returned.
-pub(crate) fn announce(total: u64, link: &TaskLink) {
+pub(crate) fn announce(total: Option<u64>, link: &TaskLink) {
     link.progress.set(Progress {
         done: 0,
-        total: Some(total),
+        total,
         estimate: None,
     });
 }

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use crate::checkpoint::{Header, fnv1a};
 use crate::domain::Domain;
+use crate::method::gauss_kronrod::{GkSettings, MIN_RELATIVE};
 use crate::method::plain::PlainMonteCarlo;
+use crate::method::quadrature::GaussKronrod;
 use crate::method::sobol::RandomisedSobol;
 use crate::pipeline::{Checkpointing, ChunkedWork, drive};
 use crate::stop::{StopRules, Tolerance};
@@ -17,6 +19,7 @@ use crate::{Checkpoint, Error, Estimate, Integrand, Method, NonFinite, Spawner};
 
 const PLAIN_KIND: u8 = <PlainMonteCarlo<crate::Scalar<fn(f64) -> f64>> as ChunkedWork>::KIND;
 const SOBOL_KIND: u8 = <RandomisedSobol<crate::Scalar<fn(f64) -> f64>> as ChunkedWork>::KIND;
+const QUADRATURE_KIND: u8 = <GaussKronrod<crate::Scalar<fn(f64) -> f64>> as ChunkedWork>::KIND;
 
 /// The minimum sample count of a tolerance stop when none is set: enough
 /// that the standard error itself is known to a few percent, so one lucky
@@ -53,18 +56,28 @@ pub(crate) struct Settings {
 /// A checked integral.
 pub(crate) struct Spec<I> {
     integrand: Arc<I>,
-    domain: Domain,
+    plan: Plan,
     settings: Settings,
     rules: StopRules,
+}
+
+/// What the method works on: a domain to sample, or an interval to
+/// subdivide (whose bounds may be infinite).
+enum Plan {
+    Sampling(Domain),
+    Quadrature(f64, f64, GkSettings),
 }
 
 impl<I: Integrand> Spec<I> {
     /// Checks every setting, in the order a reader would: the domain, the
     /// budget, the stop rules, then what the method needs.
     pub(crate) fn new(integrand: &Arc<I>, settings: &Settings) -> Result<Self, Error> {
-        let domain = match &settings.bounds {
-            Bounds::Interval(range) => Domain::interval(range)?,
-            Bounds::Box(ranges) => Domain::cube(ranges)?,
+        let plan = match settings.method {
+            Method::GaussKronrod { limit } => quadrature(settings, limit)?,
+            _ => Plan::Sampling(match &settings.bounds {
+                Bounds::Interval(range) => Domain::interval(range)?,
+                Bounds::Box(ranges) => Domain::cube(ranges)?,
+            }),
         };
         if settings.samples == 0 {
             return Err(Error::ZeroSamples);
@@ -72,9 +85,15 @@ impl<I: Integrand> Spec<I> {
         if settings.chunk_size == 0 {
             return Err(Error::ZeroChunkSize);
         }
-        let rules = stop_rules(settings)?;
-        if let Method::Sobol { replicas } = settings.method {
-            check_sobol(&domain, settings, replicas)?;
+        let mut rules = stop_rules(settings)?;
+        match (&plan, settings.method) {
+            (Plan::Sampling(domain), Method::Sobol { replicas }) => {
+                check_sobol(domain, settings, replicas)?;
+            }
+            // The quadrature's tolerance is its own; only a time limit is
+            // checked by the pipeline.
+            (Plan::Quadrature(..), _) => rules.tolerance = None,
+            _ => {}
         }
         if settings
             .checkpoint_every
@@ -88,18 +107,19 @@ impl<I: Integrand> Spec<I> {
         }
         Ok(Spec {
             integrand: integrand.clone(),
-            domain,
+            plan,
             settings: settings.clone(),
             rules,
         })
     }
 
-    /// Samples in the whole budget: 0 when the domain has zero width.
-    pub(crate) fn total(&self) -> u64 {
-        if self.domain.is_degenerate() {
-            0
-        } else {
-            self.settings.samples
+    /// Samples in the whole budget: 0 when the domain has zero width, and
+    /// not known in advance for quadrature.
+    pub(crate) fn total(&self) -> Option<u64> {
+        match &self.plan {
+            Plan::Sampling(domain) if domain.is_degenerate() => Some(0),
+            Plan::Sampling(_) => Some(self.settings.samples),
+            Plan::Quadrature(..) => None,
         }
     }
 
@@ -113,7 +133,7 @@ impl<I: Integrand> Spec<I> {
     ) -> Result<Estimate, Error> {
         let Spec {
             integrand,
-            domain,
+            plan,
             settings,
             rules,
         } = self;
@@ -123,18 +143,19 @@ impl<I: Integrand> Spec<I> {
             publish,
             every: settings.checkpoint_every.clone(),
         };
-        match settings.method {
-            Method::MonteCarlo => {
-                let work = PlainMonteCarlo {
+        let domain = match plan {
+            Plan::Quadrature(a, b, quadrature) => {
+                let work = GaussKronrod {
                     integrand,
-                    domain,
-                    seed: settings.seed,
-                    samples: settings.samples,
-                    chunk_size: settings.chunk_size,
-                    policy: settings.non_finite,
+                    a,
+                    b,
+                    settings: quadrature,
                 };
-                drive(Arc::new(work), spawner, link, rules, checkpointing).await
+                return drive(Arc::new(work), spawner, link, rules, checkpointing).await;
             }
+            Plan::Sampling(domain) => domain,
+        };
+        match settings.method {
             Method::Sobol { replicas } => {
                 let work = RandomisedSobol::new(
                     integrand,
@@ -147,8 +168,54 @@ impl<I: Integrand> Spec<I> {
                 );
                 drive(Arc::new(work), spawner, link, rules, checkpointing).await
             }
+            _ => {
+                let work = PlainMonteCarlo {
+                    integrand,
+                    domain,
+                    seed: settings.seed,
+                    samples: settings.samples,
+                    chunk_size: settings.chunk_size,
+                    policy: settings.non_finite,
+                };
+                drive(Arc::new(work), spawner, link, rules, checkpointing).await
+            }
         }
     }
+}
+
+/// The relative tolerance of Gauss–Kronrod when none is set.
+const DEFAULT_QUADRATURE_REL: f64 = 1e-10;
+
+/// Gauss–Kronrod's plan: one dimension, bounds that are not NaN (infinite
+/// is fine: QAGI maps them), and a tolerance QUADPACK accepts.
+fn quadrature(settings: &Settings, limit: u32) -> Result<Plan, Error> {
+    let (a, b) = match &settings.bounds {
+        Bounds::Interval(range) => (range.start, range.end),
+        Bounds::Box(ranges) if ranges.len() == 1 => (ranges[0].start, ranges[0].end),
+        Bounds::Box(ranges) => return Err(Error::QuadratureDimensions { dims: ranges.len() }),
+    };
+    for value in [a, b] {
+        if value.is_nan() {
+            return Err(Error::NonFiniteBound { axis: 0, value });
+        }
+    }
+    if limit == 0 {
+        return Err(Error::ZeroSubdivisionLimit);
+    }
+    let (abs, rel) = settings.tolerance.unwrap_or((0.0, DEFAULT_QUADRATURE_REL));
+    let valid = |t: f64| t.is_finite() && t >= 0.0;
+    if !(valid(abs) && valid(rel) && (abs > 0.0 || rel >= MIN_RELATIVE)) {
+        return Err(Error::InvalidTolerance { abs, rel });
+    }
+    Ok(Plan::Quadrature(
+        a,
+        b,
+        GkSettings {
+            abs,
+            rel,
+            limit: limit as usize,
+        },
+    ))
 }
 
 /// What every checkpoint of this spec says about it (`next_chunk` aside).
@@ -167,9 +234,10 @@ fn header(settings: &Settings) -> Header {
             }
         }
     }
-    let (kind, replicas) = match settings.method {
-        Method::MonteCarlo => (PLAIN_KIND, 0),
-        Method::Sobol { replicas } => (SOBOL_KIND, replicas),
+    let (kind, method): (u8, Vec<u8>) = match settings.method {
+        Method::Sobol { replicas } => (SOBOL_KIND, replicas.to_le_bytes().to_vec()),
+        Method::GaussKronrod { limit } => (QUADRATURE_KIND, limit.to_le_bytes().to_vec()),
+        _ => (PLAIN_KIND, Vec::new()),
     };
     let (abs, rel) = settings.tolerance.unwrap_or((f64::NAN, f64::NAN));
     let stop_rules = [
@@ -184,7 +252,7 @@ fn header(settings: &Settings) -> Header {
         fingerprint: fnv1a(&[
             settings.id.as_bytes(),
             &domain,
-            &replicas.to_le_bytes(),
+            &method,
             &policy,
             &stop_rules,
         ]),

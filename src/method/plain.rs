@@ -53,16 +53,16 @@ impl<I: Integrand> ChunkedWork for PlainMonteCarlo<I> {
     type Merged = McPart;
 
     /// A domain of zero width has integral exactly 0: nothing to sample.
-    fn total(&self) -> u64 {
-        if self.domain.is_degenerate() {
+    fn total(&self) -> Option<u64> {
+        Some(if self.domain.is_degenerate() {
             0
         } else {
             self.samples
-        }
+        })
     }
 
     fn chunks(&self) -> u64 {
-        self.total().div_ceil(self.chunk_size)
+        self.total().unwrap_or(0).div_ceil(self.chunk_size)
     }
 
     fn run_chunk(&self, index: u64, cancel: &AtomicBool) -> Result<McPart, Error> {

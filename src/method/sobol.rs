@@ -77,12 +77,12 @@ impl<I: Integrand> ChunkedWork for RandomisedSobol<I> {
     type Part = ReplicaPart;
     type Merged = Replicas;
 
-    fn total(&self) -> u64 {
-        self.points_per_replica * self.replicas.len() as u64
+    fn total(&self) -> Option<u64> {
+        Some(self.points_per_replica * self.replicas.len() as u64)
     }
 
     fn chunks(&self) -> u64 {
-        self.total() / self.chunk
+        self.points_per_replica * self.replicas.len() as u64 / self.chunk
     }
 
     fn run_chunk(&self, index: u64, cancel: &AtomicBool) -> Result<ReplicaPart, Error> {

@@ -1,0 +1,201 @@
+//! Adaptive Gauss–Kronrod through the pipeline: classic one-dimensional
+//! problems with closed forms to 1e-10 relative (or a clear report that it
+//! could not), infinite intervals, endpoint singularities, and the same
+//! answer on any runtime.
+
+mod common;
+
+use std::f64::consts::PI;
+
+use common::watchdog;
+use quadpipe::{Error, Estimate, Executor, Integral, Method, Stop};
+
+/// Integrates `f` over `a..b` by Gauss–Kronrod with relative tolerance
+/// `rel` and subdivision `limit`, on the default executor.
+fn gk(f: fn(f64) -> f64, a: f64, b: f64, rel: f64, limit: u32) -> Estimate {
+    let integral = Integral::new(f, a..b)
+        .method(Method::GaussKronrod { limit })
+        .tolerance(0.0, rel);
+    pollster::block_on(integral.run()).unwrap()
+}
+
+#[test]
+fn classic_problems_to_one_part_in_ten_billion() {
+    watchdog(|| {
+        type Problem = (&'static str, fn(f64) -> f64, f64, f64, f64, u32);
+        let problems: [Problem; 10] = [
+            (
+                "x^3 - 2x + 1/2 on [-1, 2]",
+                |x| x * x * x - 2.0 * x + 0.5,
+                -1.0,
+                2.0,
+                2.25,
+                50,
+            ),
+            ("x^19 on [0, 1]", |x| x.powi(19), 0.0, 1.0, 0.05, 50),
+            (
+                "x^0.5 ln(1/x) on [0, 1]",
+                |x| x.sqrt() * (1.0 / x).ln(),
+                0.0,
+                1.0,
+                4.0 / 9.0,
+                50,
+            ),
+            (
+                "x^-0.5 ln(1/x) on [0, 1]",
+                |x| (1.0 / x).ln() / x.sqrt(),
+                0.0,
+                1.0,
+                4.0,
+                50,
+            ),
+            ("1/sqrt(x) on [0, 1]", |x| 1.0 / x.sqrt(), 0.0, 1.0, 2.0, 50),
+            (
+                "cos(100x) on [0, 1]",
+                |x| (100.0 * x).cos(),
+                0.0,
+                1.0,
+                100f64.sin() / 100.0,
+                1000,
+            ),
+            (
+                "cos(1000x) on [0, 1]",
+                |x| (1000.0 * x).cos(),
+                0.0,
+                1.0,
+                1000f64.sin() / 1000.0,
+                1000,
+            ),
+            (
+                "e^-x on [0, inf)",
+                |x| (-x).exp(),
+                0.0,
+                f64::INFINITY,
+                1.0,
+                50,
+            ),
+            (
+                "1/(1+x^2) on (-inf, inf)",
+                |x| 1.0 / (1.0 + x * x),
+                f64::NEG_INFINITY,
+                f64::INFINITY,
+                PI,
+                50,
+            ),
+            (
+                "e^-x^2 on (-inf, inf)",
+                |x| (-x * x).exp(),
+                f64::NEG_INFINITY,
+                f64::INFINITY,
+                PI.sqrt(),
+                50,
+            ),
+        ];
+        println!(
+            "{:<28} {:>24} {:>9} {:>9} {:>6}",
+            "problem", "value", "estimate", "actual", "evals"
+        );
+        for (name, f, a, b, exact, limit) in problems {
+            let estimate = gk(f, a, b, 1e-10, limit);
+            let actual = (estimate.value - exact).abs();
+            println!(
+                "{name:<28} {:>24.17e} {:>9.2e} {actual:>9.2e} {:>6}",
+                estimate.value, estimate.std_error, estimate.samples
+            );
+            assert_eq!(estimate.stop, Stop::ToleranceMet, "{name}");
+            assert!(
+                actual <= 1e-10 * exact.abs(),
+                "{name}: actual error {actual:e}"
+            );
+            assert!(
+                actual <= estimate.std_error,
+                "{name}: the error estimate bounds the error"
+            );
+        }
+    });
+}
+
+#[test]
+fn what_cannot_be_done_is_reported_not_claimed() {
+    watchdog(|| {
+        // Needs 128 subintervals; 50 are allowed.
+        let short = gk(|x| (1000.0 * x).cos(), 0.0, 1.0, 1e-10, 50);
+        assert_eq!(short.stop, Stop::SubdivisionLimit);
+        // Not integrable.
+        let divergent = gk(|x| 1.0 / (x * x), 0.0, 1.0, 1e-10, 50);
+        assert!(
+            matches!(
+                divergent.stop,
+                Stop::Divergent | Stop::SubdivisionLimit | Stop::ToleranceNotMet
+            ),
+            "{:?}",
+            divergent.stop
+        );
+        assert_ne!(divergent.stop, Stop::ToleranceMet);
+        // Beyond what round-off allows.
+        let too_fine = gk(|x| (1000.0 * x).cos(), 0.0, 1.0, 1e-12, 1000);
+        assert_ne!(too_fine.stop, Stop::ToleranceMet);
+        // An integrand that is infinite inside: an error naming the point.
+        let err = pollster::block_on(
+            Integral::new(|x: f64| 1.0 / x, -1.0..1.0)
+                .method(Method::GAUSS_KRONROD)
+                .run(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, Error::NonFiniteValue { ref point, .. } if point[0] == 0.0),
+            "{err:?}"
+        );
+    });
+}
+
+#[test]
+fn the_same_bits_everywhere_and_the_sign_of_a_reversed_interval() {
+    watchdog(|| {
+        let integral = Integral::new(|x: f64| x.sqrt() * (1.0 / x).ln(), 0.0..1.0)
+            .method(Method::GAUSS_KRONROD);
+        let inline = pollster::block_on(integral.run_inline()).unwrap();
+        let executor = Executor::builder().threads(2).build().unwrap();
+        assert_eq!(
+            executor.block_on(integral.spawn_on(&executor)).unwrap(),
+            inline
+        );
+        assert_eq!(smol::block_on(integral.run()).unwrap(), inline);
+        let reversed = Integral::new(|x: f64| x.sqrt() * (1.0 / x).ln(), 1.0..0.0)
+            .method(Method::GAUSS_KRONROD);
+        assert_eq!(
+            pollster::block_on(reversed.run()).unwrap().value,
+            -inline.value
+        );
+        let empty = Integral::new(|x: f64| x, 2.0..2.0).method(Method::GAUSS_KRONROD);
+        assert_eq!(pollster::block_on(empty.run()).unwrap().value, 0.0);
+    });
+}
+
+#[test]
+fn bad_settings_are_errors() {
+    watchdog(|| {
+        fn run<I: quadpipe::Integrand>(integral: Integral<I>) -> Error {
+            pollster::block_on(integral.run_inline()).unwrap_err()
+        }
+        let one = || Integral::new(|x: f64| x, 0.0..1.0);
+        assert!(matches!(
+            run(one().method(Method::GaussKronrod { limit: 0 })),
+            Error::ZeroSubdivisionLimit
+        ));
+        assert!(matches!(
+            run(one().method(Method::GAUSS_KRONROD).tolerance(0.0, 1e-20)),
+            Error::InvalidTolerance { .. }
+        ));
+        assert!(matches!(
+            run(Integral::new(|x: f64| x, f64::NAN..1.0).method(Method::GAUSS_KRONROD)),
+            Error::NonFiniteBound { .. }
+        ));
+        let two =
+            Integral::over(|p: &[f64]| p[0], [0.0..1.0, 0.0..1.0]).method(Method::GAUSS_KRONROD);
+        assert!(matches!(
+            pollster::block_on(two.run()),
+            Err(Error::QuadratureDimensions { dims: 2 })
+        ));
+    });
+}
