@@ -81,6 +81,11 @@ impl Domain {
         &self.width
     }
 
+    /// A one-dimensional interval given from its upper end.
+    pub(crate) fn is_reversed(&self) -> bool {
+        self.reversed
+    }
+
     /// Zero width: the integral is exactly 0, nothing to sample.
     pub(crate) fn is_degenerate(&self) -> bool {
         self.volume == 0.0

@@ -156,6 +156,12 @@ pub enum Error {
     },
     /// Gauss–Kronrod was allowed no subintervals at all.
     ZeroSubdivisionLimit,
+    /// A setting of [`Method::Vegas`](crate::Method::Vegas) that cannot
+    /// work.
+    InvalidVegas {
+        /// Which, and why.
+        reason: &'static str,
+    },
 }
 
 impl fmt::Display for Error {
@@ -253,6 +259,7 @@ impl fmt::Display for Error {
                 write!(f, "Gauss–Kronrod integrates in one dimension, not {dims}")
             }
             Error::ZeroSubdivisionLimit => f.write_str("subdivision limit is zero"),
+            Error::InvalidVegas { reason } => write!(f, "invalid VEGAS setting: {reason}"),
         }
     }
 }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::ops::RangeInclusive;
 
-use crate::stats::{normal_quantile, student_t_quantile};
+use crate::stats::{chi_squared_survival, normal_quantile, student_t_quantile};
 
 /// Why a run stopped sampling.
 ///
@@ -130,6 +130,9 @@ pub struct Estimate {
     /// independent replicas (randomised QMC: replicas − 1), so intervals
     /// use Student's t; `None` when it comes from many samples.
     dof: Option<u32>,
+    /// VEGAS's agreement of its iterations: `χ²` over the degrees of
+    /// freedom, and those (iterations averaged − 1).
+    chi2: Option<(f64, u32)>,
 }
 
 impl Estimate {
@@ -141,6 +144,7 @@ impl Estimate {
             stop,
             skipped: 0,
             dof: None,
+            chi2: None,
         }
     }
 
@@ -151,6 +155,11 @@ impl Estimate {
 
     pub(crate) fn with_dof(mut self, dof: u32) -> Self {
         self.dof = Some(dof);
+        self
+    }
+
+    pub(crate) fn with_chi2(mut self, chi2_per_dof: f64, dof: u32) -> Self {
+        self.chi2 = Some((chi2_per_dof, dof));
         self
     }
 
@@ -208,6 +217,99 @@ impl Estimate {
     /// ```
     pub fn degrees_of_freedom(&self) -> Option<u32> {
         self.dof
+    }
+}
+
+impl Estimate {
+    /// For [`Method::Vegas`](crate::Method::Vegas): `χ²` per degree of
+    /// freedom of the iterations it averaged, `Σ (I_k − Ī)²/σ_k² / (n − 1)`,
+    /// which should be near 1 when they agree within their errors; 0 with
+    /// one iteration. `None` for other methods.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use quadpipe::{Integral, Method};
+    ///
+    /// # pollster::block_on(async {
+    /// let estimate = Integral::over(|x: &[f64]| x[0] * x[1], [0.0..1.0, 0.0..1.0])
+    ///     .method(Method::VEGAS)
+    ///     .samples(100_000)
+    ///     .run_inline()
+    ///     .await?;
+    /// let chi2 = estimate.chi2_per_dof().unwrap();
+    /// assert!(chi2 < 5.0, "the iterations disagree: χ²/dof = {chi2}");
+    /// assert_eq!(Integral::new(|x| x, 0.0..1.0).run_inline().await?.chi2_per_dof(), None);
+    /// # Ok::<(), quadpipe::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn chi2_per_dof(&self) -> Option<f64> {
+        self.chi2.map(|(per_dof, _)| per_dof)
+    }
+
+    /// For [`Method::Vegas`](crate::Method::Vegas): vegas's `Q`, the chance
+    /// that iterations that truly agree would scatter at least as much as
+    /// these did (the `χ²` tail at
+    /// [`chi2_per_dof`](Estimate::chi2_per_dof)). 1 with one iteration;
+    /// `None` for other methods.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use quadpipe::{Integral, Method};
+    ///
+    /// # pollster::block_on(async {
+    /// let estimate = Integral::new(|x: f64| x.sqrt(), 0.0..1.0)
+    ///     .method(Method::VEGAS)
+    ///     .samples(100_000)
+    ///     .run_inline()
+    ///     .await?;
+    /// let q = estimate.q().unwrap();
+    /// assert!((0.0..=1.0).contains(&q));
+    /// # Ok::<(), quadpipe::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn q(&self) -> Option<f64> {
+        self.chi2.map(|(per_dof, dof)| {
+            if dof == 0 {
+                1.0
+            } else {
+                chi_squared_survival(per_dof * f64::from(dof), f64::from(dof))
+            }
+        })
+    }
+
+    /// The warning flag: VEGAS's iterations disagree by more than their
+    /// errors allow: `Q < 0.05`, the conventional 5% level of a χ² test
+    /// (vegas prints `Q` for the reader to make the same judgement; GSL
+    /// leaves `chisq` to the caller). Then the error bar
+    /// is likely too small: the early iterations were taken on a grid that
+    /// had not yet adapted (discard more of them with `warmup`), or the
+    /// integrand is too hard for the samples per iteration. A run whose
+    /// iterations truly agree raises it one time in twenty. Always false
+    /// for other methods.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use quadpipe::{Integral, Method};
+    ///
+    /// # pollster::block_on(async {
+    /// let estimate = Integral::new(|x| x, 0.0..1.0)
+    ///     .method(Method::VEGAS)
+    ///     .samples(100_000)
+    ///     .seed(1)
+    ///     .run_inline()
+    ///     .await?;
+    /// if estimate.iterations_disagree() {
+    ///     eprintln!("χ²/dof = {:?}: do not trust the error bar", estimate.chi2_per_dof());
+    /// }
+    /// # Ok::<(), quadpipe::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn iterations_disagree(&self) -> bool {
+        // A NaN `Q` (NaN iterations) warns too.
+        self.q().is_some_and(|q| q.is_nan() || q < 0.05)
     }
 }
 

@@ -97,15 +97,36 @@ pub(crate) async fn drive<W: ChunkedWork>(
     rules: StopRules,
     checkpointing: Checkpointing,
 ) -> Result<Estimate, Error> {
-    let report = |merged: &W::Merged, stop: Stop| {
+    announce(work.total(), &link);
+    let (merged, stop) = drive_merged(&work, spawner, &link, rules, checkpointing).await?;
+    let estimate = work.estimate(&merged, stop);
+    link.progress.set(Progress {
+        done: work.done(&merged),
+        total: work.total(),
+        estimate: (work.done(&merged) > 0 || work.chunks() == 0).then_some(estimate),
+    });
+    Ok(estimate)
+}
+
+/// What [`drive`] does, up to the merged chunks and why they stopped: for a
+/// method that runs the driver more than once (VEGAS, once per iteration)
+/// and so announces its total and publishes its final estimate itself.
+/// Prefixes are published as partial estimates while chunks are awaited.
+pub(crate) async fn drive_merged<W: ChunkedWork>(
+    work: &Arc<W>,
+    spawner: Spawner,
+    link: &TaskLink,
+    rules: StopRules,
+    checkpointing: Checkpointing,
+) -> Result<(W::Merged, Stop), Error> {
+    let partial = |merged: &W::Merged| {
         let done = work.done(merged);
         link.progress.set(Progress {
             done,
             total: work.total(),
-            estimate: (done > 0 || work.chunks() == 0).then(|| work.estimate(merged, stop)),
+            estimate: Some(work.estimate(merged, Stop::Partial)),
         });
     };
-    announce(work.total(), &link);
     let (merged, chunks_merged) = match &checkpointing.resume {
         Some(checkpoint) => {
             let merged = work
@@ -118,32 +139,30 @@ pub(crate) async fn drive<W: ChunkedWork>(
         None => (work.start(), 0),
     };
     let mut merger = Merger {
-        work: &*work,
+        work: &**work,
         rules,
         started: Instant::now(),
         merged,
         chunks_merged,
         checkpointing,
-        link: &link,
+        link,
     };
-    let partial = |merged: &W::Merged| report(merged, Stop::Partial);
     let stop = match spawner.target() {
         Target::Pool(pool) => {
             let spawn = |job| pool.spawn_detached(job);
             let parallelism = pool.threads();
-            merge_spawned(&work, parallelism, spawn, &link.stop, &mut merger, partial).await?
+            merge_spawned(work, parallelism, spawn, &link.stop, &mut merger, partial).await?
         }
         Target::Jobs { spawn, parallelism } => {
             let spawn = |job| {
                 spawn(job);
                 true
             };
-            merge_spawned(&work, *parallelism, spawn, &link.stop, &mut merger, partial).await?
+            merge_spawned(work, *parallelism, spawn, &link.stop, &mut merger, partial).await?
         }
-        Target::Inline => merge_inline(&*work, &mut merger, partial).await?,
+        Target::Inline => merge_inline(&**work, &mut merger, partial).await?,
     };
-    report(&merger.merged, stop);
-    Ok(work.estimate(&merger.merged, stop))
+    Ok((merger.merged, stop))
 }
 
 /// Publishes the total before any work is done, so that a handle knows it
@@ -220,8 +239,9 @@ impl<W: ChunkedWork> Merger<'_, W> {
 /// the run stopped.
 ///
 /// Chunks stop when `cancel` is set: by a cancel of the task, or by this
-/// function ending (the last merge, a stop rule, an error, or the caller
-/// dropping the future). Chunks already past a stop are discarded.
+/// function ending with chunks still in flight (a stop rule, an error, or
+/// the caller dropping the future). Chunks already past a stop are
+/// discarded.
 async fn merge_spawned<W: ChunkedWork>(
     work: &Arc<W>,
     parallelism: usize,
@@ -230,7 +250,7 @@ async fn merge_spawned<W: ChunkedWork>(
     merger: &mut Merger<'_, W>,
     report: impl Fn(&W::Merged),
 ) -> Result<Stop, Error> {
-    let _stop_chunks = SetOnDrop(cancel.clone());
+    let mut stop_chunks = SetOnDrop(Some(cancel.clone()));
     let window = parallelism * CHUNKS_IN_FLIGHT_PER_THREAD;
     let mut in_flight = VecDeque::with_capacity(window);
     let mut next = merger.chunks_merged;
@@ -240,6 +260,10 @@ async fn merge_spawned<W: ChunkedWork>(
             next += 1;
         }
         let Some(chunk) = in_flight.pop_front() else {
+            // Every chunk is merged and none is running: leave the flag
+            // clear for the task's next run of the driver (VEGAS's next
+            // iteration).
+            stop_chunks.0 = None;
             return Ok(merger.rules.exhausted());
         };
         // Publish the prefix merged so far while waiting for more, so the
@@ -311,11 +335,14 @@ fn run_chunk_caught<W: ChunkedWork>(
         .unwrap_or_else(|payload| Err(Error::Panicked(panic_message(payload.as_ref()))))
 }
 
-struct SetOnDrop(Arc<AtomicBool>);
+/// Sets the flag it holds, if any, when dropped.
+struct SetOnDrop(Option<Arc<AtomicBool>>);
 
 impl Drop for SetOnDrop {
     fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
+        if let Some(flag) = &self.0 {
+            flag.store(true, Ordering::Relaxed);
+        }
     }
 }
 

@@ -12,6 +12,7 @@ use crate::method::gauss_kronrod::{GkSettings, MIN_RELATIVE};
 use crate::method::plain::PlainMonteCarlo;
 use crate::method::quadrature::GaussKronrod;
 use crate::method::sobol::RandomisedSobol;
+use crate::method::vegas::{self, Vegas, VegasSettings};
 use crate::pipeline::{Checkpointing, ChunkedWork, drive};
 use crate::stop::{StopRules, Tolerance};
 use crate::task::TaskLink;
@@ -65,6 +66,7 @@ pub(crate) struct Spec<I> {
 /// subdivide (whose bounds may be infinite).
 enum Plan {
     Sampling(Domain),
+    Vegas(Domain, VegasSettings),
     Quadrature(f64, f64, GkSettings),
 }
 
@@ -86,15 +88,32 @@ impl<I: Integrand> Spec<I> {
             return Err(Error::ZeroChunkSize);
         }
         let mut rules = stop_rules(settings)?;
-        match (&plan, settings.method) {
+        let plan = match (plan, settings.method) {
             (Plan::Sampling(domain), Method::Sobol { replicas }) => {
-                check_sobol(domain, settings, replicas)?;
+                check_sobol(&domain, settings, replicas)?;
+                Plan::Sampling(domain)
+            }
+            (
+                Plan::Sampling(domain),
+                Method::Vegas {
+                    iterations,
+                    warmup,
+                    alpha,
+                    increments,
+                },
+            ) => {
+                let vegas =
+                    VegasSettings::new(iterations, warmup, alpha, increments, settings.samples)?;
+                Plan::Vegas(domain, vegas)
             }
             // The quadrature's tolerance is its own; only a time limit is
             // checked by the pipeline.
-            (Plan::Quadrature(..), _) => rules.tolerance = None,
-            _ => {}
-        }
+            (plan @ Plan::Quadrature(..), _) => {
+                rules.tolerance = None;
+                plan
+            }
+            (plan, _) => plan,
+        };
         if settings
             .checkpoint_every
             .as_ref()
@@ -119,6 +138,8 @@ impl<I: Integrand> Spec<I> {
         match &self.plan {
             Plan::Sampling(domain) if domain.is_degenerate() => Some(0),
             Plan::Sampling(_) => Some(self.settings.samples),
+            Plan::Vegas(domain, _) if domain.is_degenerate() => Some(0),
+            Plan::Vegas(_, vegas) => Some(vegas.total()),
             Plan::Quadrature(..) => None,
         }
     }
@@ -152,6 +173,17 @@ impl<I: Integrand> Spec<I> {
                     settings: quadrature,
                 };
                 return drive(Arc::new(work), spawner, link, rules, checkpointing).await;
+            }
+            Plan::Vegas(domain, vegas) => {
+                let work = Vegas {
+                    integrand,
+                    domain,
+                    seed: settings.seed,
+                    chunk_size: settings.chunk_size,
+                    policy: settings.non_finite,
+                    settings: vegas,
+                };
+                return work.run(spawner, link, rules, checkpointing).await;
             }
             Plan::Sampling(domain) => domain,
         };
@@ -237,6 +269,23 @@ fn header(settings: &Settings) -> Header {
     let (kind, method): (u8, Vec<u8>) = match settings.method {
         Method::Sobol { replicas } => (SOBOL_KIND, replicas.to_le_bytes().to_vec()),
         Method::GaussKronrod { limit } => (QUADRATURE_KIND, limit.to_le_bytes().to_vec()),
+        Method::Vegas {
+            iterations,
+            warmup,
+            alpha,
+            increments,
+        } => (
+            vegas::KIND,
+            [
+                iterations.to_le_bytes(),
+                warmup.to_le_bytes(),
+                increments.to_le_bytes(),
+            ]
+            .concat()
+            .into_iter()
+            .chain(bits(alpha))
+            .collect(),
+        ),
         _ => (PLAIN_KIND, Vec::new()),
     };
     let (abs, rel) = settings.tolerance.unwrap_or((f64::NAN, f64::NAN));

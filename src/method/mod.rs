@@ -4,6 +4,7 @@ pub(crate) mod gauss_kronrod;
 pub(crate) mod plain;
 pub(crate) mod quadrature;
 pub(crate) mod sobol;
+pub(crate) mod vegas;
 pub(crate) mod vegas_grid;
 
 /// How an [`Integral`](crate::Integral) samples its integrand.
@@ -54,6 +55,34 @@ pub enum Method {
         /// The most subintervals, at least 1 (QUADPACK's `limit`).
         limit: u32,
     },
+    /// VEGAS, Lepage's adaptive importance sampling (J. Comput. Phys. 27,
+    /// 192, 1978): points drawn through a separable map of the unit cube
+    /// that each iteration refines from a histogram of `(f · J)²`, so that
+    /// samples crowd where `|f|` is large. Each of `iterations` spends an
+    /// equal share of the sample budget; the estimate is the
+    /// inverse-variance weighted average of the iterations after the first
+    /// `warmup`, with `χ²/dof` and `Q` saying whether they agree
+    /// ([`Estimate::chi2_per_dof`](crate::Estimate::chi2_per_dof),
+    /// [`Estimate::iterations_disagree`](crate::Estimate::iterations_disagree)).
+    /// A [`tolerance`](crate::Integral::tolerance) is checked on that
+    /// average at the end of each iteration. Best for integrands peaked
+    /// along the axes (products of one-variable factors); a peak along a
+    /// diagonal defeats any separable grid.
+    Vegas {
+        /// Iterations, each with `samples / iterations` points; at least 1.
+        iterations: u32,
+        /// Leading iterations that only train the grid and are left out
+        /// of the average; fewer than `iterations`.
+        warmup: u32,
+        /// The damping exponent of grid refinement, finite and ≥ 0: 0 never
+        /// adapts, larger adapts faster but follows noise more. 0.5 is the
+        /// default of Lepage's Python package `vegas` (GSL and Numerical
+        /// Recipes use 1.5 with a coarser grid and stronger smoothing).
+        alpha: f64,
+        /// Increments per axis; 0 chooses as `vegas` does:
+        /// `min(samples per iteration / 10, 1000)`.
+        increments: u32,
+    },
 }
 
 impl Method {
@@ -63,4 +92,13 @@ impl Method {
     /// Gauss–Kronrod with up to 1000 subintervals: enough for cos(1000x)
     /// on [0, 1] (128 at 1e-10), and 40 kB of bookkeeping at most.
     pub const GAUSS_KRONROD: Method = Method::GaussKronrod { limit: 1000 };
+
+    /// VEGAS with 10 iterations, the first 2 discarded as warm-up, vegas's
+    /// damping `alpha = 0.5` and its choice of increments.
+    pub const VEGAS: Method = Method::Vegas {
+        iterations: 10,
+        warmup: 2,
+        alpha: vegas_grid::DEFAULT_ALPHA,
+        increments: 0,
+    };
 }

@@ -26,9 +26,7 @@
 //! between CPUs), and only `std`'s `ln` and `powf`, so the same inputs give
 //! the same bits on one platform.
 
-// The main branch wires this into the pipeline as `Method::Vegas`; until
-// then only the tests call it.
-#![cfg_attr(not(test), allow(dead_code, reason = "not yet wired into a method"))]
+use crate::checkpoint::StateReader;
 
 /// The damping exponent `alpha` of [`Grid::refine`]: vegas's default.
 ///
@@ -135,6 +133,31 @@ impl Grid {
             width: width.to_vec(),
             edges,
         }
+    }
+
+    /// Appends every edge to a checkpoint's bytes, bit for bit.
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        for edge in &self.edges {
+            out.extend_from_slice(&edge.to_bits().to_le_bytes());
+        }
+    }
+
+    /// The grid `encode` wrote for this shape of box; `None` if the edges
+    /// do not run strictly upwards from 0 to 1 on every axis.
+    pub(crate) fn decode(
+        reader: &mut StateReader<'_>,
+        lo: &[f64],
+        width: &[f64],
+        increments: usize,
+    ) -> Option<Grid> {
+        let mut grid = Grid::uniform(lo, width, increments);
+        for edge in &mut grid.edges {
+            *edge = reader.f64()?;
+        }
+        let valid = grid.edges.chunks_exact(grid.increments + 1).all(|axis| {
+            axis[0] == 0.0 && axis[grid.increments] == 1.0 && strictly_increasing(axis)
+        });
+        valid.then_some(grid)
     }
 
     /// How many axes the grid maps.
@@ -426,6 +449,10 @@ impl Histogram {
     }
 }
 
+fn strictly_increasing(edges: &[f64]) -> bool {
+    edges.windows(2).all(|pair| pair[0] < pair[1])
+}
+
 /// The weighted average of independent iteration estimates, as vegas's
 /// `RAvg` forms it.
 ///
@@ -498,6 +525,24 @@ impl IterationAverage {
         self.chi2 += w * delta * (value - self.mean);
     }
 
+    /// Appends the state to a checkpoint's bytes, bit for bit.
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.count.to_le_bytes());
+        for x in [self.weight, self.mean, self.chi2] {
+            out.extend_from_slice(&x.to_bits().to_le_bytes());
+        }
+    }
+
+    /// The state `encode` wrote.
+    pub(crate) fn decode(reader: &mut StateReader<'_>) -> Option<IterationAverage> {
+        Some(IterationAverage {
+            count: reader.u64()?,
+            weight: reader.f64()?,
+            mean: reader.f64()?,
+            chi2: reader.f64()?,
+        })
+    }
+
     /// How many estimates carry weight.
     pub(crate) fn count(&self) -> u64 {
         self.count
@@ -547,10 +592,6 @@ mod tests {
             err <= tolerance,
             "{x:e} vs {reference:e}: relative error {err:e} > {tolerance:e}"
         );
-    }
-
-    fn strictly_increasing(edges: &[f64]) -> bool {
-        edges.windows(2).all(|pair| pair[0] < pair[1])
     }
 
     /// A Gaussian peak of width 0.01 at 0.3, the test integrand.

@@ -1,0 +1,518 @@
+//! VEGAS: iterations of importance sampling through an adaptive grid, each
+//! iteration's points run through the chunked driver.
+//!
+//! The grid ([`Grid`]) is fixed while an iteration runs, so its chunks are
+//! pure functions of the grid, the seed, the iteration and the chunk's
+//! index, like plain Monte Carlo's. The driver merges their sums and
+//! histograms in chunk order; between iterations, on the awaiting task,
+//! the grid is refined from the merged histogram and the iteration's
+//! estimate joins the weighted average. So every step is a fixed sequence
+//! of floating-point operations whatever the threads or runtime, and the
+//! run is bit-identical across them.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use crate::checkpoint::{Checkpoint, Header, StateReader};
+use crate::domain::Domain;
+use crate::kernel::fill_points;
+use crate::method::vegas_grid::{Grid, Histogram, IterationAverage, increments_for};
+use crate::pipeline::{Checkpointing, ChunkedWork, announce, drive_merged};
+use crate::sample::{LANES, Lanes, chunk_key};
+use crate::stop::StopRules;
+use crate::task::TaskLink;
+use crate::{Accumulator, Error, Estimate, Integrand, NonFinite, Progress, Spawner, Stop};
+
+/// Coordinates in a block of points, as for plain Monte Carlo: the block's
+/// `y`, `x` and cells stay in the L1 and L2 caches between being drawn,
+/// mapped, evaluated and histogrammed.
+const COORDINATES_PER_BLOCK: usize = 4096;
+
+/// The most increments per axis. Every chunk in flight holds a histogram of
+/// 16 bytes per increment per axis: 16 MiB at this many on 16 axes.
+pub(crate) const MAX_INCREMENTS: u32 = 1 << 16;
+
+/// VEGAS's tag in a checkpoint.
+pub(crate) const KIND: u8 = 4;
+
+/// A checked `Method::Vegas`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct VegasSettings {
+    iterations: u32,
+    warmup: u32,
+    alpha: f64,
+    increments: usize,
+    per_iteration: u64,
+}
+
+impl VegasSettings {
+    /// Checks the method's fields against the sample budget: each
+    /// iteration takes `samples / iterations` points (the remainder is not
+    /// drawn), and needs two of them for a standard error.
+    pub(crate) fn new(
+        iterations: u32,
+        warmup: u32,
+        alpha: f64,
+        increments: u32,
+        samples: u64,
+    ) -> Result<VegasSettings, Error> {
+        let invalid = |reason| Err(Error::InvalidVegas { reason });
+        if iterations == 0 {
+            return invalid("iterations must be at least 1");
+        }
+        if warmup >= iterations {
+            return invalid("warmup must be fewer than iterations, or nothing is averaged");
+        }
+        if !(alpha.is_finite() && alpha >= 0.0) {
+            return invalid("alpha must be finite and at least 0");
+        }
+        if increments > MAX_INCREMENTS {
+            return invalid("increments must be at most 65536");
+        }
+        let per_iteration = samples / u64::from(iterations);
+        if per_iteration < 2 {
+            return invalid("each iteration needs at least 2 samples: raise samples");
+        }
+        let increments = match increments {
+            0 => increments_for(per_iteration),
+            n => n as usize,
+        };
+        Ok(VegasSettings {
+            iterations,
+            warmup,
+            alpha,
+            increments,
+            per_iteration,
+        })
+    }
+
+    /// The samples all iterations draw together.
+    pub(crate) fn total(&self) -> u64 {
+        self.per_iteration * u64::from(self.iterations)
+    }
+}
+
+/// A VEGAS run: the integrand, the box, and how to sample it.
+pub(crate) struct Vegas<I> {
+    pub(crate) integrand: Arc<I>,
+    pub(crate) domain: Domain,
+    pub(crate) seed: u64,
+    pub(crate) chunk_size: u64,
+    pub(crate) policy: NonFinite,
+    pub(crate) settings: VegasSettings,
+}
+
+/// Everything a run carries from one iteration to the next: all a
+/// checkpoint holds.
+#[derive(Clone, Debug, PartialEq)]
+struct Between {
+    /// Samples drawn, warm-up included.
+    done: u64,
+    /// The next iteration to run.
+    iteration: u32,
+    skipped: u64,
+    average: IterationAverage,
+    grid: Grid,
+}
+
+impl Between {
+    /// `done` first, so that a checkpoint can say how far it got without
+    /// decoding the rest.
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.done.to_le_bytes());
+        out.extend_from_slice(&u64::from(self.iteration).to_le_bytes());
+        out.extend_from_slice(&self.skipped.to_le_bytes());
+        self.average.encode(out);
+        self.grid.encode(out);
+    }
+
+    fn decode(state: &[u8], domain: &Domain, settings: &VegasSettings) -> Option<Between> {
+        let mut reader = StateReader(state);
+        let between = Between {
+            done: reader.u64()?,
+            iteration: u32::try_from(reader.u64()?).ok()?,
+            skipped: reader.u64()?,
+            average: IterationAverage::decode(&mut reader)?,
+            grid: Grid::decode(
+                &mut reader,
+                domain.lo(),
+                domain.width(),
+                settings.increments,
+            )?,
+        };
+        let consistent = between.iteration <= settings.iterations
+            && between.done == u64::from(between.iteration) * settings.per_iteration;
+        (reader.is_done() && consistent).then_some(between)
+    }
+}
+
+/// The samples a VEGAS checkpoint's state says were drawn.
+pub(crate) fn samples_done(state: &[u8]) -> u64 {
+    StateReader(state).u64().unwrap_or(0)
+}
+
+impl<I: Integrand> Vegas<I> {
+    /// Runs the iterations, each through the driver with its chunks on
+    /// `spawner`, and returns the weighted average of those after the
+    /// warm-up. A tolerance is checked on that average after each
+    /// iteration; a time limit also within one, whose partial sums then
+    /// count as a (smaller) iteration. Checkpoints fall between
+    /// iterations: one is written when at least `every` chunks have merged
+    /// since the last.
+    pub(crate) async fn run(
+        self,
+        spawner: Spawner,
+        link: TaskLink,
+        rules: StopRules,
+        checkpointing: Checkpointing,
+    ) -> Result<Estimate, Error> {
+        let settings = self.settings;
+        let total = if self.domain.is_degenerate() {
+            0
+        } else {
+            settings.total()
+        };
+        announce(Some(total), &link);
+        if self.domain.is_degenerate() {
+            let exact = Estimate::new(0.0, 0.0, 0, Stop::Exact);
+            publish(&link, 0, total, exact);
+            return Ok(exact);
+        }
+        let mut between = match &checkpointing.resume {
+            Some(checkpoint) => Between::decode(checkpoint.state(), &self.domain, &settings)
+                .ok_or(Error::CheckpointCorrupt {
+                    reason: "its state does not fit the method",
+                })?,
+            None => Between {
+                done: 0,
+                iteration: 0,
+                skipped: 0,
+                average: IterationAverage::new(),
+                grid: Grid::uniform(self.domain.lo(), self.domain.width(), settings.increments),
+            },
+        };
+        let first = between.iteration;
+        let started = Instant::now();
+        let mut chunks_since_saved = 0;
+        // The last iteration's own result, for a time limit hit in warm-up.
+        let mut last = IterationAverage::new();
+        let stop = loop {
+            let estimate = self.estimate(&between, &last, Stop::Partial);
+            if between.average.count() > 0
+                && rules
+                    .tolerance
+                    .is_some_and(|tolerance| tolerance.is_met(&estimate))
+            {
+                break Stop::ToleranceMet;
+            }
+            if between.iteration == settings.iterations {
+                break rules.exhausted();
+            }
+            // What is left of the time limit; the first iteration always
+            // runs, as the driver always merges a first chunk.
+            let time_limit = match rules.time_limit {
+                Some(limit) if between.iteration > first => {
+                    match limit.checked_sub(started.elapsed()) {
+                        Some(left) if !left.is_zero() => Some(left),
+                        _ => break Stop::TimeLimit,
+                    }
+                }
+                limit => limit,
+            };
+            let counted = between.iteration >= settings.warmup;
+            let work = Arc::new(self.iteration(&between, counted, total));
+            let iteration_rules = StopRules {
+                tolerance: None,
+                time_limit,
+            };
+            let (merged, stop) = drive_merged(
+                &work,
+                spawner.clone(),
+                &link,
+                iteration_rules,
+                Checkpointing::default(),
+            )
+            .await?;
+            let (value, std_error) = work.result(&merged);
+            between.done += merged.values.count();
+            between.skipped += merged.skipped;
+            last = IterationAverage::new();
+            last.add(value, std_error);
+            if counted {
+                between.average.add(value, std_error);
+            }
+            if stop == Stop::TimeLimit {
+                break Stop::TimeLimit;
+            }
+            between.grid.refine(&merged.histogram, settings.alpha);
+            between.iteration += 1;
+            chunks_since_saved += work.chunks();
+            if self.save(&between, &checkpointing, &link, chunks_since_saved)? {
+                chunks_since_saved = 0;
+            }
+            let estimate = self.estimate(&between, &last, Stop::Partial);
+            publish(&link, between.done, total, estimate);
+        };
+        let estimate = self.estimate(&between, &last, stop);
+        publish(&link, between.done, total, estimate);
+        Ok(estimate)
+    }
+
+    /// The work of the iteration `between` is at.
+    fn iteration(&self, between: &Between, counted: bool, total: u64) -> VegasIteration<I> {
+        VegasIteration {
+            integrand: self.integrand.clone(),
+            grid: between.grid.clone(),
+            key: chunk_key(self.seed, u64::from(between.iteration)),
+            samples: self.settings.per_iteration,
+            chunk_size: self.chunk_size,
+            policy: self.policy,
+            sign: if self.domain.is_reversed() { -1.0 } else { 1.0 },
+            before: Before {
+                done: between.done,
+                skipped: between.skipped,
+                total,
+                average: counted.then_some(between.average),
+            },
+        }
+    }
+
+    /// The run's estimate: the average after warm-up, or, when a time
+    /// limit ended the run before any iteration counted, the last
+    /// iteration's own.
+    fn estimate(&self, between: &Between, last: &IterationAverage, stop: Stop) -> Estimate {
+        let average = if between.average.count() > 0 {
+            &between.average
+        } else {
+            last
+        };
+        average_estimate(average, between.done, between.skipped, stop)
+    }
+
+    /// Publishes and writes the checkpoint due after an iteration; true if
+    /// one was written to its file.
+    fn save(
+        &self,
+        between: &Between,
+        checkpointing: &Checkpointing,
+        link: &TaskLink,
+        chunks_since_saved: u64,
+    ) -> Result<bool, Error> {
+        let Some(header) = checkpointing.header else {
+            return Ok(false);
+        };
+        let due = checkpointing
+            .every
+            .as_ref()
+            .filter(|(every, _)| chunks_since_saved >= *every);
+        if !checkpointing.publish && due.is_none() {
+            return Ok(false);
+        }
+        let mut state = Vec::new();
+        between.encode(&mut state);
+        let chunks_per_iteration = self.settings.per_iteration.div_ceil(self.chunk_size);
+        let header = Header {
+            kind: KIND,
+            next_chunk: u64::from(between.iteration) * chunks_per_iteration,
+            ..header
+        };
+        let checkpoint = Checkpoint::new(&header, &state);
+        if let Some((_, path)) = due {
+            checkpoint.write(path)?;
+        }
+        if checkpointing.publish {
+            link.set_checkpoint(checkpoint);
+        }
+        Ok(due.is_some())
+    }
+}
+
+fn publish(link: &TaskLink, done: u64, total: u64, estimate: Estimate) {
+    link.progress.set(Progress {
+        done,
+        total: Some(total),
+        estimate: Some(estimate),
+    });
+}
+
+/// An estimate from a weighted average of iterations.
+fn average_estimate(average: &IterationAverage, done: u64, skipped: u64, stop: Stop) -> Estimate {
+    let dof = u32::try_from(average.count().saturating_sub(1)).unwrap_or(u32::MAX);
+    Estimate::new(average.value(), average.std_error(), done, stop)
+        .with_skipped(skipped)
+        .with_chi2(average.chi2_per_dof(), dof)
+}
+
+/// One iteration: `samples` points drawn uniformly in the unit cube and
+/// mapped through `grid`, in chunks.
+struct VegasIteration<I> {
+    integrand: Arc<I>,
+    grid: Grid,
+    /// The iteration's own seed; chunk `i` draws from `chunk_key(key, i)`.
+    key: u64,
+    samples: u64,
+    chunk_size: u64,
+    policy: NonFinite,
+    /// −1 for a one-dimensional interval given from its upper end.
+    sign: f64,
+    before: Before,
+}
+
+/// The run before this iteration, for progress while it runs.
+struct Before {
+    done: u64,
+    skipped: u64,
+    total: u64,
+    /// The average so far, if this iteration joins it (not in warm-up).
+    average: Option<IterationAverage>,
+}
+
+/// What chunks of an iteration yield and merge into: the sums of `f · J`,
+/// and their squares histogrammed per axis and increment.
+struct IterationSums {
+    values: Accumulator,
+    histogram: Histogram,
+    skipped: u64,
+}
+
+impl<I: Integrand> VegasIteration<I> {
+    /// The iteration's estimate and standard error.
+    fn result(&self, merged: &IterationSums) -> (f64, f64) {
+        (self.sign * merged.values.mean(), merged.values.std_error())
+    }
+
+    /// `count` points from `lanes`: `f · J` summed, shifted by the first
+    /// value, and histogrammed.
+    fn sample(
+        &self,
+        lanes: &mut Lanes,
+        count: u64,
+        cancel: &AtomicBool,
+    ) -> Result<IterationSums, Error> {
+        let dims = self.grid.dims();
+        let block = (COORDINATES_PER_BLOCK / dims / LANES).max(1) * LANES;
+        let (zeros, ones) = (vec![0.0; dims], vec![1.0; dims]);
+        let mut y = vec![0.0; block * dims];
+        let mut x = vec![0.0; block * dims];
+        let mut cells = vec![0; block * dims];
+        let mut jacobians = vec![0.0; block];
+        let mut values = vec![0.0; block];
+        let mut histogram = Histogram::new(dims, self.grid.increments());
+        let (mut shift, mut sum, mut squares, mut skipped) = (None, 0.0, 0.0, 0);
+        let mut done = 0;
+        while done < count {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(Error::Cancelled);
+            }
+            let n = block.min((count - done) as usize);
+            let (y, x, cells) = (
+                &mut y[..n * dims],
+                &mut x[..n * dims],
+                &mut cells[..n * dims],
+            );
+            fill_points(lanes, &zeros, &ones, y);
+            for (((y, x), cells), jacobian) in y
+                .chunks_exact(dims)
+                .zip(x.chunks_exact_mut(dims))
+                .zip(cells.chunks_exact_mut(dims))
+                .zip(&mut jacobians)
+            {
+                *jacobian = self.grid.map(y, x, cells);
+            }
+            self.integrand.evaluate(dims, x, &mut values[..n]);
+            for (p, (&value, &jacobian)) in values.iter().zip(&jacobians).take(n).enumerate() {
+                let weighted = if value.is_finite() {
+                    value * jacobian
+                } else if self.policy == NonFinite::Skip {
+                    skipped += 1;
+                    0.0
+                } else {
+                    return Err(Error::NonFiniteValue {
+                        point: x[p * dims..(p + 1) * dims].into(),
+                        value,
+                    });
+                };
+                histogram.add(&cells[p * dims..(p + 1) * dims], weighted);
+                let d = weighted - *shift.get_or_insert(weighted);
+                sum += d;
+                squares += d * d;
+            }
+            done += n as u64;
+        }
+        if !(sum.is_finite() && squares.is_finite() && histogram.is_finite()) {
+            return Err(Error::Overflow);
+        }
+        Ok(IterationSums {
+            values: Accumulator::from_shifted_sums(count, shift.unwrap_or(0.0), sum, squares),
+            histogram,
+            skipped,
+        })
+    }
+}
+
+impl<I: Integrand> ChunkedWork for VegasIteration<I> {
+    type Part = IterationSums;
+    type Merged = IterationSums;
+
+    /// The whole run's budget: progress counts across iterations.
+    fn total(&self) -> Option<u64> {
+        Some(self.before.total)
+    }
+
+    fn chunks(&self) -> u64 {
+        self.samples.div_ceil(self.chunk_size)
+    }
+
+    fn run_chunk(&self, index: u64, cancel: &AtomicBool) -> Result<IterationSums, Error> {
+        let start = index * self.chunk_size;
+        let mut lanes = Lanes::new(chunk_key(self.key, index));
+        self.sample(
+            &mut lanes,
+            self.chunk_size.min(self.samples - start),
+            cancel,
+        )
+    }
+
+    fn start(&self) -> IterationSums {
+        IterationSums {
+            values: Accumulator::new(),
+            histogram: Histogram::new(self.grid.dims(), self.grid.increments()),
+            skipped: 0,
+        }
+    }
+
+    fn merge(&self, merged: &mut IterationSums, part: IterationSums) {
+        merged.values.merge(&part.values);
+        merged.histogram.merge(&part.histogram);
+        merged.skipped += part.skipped;
+    }
+
+    fn done(&self, merged: &IterationSums) -> u64 {
+        self.before.done + merged.values.count()
+    }
+
+    /// For progress: the average so far with this iteration's prefix
+    /// joined to it, or in warm-up the prefix alone.
+    fn estimate(&self, merged: &IterationSums, stop: Stop) -> Estimate {
+        let mut average = self.before.average.unwrap_or_default();
+        let (value, std_error) = self.result(merged);
+        average.add(value, std_error);
+        average_estimate(
+            &average,
+            self.done(merged),
+            self.before.skipped + merged.skipped,
+            stop,
+        )
+    }
+
+    const KIND: u8 = KIND;
+
+    fn encode(&self, _: &IterationSums, _: &mut Vec<u8>) {
+        unreachable!("VEGAS checkpoints between iterations, never inside one");
+    }
+
+    fn decode(&self, _: &[u8]) -> Option<IterationSums> {
+        unreachable!("VEGAS resumes between iterations, never inside one");
+    }
+}
