@@ -259,6 +259,37 @@ fn the_sweep_of_invalid_settings() {
                 max: 1000
             }
         ));
+
+        // VEGAS's own needs.
+        let vegas = |iterations, warmup, alpha, increments| {
+            one().samples(1000).method(Method::Vegas {
+                iterations,
+                warmup,
+                alpha,
+                increments,
+            })
+        };
+        for (integral, reason) in [
+            (vegas(0, 0, 0.5, 0), "iterations must be at least 1"),
+            (vegas(5, 5, 0.5, 0), "warmup must be fewer than iterations"),
+            (vegas(5, 1, -1.0, 0), "alpha must be finite and at least 0"),
+            (vegas(5, 1, f64::NAN, 0), "alpha must be finite"),
+            (vegas(5, 1, f64::INFINITY, 0), "alpha must be finite"),
+            (
+                vegas(5, 1, 0.5, 1 << 20),
+                "increments must be at most 65536",
+            ),
+            (
+                vegas(5, 1, 0.5, 0).samples(9),
+                "each iteration needs at least 2 samples",
+            ),
+        ] {
+            let err = every_way(&integral);
+            assert!(
+                matches!(err, Error::InvalidVegas { reason: r } if r.starts_with(reason)),
+                "{reason}: {err}"
+            );
+        }
         assert_eq!(
             every_way(&sobol(1000)).to_string(),
             "randomised QMC needs 8 × a power of two samples, at most 8 × 2^32; 1000 is not (try 1024)"
