@@ -162,6 +162,20 @@ pub enum Error {
         /// Which, and why.
         reason: &'static str,
     },
+    /// Under MPI (the `mpi` feature): another rank failed, was cancelled,
+    /// or was given a different integral, so this one stopped too.
+    RankFailed {
+        /// The rank, in the communicator.
+        rank: usize,
+        /// Its error, as text.
+        reason: String,
+    },
+    /// Under MPI (the `mpi` feature):
+    /// [`checkpoint_every`](crate::Integral::checkpoint_every) is not
+    /// supported, since a write failing on one rank would leave the others
+    /// waiting for it. Save `MpiControl::checkpoint` from one rank
+    /// instead; resuming from a checkpoint works.
+    MpiCheckpointFiles,
 }
 
 impl fmt::Display for Error {
@@ -260,6 +274,10 @@ impl fmt::Display for Error {
             }
             Error::ZeroSubdivisionLimit => f.write_str("subdivision limit is zero"),
             Error::InvalidVegas { reason } => write!(f, "invalid VEGAS setting: {reason}"),
+            Error::RankFailed { rank, reason } => write!(f, "MPI rank {rank} stopped: {reason}"),
+            Error::MpiCheckpointFiles => {
+                f.write_str("checkpoint files are not written under MPI; resuming works")
+            }
         }
     }
 }

@@ -595,7 +595,7 @@ impl<I: Integrand> Integral<I> {
         self.run_on(Inline)
     }
 
-    fn spec(&self) -> Result<Spec<I>, Error> {
+    pub(crate) fn spec(&self) -> Result<Spec<I>, Error> {
         Spec::new(&self.integrand, &self.settings)
     }
 }

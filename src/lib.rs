@@ -52,6 +52,8 @@ mod integral;
 mod integrand;
 mod kernel;
 mod method;
+#[cfg(feature = "mpi")]
+mod mpi;
 mod pipeline;
 mod progress;
 mod sample;
@@ -70,6 +72,8 @@ pub use executor::{Builder, Executor, Shutdown, spawn};
 pub use integral::Integral;
 pub use integrand::{Batched, Integrand, NonFinite, Pointwise, Scalar};
 pub use method::Method;
+#[cfg(feature = "mpi")]
+pub use mpi::MpiControl;
 pub use progress::{Progress, ProgressStream};
 pub use source::Source;
 pub use spawn::{Inline, Job, Spawner};

@@ -12,7 +12,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures::channel::oneshot;
 
@@ -72,6 +72,63 @@ pub(crate) trait ChunkedWork: Send + Sync + 'static {
     /// The merged state back from `encode`'s bytes; `None` if they are not
     /// a state of this work.
     fn decode(&self, state: &[u8]) -> Option<Self::Merged>;
+
+    /// Appends one chunk's part to a message for another process, bit for
+    /// bit.
+    #[cfg(feature = "mpi")]
+    fn encode_part(&self, part: &Self::Part, out: &mut Vec<u8>);
+
+    /// The part back from exactly the bytes `encode_part` wrote.
+    #[cfg(feature = "mpi")]
+    fn decode_part(&self, bytes: &[u8]) -> Option<Self::Part>;
+}
+
+/// Where a run's chunks are computed: this process's threads (a
+/// [`Spawner`]), or several processes (MPI, behind the `mpi` feature).
+/// Either way the parts come back to the [`Merger`] in chunk order, so the
+/// bits do not depend on the backend.
+pub(crate) trait Backend {
+    /// Computes the chunks from the merger's next one on and merges them in
+    /// chunk order, publishing prefixes through `report`, until a rule of
+    /// the merger's stops the run or the chunks run out; returns why.
+    async fn merge_chunks<W: ChunkedWork>(
+        &self,
+        work: &Arc<W>,
+        link: &TaskLink,
+        merger: &mut Merger<'_, W>,
+        report: &(dyn Fn(&W::Merged) + Send + Sync),
+    ) -> Result<Stop, Error>;
+
+    /// Whether `limit` has passed since `started`: a decision that every
+    /// part of the run takes alike (under MPI, rank 0's, broadcast).
+    fn time_is_up(&self, started: Instant, limit: Duration) -> Result<bool, Error> {
+        Ok(started.elapsed() >= limit)
+    }
+}
+
+impl Backend for Spawner {
+    async fn merge_chunks<W: ChunkedWork>(
+        &self,
+        work: &Arc<W>,
+        link: &TaskLink,
+        merger: &mut Merger<'_, W>,
+        report: &(dyn Fn(&W::Merged) + Send + Sync),
+    ) -> Result<Stop, Error> {
+        match self.target() {
+            Target::Pool(pool) => {
+                let spawn = |job| pool.spawn_detached(job);
+                merge_spawned(work, pool.threads(), spawn, &link.stop, merger, report).await
+            }
+            Target::Jobs { spawn, parallelism } => {
+                let spawn = |job| {
+                    spawn(job);
+                    true
+                };
+                merge_spawned(work, *parallelism, spawn, &link.stop, merger, report).await
+            }
+            Target::Inline => merge_inline(&**work, merger, report).await,
+        }
+    }
 }
 
 /// What a run does with checkpoints: where it starts, and where it saves.
@@ -90,15 +147,15 @@ pub(crate) struct Checkpointing {
 /// Runs `work` until its budget is spent or a rule in `rules` stops it, and
 /// returns its estimate, publishing progress to `link` as chunks merge and
 /// stopping at once when its flag is set.
-pub(crate) async fn drive<W: ChunkedWork>(
+pub(crate) async fn drive<W: ChunkedWork, B: Backend>(
     work: Arc<W>,
-    spawner: Spawner,
+    backend: &B,
     link: TaskLink,
     rules: StopRules,
     checkpointing: Checkpointing,
 ) -> Result<Estimate, Error> {
     announce(work.total(), &link);
-    let (merged, stop) = drive_merged(&work, spawner, &link, rules, checkpointing).await?;
+    let (merged, stop) = drive_merged(&work, backend, &link, rules, checkpointing).await?;
     let estimate = work.estimate(&merged, stop);
     link.progress.set(Progress {
         done: work.done(&merged),
@@ -112,9 +169,9 @@ pub(crate) async fn drive<W: ChunkedWork>(
 /// method that runs the driver more than once (VEGAS, once per iteration)
 /// and so announces its total and publishes its final estimate itself.
 /// Prefixes are published as partial estimates while chunks are awaited.
-pub(crate) async fn drive_merged<W: ChunkedWork>(
+pub(crate) async fn drive_merged<W: ChunkedWork, B: Backend>(
     work: &Arc<W>,
-    spawner: Spawner,
+    backend: &B,
     link: &TaskLink,
     rules: StopRules,
     checkpointing: Checkpointing,
@@ -147,21 +204,9 @@ pub(crate) async fn drive_merged<W: ChunkedWork>(
         checkpointing,
         link,
     };
-    let stop = match spawner.target() {
-        Target::Pool(pool) => {
-            let spawn = |job| pool.spawn_detached(job);
-            let parallelism = pool.threads();
-            merge_spawned(work, parallelism, spawn, &link.stop, &mut merger, partial).await?
-        }
-        Target::Jobs { spawn, parallelism } => {
-            let spawn = |job| {
-                spawn(job);
-                true
-            };
-            merge_spawned(work, *parallelism, spawn, &link.stop, &mut merger, partial).await?
-        }
-        Target::Inline => merge_inline(&**work, &mut merger, partial).await?,
-    };
+    let stop = backend
+        .merge_chunks(work, link, &mut merger, &partial)
+        .await?;
     Ok((merger.merged, stop))
 }
 
@@ -177,13 +222,13 @@ pub(crate) fn announce(total: Option<u64>, link: &TaskLink) {
 
 /// The ordered prefix of merged chunks, the rules that may end the run at
 /// one of its boundaries, and the checkpoints taken there.
-struct Merger<'w, W: ChunkedWork> {
+pub(crate) struct Merger<'w, W: ChunkedWork> {
     work: &'w W,
-    rules: StopRules,
-    started: Instant,
-    merged: W::Merged,
+    pub(crate) rules: StopRules,
+    pub(crate) started: Instant,
+    pub(crate) merged: W::Merged,
     /// Chunks in `merged`: the next chunk to merge.
-    chunks_merged: u64,
+    pub(crate) chunks_merged: u64,
     checkpointing: Checkpointing,
     link: &'w TaskLink,
 }
@@ -191,7 +236,7 @@ struct Merger<'w, W: ChunkedWork> {
 impl<W: ChunkedWork> Merger<'_, W> {
     /// Merges the next chunk, takes any checkpoint due, and returns
     /// `Some(stop)` if a rule ends the run here.
-    fn merge(&mut self, part: W::Part) -> Result<Option<Stop>, Error> {
+    pub(crate) fn merge(&mut self, part: W::Part) -> Result<Option<Stop>, Error> {
         self.work.merge(&mut self.merged, part);
         self.chunks_merged += 1;
         self.checkpoint()?;
@@ -248,7 +293,7 @@ async fn merge_spawned<W: ChunkedWork>(
     spawn: impl Fn(Job) -> bool,
     cancel: &Arc<AtomicBool>,
     merger: &mut Merger<'_, W>,
-    report: impl Fn(&W::Merged),
+    report: &(dyn Fn(&W::Merged) + Send + Sync),
 ) -> Result<Stop, Error> {
     let mut stop_chunks = SetOnDrop(Some(cancel.clone()));
     let window = parallelism * CHUNKS_IN_FLIGHT_PER_THREAD;
@@ -279,9 +324,9 @@ async fn merge_spawned<W: ChunkedWork>(
     }
 }
 
-type ChunkResult<P> = oneshot::Receiver<Result<P, Error>>;
+pub(crate) type ChunkResult<P> = oneshot::Receiver<Result<P, Error>>;
 
-fn spawn_chunk<W: ChunkedWork>(
+pub(crate) fn spawn_chunk<W: ChunkedWork>(
     work: &Arc<W>,
     spawn: impl Fn(Job) -> bool,
     index: u64,
@@ -307,7 +352,7 @@ fn spawn_chunk<W: ChunkedWork>(
 async fn merge_inline<W: ChunkedWork>(
     work: &W,
     merger: &mut Merger<'_, W>,
-    report: impl Fn(&W::Merged),
+    report: &(dyn Fn(&W::Merged) + Send + Sync),
 ) -> Result<Stop, Error> {
     // Nothing can set it: dropping the future between chunks is the cancel.
     let never = AtomicBool::new(false);

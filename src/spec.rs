@@ -13,10 +13,10 @@ use crate::method::plain::PlainMonteCarlo;
 use crate::method::quadrature::GaussKronrod;
 use crate::method::sobol::RandomisedSobol;
 use crate::method::vegas::{self, Vegas, VegasSettings};
-use crate::pipeline::{Checkpointing, ChunkedWork, drive};
+use crate::pipeline::{Backend, Checkpointing, ChunkedWork, drive};
 use crate::stop::{StopRules, Tolerance};
 use crate::task::TaskLink;
-use crate::{Checkpoint, Error, Estimate, Integrand, Method, NonFinite, Spawner};
+use crate::{Checkpoint, Error, Estimate, Integrand, Method, NonFinite};
 
 const PLAIN_KIND: u8 = <PlainMonteCarlo<crate::Scalar<fn(f64) -> f64>> as ChunkedWork>::KIND;
 const SOBOL_KIND: u8 = <RandomisedSobol<crate::Scalar<fn(f64) -> f64>> as ChunkedWork>::KIND;
@@ -132,6 +132,32 @@ impl<I: Integrand> Spec<I> {
         })
     }
 
+    /// Whether the run writes checkpoint files.
+    #[cfg(feature = "mpi")]
+    pub(crate) fn writes_checkpoint_files(&self) -> bool {
+        self.settings.checkpoint_every.is_some()
+    }
+
+    /// Bytes that differ between two specs that would not give the same
+    /// bits: the checkpoint header's fields, and where a resume starts.
+    #[cfg(feature = "mpi")]
+    pub(crate) fn fingerprint(&self) -> Vec<u8> {
+        let header = header(&self.settings);
+        let resume = self.settings.resume.as_ref();
+        [
+            u64::from(header.kind),
+            header.fingerprint,
+            header.seed,
+            header.samples,
+            header.chunk_size,
+            resume.map_or(u64::MAX, |checkpoint| checkpoint.header().next_chunk),
+            resume.map_or(u64::MAX, Checkpoint::samples_done),
+        ]
+        .iter()
+        .flat_map(|field| field.to_le_bytes())
+        .collect()
+    }
+
     /// Samples in the whole budget: 0 when the domain has zero width, and
     /// not known in advance for quadrature.
     pub(crate) fn total(&self) -> Option<u64> {
@@ -146,9 +172,9 @@ impl<I: Integrand> Spec<I> {
 
     /// Runs the integral with its chunks on `spawner`; `publish` puts a
     /// checkpoint in `link` at every merge, for a task's handle.
-    pub(crate) async fn run(
+    pub(crate) async fn run<B: Backend>(
         self,
-        spawner: Spawner,
+        backend: B,
         link: TaskLink,
         publish: bool,
     ) -> Result<Estimate, Error> {
@@ -172,7 +198,7 @@ impl<I: Integrand> Spec<I> {
                     b,
                     settings: quadrature,
                 };
-                return drive(Arc::new(work), spawner, link, rules, checkpointing).await;
+                return drive(Arc::new(work), &backend, link, rules, checkpointing).await;
             }
             Plan::Vegas(domain, vegas) => {
                 let work = Vegas {
@@ -183,7 +209,7 @@ impl<I: Integrand> Spec<I> {
                     policy: settings.non_finite,
                     settings: vegas,
                 };
-                return work.run(spawner, link, rules, checkpointing).await;
+                return work.run(&backend, link, rules, checkpointing).await;
             }
             Plan::Sampling(domain) => domain,
         };
@@ -198,7 +224,7 @@ impl<I: Integrand> Spec<I> {
                     replicas,
                     settings.non_finite,
                 );
-                drive(Arc::new(work), spawner, link, rules, checkpointing).await
+                drive(Arc::new(work), &backend, link, rules, checkpointing).await
             }
             _ => {
                 let work = PlainMonteCarlo {
@@ -209,7 +235,7 @@ impl<I: Integrand> Spec<I> {
                     chunk_size: settings.chunk_size,
                     policy: settings.non_finite,
                 };
-                drive(Arc::new(work), spawner, link, rules, checkpointing).await
+                drive(Arc::new(work), &backend, link, rules, checkpointing).await
             }
         }
     }

@@ -104,6 +104,17 @@ impl<I: Integrand> ChunkedWork for PlainMonteCarlo<I> {
         reader.is_done().then_some(McPart { values, skipped })
     }
 
+    /// A part is a merged state of one chunk.
+    #[cfg(feature = "mpi")]
+    fn encode_part(&self, part: &McPart, out: &mut Vec<u8>) {
+        self.encode(part, out);
+    }
+
+    #[cfg(feature = "mpi")]
+    fn decode_part(&self, bytes: &[u8]) -> Option<McPart> {
+        self.decode(bytes)
+    }
+
     fn estimate(&self, merged: &McPart, stop: Stop) -> Estimate {
         if self.domain.is_degenerate() {
             return Estimate::new(0.0, 0.0, 0, Stop::Exact);

@@ -115,6 +115,17 @@ impl<I: Integrand> ChunkedWork for GaussKronrod<I> {
         }
     }
 
+    /// The one chunk's outcome, as a checkpoint holds it.
+    #[cfg(feature = "mpi")]
+    fn encode_part(&self, part: &GkOutcome, out: &mut Vec<u8>) {
+        self.encode(&Some(*part), out);
+    }
+
+    #[cfg(feature = "mpi")]
+    fn decode_part(&self, bytes: &[u8]) -> Option<GkOutcome> {
+        self.decode(bytes).flatten()
+    }
+
     fn decode(&self, state: &[u8]) -> Option<Option<GkOutcome>> {
         if state.is_empty() {
             return Some(None);

@@ -197,6 +197,27 @@ impl<I: Integrand> ChunkedWork for RandomisedSobol<I> {
         reader.is_done().then_some(Replicas { values, skipped })
     }
 
+    /// The replica, its accumulator, and the count of skipped values.
+    #[cfg(feature = "mpi")]
+    fn encode_part(&self, part: &ReplicaPart, out: &mut Vec<u8>) {
+        out.extend_from_slice(&(part.replica as u64).to_le_bytes());
+        part.values.encode(out);
+        out.extend_from_slice(&part.skipped.to_le_bytes());
+    }
+
+    #[cfg(feature = "mpi")]
+    fn decode_part(&self, bytes: &[u8]) -> Option<ReplicaPart> {
+        let mut reader = StateReader(bytes);
+        let replica = usize::try_from(reader.u64()?).ok()?;
+        let values = Accumulator::from_raw((reader.u64()?, reader.f64()?, reader.f64()?));
+        let skipped = reader.u64()?;
+        (reader.is_done() && replica < self.replicas.len()).then_some(ReplicaPart {
+            replica,
+            values,
+            skipped,
+        })
+    }
+
     /// Every replica has the same number of points, a power of two.
     fn is_complete(&self, merged: &Replicas) -> bool {
         let count = merged.values[0].count();

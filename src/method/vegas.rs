@@ -12,17 +12,17 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::checkpoint::{Checkpoint, Header, StateReader};
 use crate::domain::Domain;
 use crate::kernel::fill_points;
 use crate::method::vegas_grid::{Grid, Histogram, IterationAverage, increments_for};
-use crate::pipeline::{Checkpointing, ChunkedWork, announce, drive_merged};
+use crate::pipeline::{Backend, Checkpointing, ChunkedWork, announce, drive_merged};
 use crate::sample::{LANES, Lanes, chunk_key};
 use crate::stop::StopRules;
 use crate::task::TaskLink;
-use crate::{Accumulator, Error, Estimate, Integrand, NonFinite, Progress, Spawner, Stop};
+use crate::{Accumulator, Error, Estimate, Integrand, NonFinite, Progress, Stop};
 
 /// Coordinates in a block of points, as for plain Monte Carlo: the block's
 /// `y`, `x` and cells stay in the L1 and L2 caches between being drawn,
@@ -160,9 +160,9 @@ impl<I: Integrand> Vegas<I> {
     /// count as a (smaller) iteration. Checkpoints fall between
     /// iterations: one is written when at least `every` chunks have merged
     /// since the last.
-    pub(crate) async fn run(
+    pub(crate) async fn run<B: Backend>(
         self,
-        spawner: Spawner,
+        backend: &B,
         link: TaskLink,
         rules: StopRules,
         checkpointing: Checkpointing,
@@ -213,10 +213,12 @@ impl<I: Integrand> Vegas<I> {
             // runs, as the driver always merges a first chunk.
             let time_limit = match rules.time_limit {
                 Some(limit) if between.iteration > first => {
-                    match limit.checked_sub(started.elapsed()) {
-                        Some(left) if !left.is_zero() => Some(left),
-                        _ => break Stop::TimeLimit,
+                    if backend.time_is_up(started, limit)? {
+                        break Stop::TimeLimit;
                     }
+                    let left = limit.saturating_sub(started.elapsed());
+                    // Under MPI rank 0 decided: this rank's clock may differ.
+                    Some(left.max(Duration::from_nanos(1)))
                 }
                 limit => limit,
             };
@@ -228,7 +230,7 @@ impl<I: Integrand> Vegas<I> {
             };
             let (merged, stop) = drive_merged(
                 &work,
-                spawner.clone(),
+                backend,
                 &link,
                 iteration_rules,
                 Checkpointing::default(),
@@ -507,6 +509,27 @@ impl<I: Integrand> ChunkedWork for VegasIteration<I> {
     }
 
     const KIND: u8 = KIND;
+
+    /// The sums, the skipped count, then the histogram.
+    #[cfg(feature = "mpi")]
+    fn encode_part(&self, part: &IterationSums, out: &mut Vec<u8>) {
+        part.values.encode(out);
+        out.extend_from_slice(&part.skipped.to_le_bytes());
+        part.histogram.encode(out);
+    }
+
+    #[cfg(feature = "mpi")]
+    fn decode_part(&self, bytes: &[u8]) -> Option<IterationSums> {
+        let mut reader = StateReader(bytes);
+        let values = Accumulator::from_raw((reader.u64()?, reader.f64()?, reader.f64()?));
+        let skipped = reader.u64()?;
+        let histogram = Histogram::decode(&mut reader, self.grid.dims(), self.grid.increments())?;
+        reader.is_done().then_some(IterationSums {
+            values,
+            histogram,
+            skipped,
+        })
+    }
 
     fn encode(&self, _: &IterationSums, _: &mut Vec<u8>) {
         unreachable!("VEGAS checkpoints between iterations, never inside one");

@@ -442,6 +442,34 @@ impl Histogram {
         }
     }
 
+    /// Appends the sums and counts to a message, bit for bit.
+    #[cfg(feature = "mpi")]
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        for sum in &self.sums {
+            out.extend_from_slice(&sum.to_bits().to_le_bytes());
+        }
+        for count in &self.counts {
+            out.extend_from_slice(&count.to_le_bytes());
+        }
+    }
+
+    /// The histogram `encode` wrote, of this shape.
+    #[cfg(feature = "mpi")]
+    pub(crate) fn decode(
+        reader: &mut StateReader<'_>,
+        dims: usize,
+        increments: usize,
+    ) -> Option<Histogram> {
+        let mut histogram = Histogram::new(dims, increments);
+        for sum in &mut histogram.sums {
+            *sum = reader.f64()?;
+        }
+        for count in &mut histogram.counts {
+            *count = reader.u64()?;
+        }
+        Some(histogram)
+    }
+
     /// Whether every sum is finite. If not, [`Grid::refine`] leaves the
     /// grid alone.
     pub(crate) fn is_finite(&self) -> bool {
