@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! cargo build --release --features mpi --example mpi_integral
-//! mpirun --allow-run-as-root --oversubscribe -np 2 target/release/examples/mpi_integral
+//! mpirun --bind-to none -np 2 target/release/examples/mpi_integral
 //! target/release/examples/mpi_integral --local   # no MPI at all
 //! ```
 //!
@@ -17,11 +17,12 @@
 
 use std::error::Error;
 use std::f64::consts::PI;
+use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use mpi::traits::Communicator;
+use mpi::traits::{Communicator, CommunicatorCollectives};
 use quadpipe::{Estimate, Integral, Method, MpiControl};
 
 struct Options {
@@ -194,7 +195,9 @@ fn main() -> Result<(), Box<dyn Error>> {
             ),
             Ok(_) => {}
             Err(err) => {
-                eprintln!("rank {rank}: {name}: {err}");
+                // One write per line, so that the ranks' lines do not mix.
+                let line = format!("rank {rank}: {name}: {err}\n");
+                std::io::stderr().write_all(line.as_bytes())?;
                 failed = true;
             }
         }
@@ -202,6 +205,12 @@ fn main() -> Result<(), Box<dyn Error>> {
     if rank == 0 {
         println!("ranks: {ranks}, time: {:.3} s", elapsed.as_secs_f64());
     }
+    // Every rank has said its piece before any exits: mpirun ends the job
+    // at the first non-zero exit. Then MPI is finalised, as `universe` drops.
+    if let Some(world) = world {
+        world.barrier();
+    }
+    drop(universe);
     if failed {
         std::process::exit(1);
     }

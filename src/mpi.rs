@@ -26,7 +26,7 @@ use mpi::datatype::PartitionMut;
 use mpi::traits::{Communicator, CommunicatorCollectives, Root};
 
 use crate::executor::{PoolHandle, default_executor};
-use crate::pipeline::{Backend, ChunkedWork, Merger, spawn_chunk};
+use crate::pipeline::{Backend, ChunkResult, ChunkedWork, Merger, spawn_chunk};
 use crate::task::TaskLink;
 use crate::{Checkpoint, Error, Estimate, Integral, Integrand, Progress, Stop};
 
@@ -142,6 +142,10 @@ impl<I: Integrand> Integral<I> {
     /// one process. Every rank must call it with the same integral (the
     /// spec is compared first). Blocks the calling thread, which makes all
     /// the MPI calls: an MPI initialised without thread support is enough.
+    ///
+    /// Each rank uses every thread of its executor: launch ranks that are
+    /// not bound to one core each (OpenMPI's default for up to two ranks),
+    /// for example with `mpirun --bind-to none`.
     ///
     /// # Errors
     ///
@@ -303,33 +307,24 @@ struct MpiBackend<'c, C> {
 }
 
 impl<C: Communicator> MpiBackend<'_, C> {
-    /// Computes `chunks` on this rank's pool: the parts of the chunks
-    /// before the first that failed, in chunk order, and its error.
-    async fn run_local<W: ChunkedWork>(
-        &self,
-        work: &Arc<W>,
-        chunks: Range<u64>,
-    ) -> (Vec<W::Part>, Option<Error>) {
+    /// Starts computing `chunks` on this rank's pool.
+    fn start_local<W: ChunkedWork>(&self, work: &Arc<W>, chunks: Range<u64>) -> Local<W::Part> {
         let spawn = |job| self.pool.spawn_detached(job);
-        let mut parts = Vec::with_capacity(chunks.clone().count());
-        let mut pending = Vec::with_capacity(parts.capacity());
+        let mut local = Local {
+            pending: Vec::with_capacity(chunks.clone().count()),
+            failed: None,
+        };
         for index in chunks {
             match spawn_chunk(work, spawn, index, &self.cancel) {
-                Ok(chunk) => pending.push(chunk),
-                Err(err) => return (parts, Some(err)),
+                Ok(chunk) => local.pending.push(chunk),
+                Err(err) => {
+                    local.failed = Some(err);
+                    break;
+                }
             }
         }
-        // After an error the chunks still running finish and are dropped:
-        // a round holds few of them.
-        for chunk in pending {
-            match chunk.await.unwrap_or(Err(Error::Cancelled)) {
-                Ok(part) => parts.push(part),
-                Err(err) => return (parts, Some(err)),
-            }
-        }
-        (parts, None)
+        local
     }
-
     /// This rank's message for a round: its status (with the error's text
     /// if it failed), then each part that it computed, length first.
     fn message<W: ChunkedWork>(
@@ -354,6 +349,29 @@ impl<C: Communicator> MpiBackend<'_, C> {
             }
         }
         message
+    }
+}
+
+/// This rank's chunks of a round, in flight.
+struct Local<P> {
+    pending: Vec<ChunkResult<P>>,
+    /// Why the chunks after the pending ones were not started.
+    failed: Option<Error>,
+}
+
+impl<P> Local<P> {
+    /// The parts of the chunks before the first that failed, in chunk
+    /// order, and its error. Chunks still running after an error finish
+    /// and are dropped: a round holds few of them.
+    async fn finish(self) -> (Vec<P>, Option<Error>) {
+        let mut parts = Vec::with_capacity(self.pending.len());
+        for chunk in self.pending {
+            match chunk.await.unwrap_or(Err(Error::Cancelled)) {
+                Ok(part) => parts.push(part),
+                Err(err) => return (parts, Some(err)),
+            }
+        }
+        (parts, self.failed)
     }
 }
 
@@ -389,15 +407,29 @@ impl<C: Communicator> Backend for MpiBackend<'_, C> {
             self.communicator.size() as u64,
         );
         let per_round = self.per_rank.saturating_mul(size);
+        // The round from chunk `start` on: its end, and this rank's share.
+        let round = |start: u64| {
+            let end = work.chunks().min(start.saturating_add(per_round));
+            let from = start.saturating_add(rank * self.per_rank).min(end);
+            (end, from..from.saturating_add(self.per_rank).min(end))
+        };
+        let mut local = self.start_local(work, round(merger.chunks_merged).1);
         loop {
             let start = merger.chunks_merged;
             if start >= work.chunks() {
                 return Ok(merger.rules.exhausted());
             }
-            let end = work.chunks().min(start.saturating_add(per_round));
-            let from = start.saturating_add(rank * self.per_rank).min(end);
-            let to = from.saturating_add(self.per_rank).min(end);
-            let (parts, failed) = self.run_local(work, from..to).await;
+            let end = round(start).0;
+            let (parts, failed) = local.finish().await;
+            // The next round computes while this one's parts travel and
+            // merge; if this one ends the run, the next is dropped.
+            local = match failed {
+                None => self.start_local(work, round(end).1),
+                Some(_) => Local {
+                    pending: Vec::new(),
+                    failed: None,
+                },
+            };
             let message = self.message(&**work, &parts, failed.as_ref());
             let messages = all_gather(self.communicator, &message);
             // In rank order, which is chunk order, as one process merges:

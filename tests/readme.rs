@@ -64,3 +64,26 @@ fn readme_quick_start_is_the_crate_docs_example() {
         .find(|block| block.contains("pollster::block_on(integral.run())"));
     assert_eq!(quick_start, Some(crate_example));
 }
+
+#[test]
+fn readme_mpi_snippet_is_a_doc_example() {
+    // The README's block cannot be a doctest (MPI is an optional feature);
+    // `run_mpi`'s doc example is, with `--features mpi`.
+    let readme = code_blocks(&fs::read_to_string("README.md").unwrap());
+    let docs: String = fs::read_to_string("src/mpi.rs")
+        .unwrap()
+        .lines()
+        .filter_map(|line| line.trim_start().strip_prefix("///"))
+        .map(|line| line.strip_prefix(' ').unwrap_or(line))
+        .filter(|line| !line.starts_with("# "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let snippet = readme
+        .iter()
+        .find(|block| block.contains(".run_mpi(&world)"))
+        .expect("README.md shows run_mpi");
+    assert!(
+        code_blocks(&docs).contains(snippet),
+        "README.md's MPI block is not a doc example of src/mpi.rs:\n{snippet}"
+    );
+}
