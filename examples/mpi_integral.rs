@@ -1,6 +1,8 @@
-//! The integral of x over [0, π] (the walk-through's), and three more specs
-//! (randomised QMC, VEGAS, a tolerance stop), on every rank of an MPI job:
-//! rank 0 prints each estimate with its bits, the rank count and the time.
+//! The integral of x over [0, π] (the walk-through's), and four more specs
+//! (randomised QMC, VEGAS, a tolerance stop, Gauss–Kronrod), on every rank
+//! of an MPI job, then the RQMC and VEGAS ones again, cancelled part way and
+//! resumed from their checkpoints: rank 0 prints each estimate with its
+//! bits, the rank count and the time.
 //! The bits are the same on 1, 2 or 3 ranks, and the same as one process
 //! without MPI (`--local`).
 //!
@@ -167,6 +169,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         .chunk_size(1 << 14)
         .tolerance(0.0, 1e-4)
         .seed(4);
+    // One chunk, on rank 0; the others wait for it.
+    let quadrature = Integral::new(|x| x.sqrt() * (1.0 / x).ln(), 0.0..1.0)
+        .method(Method::GAUSS_KRONROD)
+        .tolerance(0.0, 1e-12);
 
     let started = Instant::now();
     let world = world.as_ref();
@@ -175,6 +181,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         results.push(("rqmc", run(&rqmc, world, &control)));
         results.push(("vegas", run(&vegas, world, &control)));
         results.push(("tolerance", run(&tolerance, world, &control)));
+        results.push(("quadrature", run(&quadrature, world, &control)));
         results.push((
             "rqmc-resumed",
             cancelled_and_resumed(&rqmc, world, 2 << 20, &control),
