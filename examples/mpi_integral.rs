@@ -15,7 +15,8 @@
 //! Options: `--samples N` (default 2^28) for the first spec;
 //! `--only-pi` runs only it (for timing); `--fail-on-rank R` makes the
 //! integrand return NaN on rank R, and `--cancel-on-rank R` cancels rank R
-//! after 100 ms: every rank must then stop with an error naming R.
+//! after 100 ms, and `--other-seed-on-rank R` gives rank R another seed:
+//! every rank must then stop with an error naming R.
 
 use std::error::Error;
 use std::f64::consts::PI;
@@ -33,6 +34,7 @@ struct Options {
     local: bool,
     fail_on: Option<i32>,
     cancel_on: Option<i32>,
+    other_seed_on: Option<i32>,
 }
 
 fn options() -> Result<Options, Box<dyn Error>> {
@@ -42,6 +44,7 @@ fn options() -> Result<Options, Box<dyn Error>> {
         local: false,
         fail_on: None,
         cancel_on: None,
+        other_seed_on: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -52,6 +55,7 @@ fn options() -> Result<Options, Box<dyn Error>> {
             "--local" => options.local = true,
             "--fail-on-rank" => options.fail_on = Some(value()?.parse()?),
             "--cancel-on-rank" => options.cancel_on = Some(value()?.parse()?),
+            "--other-seed-on-rank" => options.other_seed_on = Some(value()?.parse()?),
             _ => return Err(format!("unknown option {arg}").into()),
         }
     }
@@ -144,10 +148,15 @@ fn main() -> Result<(), Box<dyn Error>> {
         });
     }
     let poisoned = options.fail_on == Some(rank);
+    let seed = if options.other_seed_on == Some(rank) {
+        2
+    } else {
+        1
+    };
     let pi = Integral::new(move |x| if poisoned { f64::NAN } else { x }, 0.0..PI)
         .samples(options.samples)
         .chunk_size(1 << 20)
-        .seed(1);
+        .seed(seed);
     let rqmc = Integral::over(
         |p: &[f64]| (p[0] + p[1] * p[2]).cos(),
         [0.0..1.0, 0.0..1.0, 0.0..1.0],
