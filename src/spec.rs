@@ -170,7 +170,7 @@ impl<I: Integrand> Spec<I> {
         }
     }
 
-    /// Runs the integral with its chunks on `spawner`; `publish` puts a
+    /// Runs the integral with its chunks computed by `backend`; `publish` puts a
     /// checkpoint in `link` at every merge, for a task's handle.
     pub(crate) async fn run<B: Backend>(
         self,

@@ -154,7 +154,7 @@ pub(crate) fn samples_done(state: &[u8]) -> u64 {
 
 impl<I: Integrand> Vegas<I> {
     /// Runs the iterations, each through the driver with its chunks on
-    /// `spawner`, and returns the weighted average of those after the
+    /// `backend`, and returns the weighted average of those after the
     /// warm-up. A tolerance is checked on that average after each
     /// iteration; a time limit also within one, whose partial sums then
     /// count as a (smaller) iteration. Checkpoints fall between
