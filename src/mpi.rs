@@ -267,10 +267,6 @@ fn agree(
     Ok(u64::from_le_bytes(per_rank).max(1))
 }
 
-fn own_rank(communicator: &impl Communicator) -> usize {
-    usize::try_from(communicator.rank()).expect("ranks are not negative")
-}
-
 /// Every rank's `message`, in rank order, on every rank.
 fn all_gather(communicator: &impl Communicator, message: &[u8]) -> Vec<Vec<u8>> {
     let size = usize::try_from(communicator.size()).expect("a communicator has ranks");
@@ -385,11 +381,11 @@ fn push_field(message: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>)) {
 }
 
 /// Splits off the length-prefixed field at the front of `bytes`.
-fn next_field(bytes: &mut &[u8]) -> Option<Vec<u8>> {
+fn next_field<'m>(bytes: &mut &'m [u8]) -> Option<&'m [u8]> {
     let (length, rest) = bytes.split_first_chunk::<8>()?;
     let (field, rest) = rest.split_at(u64::from_le_bytes(*length) as usize);
     *bytes = rest;
-    Some(field.to_vec())
+    Some(field)
 }
 
 impl<C: Communicator> Backend for MpiBackend<'_, C> {
@@ -402,10 +398,8 @@ impl<C: Communicator> Backend for MpiBackend<'_, C> {
     ) -> Result<Stop, Error> {
         // Decided once per round, by rank 0, not at each merge by each.
         let time_limit = merger.rules.time_limit.take();
-        let (rank, size) = (
-            own_rank(self.communicator) as u64,
-            self.communicator.size() as u64,
-        );
+        let rank = u64::try_from(self.communicator.rank()).expect("ranks are not negative");
+        let size = self.communicator.size() as u64;
         let per_round = self.per_rank.saturating_mul(size);
         // The round from chunk `start` on: its end, and this rank's share.
         let round = |start: u64| {
@@ -441,13 +435,12 @@ impl<C: Communicator> Backend for MpiBackend<'_, C> {
                 let reason = match message[0] {
                     OK => None,
                     CANCELLED => Some("cancelled".to_owned()),
-                    _ => next_field(&mut rest)
-                        .map(|text| String::from_utf8_lossy(&text).into_owned()),
+                    _ => {
+                        next_field(&mut rest).map(|text| String::from_utf8_lossy(text).into_owned())
+                    }
                 };
                 while let Some(part) = next_field(&mut rest) {
-                    let part = work
-                        .decode_part(&part)
-                        .expect("a part this version encoded");
+                    let part = work.decode_part(part).expect("a part this version encoded");
                     if let Some(stop) = merger.merge(part)? {
                         return Ok(stop);
                     }
