@@ -74,7 +74,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         let samples = 1u64 << log2;
         let row = Row {
             samples,
-            mc: measure(&genz, Method::MonteCarlo, samples)?,
+            mc: measure(&genz, Method::MONTE_CARLO, samples)?,
             qmc: measure(&genz, Method::SOBOL, samples)?,
         };
         println!(

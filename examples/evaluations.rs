@@ -26,7 +26,7 @@ const REL: f64 = 1e-3;
 const PILOT: u64 = 1 << 20;
 const PER_ITERATION: u64 = 4096;
 
-fn run(genz: &Arc<Genz>, method: Method, samples: u64, tolerance: bool) -> Estimate {
+fn run(genz: &Arc<Genz>, method: impl Into<Method>, samples: u64, tolerance: bool) -> Estimate {
     let (dims, genz) = (genz.dim(), genz.clone());
     let integral = Integral::over(move |x: &[f64]| genz.eval(x), vec![0.0..1.0; dims])
         .method(method)
@@ -55,15 +55,10 @@ fn main() {
                 let exact = genz.exact();
                 let off = |e: &Estimate| (e.value - exact).abs() / e.std_error;
 
-                let pilot = run(&genz, Method::MonteCarlo, PILOT, false);
+                let pilot = run(&genz, Method::MONTE_CARLO, PILOT, false);
                 let mc = PILOT as f64 * (pilot.std_error / (REL * exact)).powi(2);
                 let rqmc = run(&genz, Method::SOBOL, 8 << 24, true);
-                let vegas = Method::Vegas {
-                    iterations: 1000,
-                    warmup: 2,
-                    alpha: 0.5,
-                    increments: 0,
-                };
+                let vegas = Method::vegas().iterations(1000).warmup(2).alpha(0.5);
                 let vegas = run(&genz, vegas, 1000 * PER_ITERATION, true);
                 println!(
                     "{:<13} {d:>2} {:>5.0} {mc:>13.0} {:>11} ({:.1}) {:>11} ({:.1}) {:>7.0}",

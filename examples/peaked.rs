@@ -61,10 +61,7 @@ fn run(name: &str, method: Method, style: &ProgressStyle) -> Result<Estimate, qu
         .with_style(style.clone())
         .with_prefix(name.to_owned());
     // VEGAS works in iterations of equal size: say how many are done.
-    let iterations = match method {
-        Method::Vegas { iterations, .. } => Some(u64::from(iterations)),
-        _ => None,
-    };
+    let iterations = (method == Method::VEGAS).then_some(10);
     pollster::block_on(async {
         // Snapshots coalesce: a slow terminal never holds the task back.
         let mut progress = task.progress_stream();
@@ -97,7 +94,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     // VEGAS's default of 10 iterations, 2 of them warm-up: the first ones
     // sample a grid that has barely adapted, so their estimates are poor.
     let methods = [
-        ("plain MC", Method::MonteCarlo),
+        ("plain MC", Method::MONTE_CARLO),
         ("RQMC", Method::SOBOL),
         ("VEGAS", Method::VEGAS),
     ];

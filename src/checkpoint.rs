@@ -13,12 +13,12 @@ use crate::Error;
 const MAGIC: &[u8; 4] = b"QPCK";
 
 /// The format's version; a reader refuses any other.
-const VERSION: u16 = 1;
+const VERSION: u16 = 2;
 
 /// Bytes before the method's state: magic, version, kind, a reserved byte,
-/// then fingerprint, seed, samples, chunk size and next chunk as u64, and
-/// the state's length as u32.
-const HEADER: usize = 4 + 2 + 1 + 1 + 5 * 8 + 4;
+/// then fingerprint, seed, samples, chunk size, pass, next chunk and units
+/// done as u64, and the state's length as u32.
+const HEADER: usize = 4 + 2 + 1 + 1 + 7 * 8 + 4;
 
 /// The CRC-32 at the end.
 const TRAILER: usize = 4;
@@ -73,8 +73,13 @@ pub(crate) struct Header {
     pub(crate) seed: u64,
     pub(crate) samples: u64,
     pub(crate) chunk_size: u64,
-    /// How many chunks were merged: the first chunk a resumed run draws.
+    /// How many passes of the method were finished before the one saved.
+    pub(crate) pass: u64,
+    /// How many chunks of that pass were merged: the first chunk a resumed
+    /// run draws.
     pub(crate) next_chunk: u64,
+    /// Units of work (integrand evaluations) done by the whole run.
+    pub(crate) done: u64,
 }
 
 impl Checkpoint {
@@ -90,7 +95,9 @@ impl Checkpoint {
             header.seed,
             header.samples,
             header.chunk_size,
+            header.pass,
             header.next_chunk,
+            header.done,
         ] {
             bytes.extend_from_slice(&field.to_le_bytes());
         }
@@ -175,12 +182,7 @@ impl Checkpoint {
     /// # Ok::<(), quadpipe::Error>(())
     /// ```
     pub fn samples_done(&self) -> u64 {
-        let header = self.header();
-        if header.kind == crate::method::vegas::KIND {
-            // Its iterations need not fill whole chunks: it says itself.
-            return crate::method::vegas::samples_done(self.state());
-        }
-        (header.next_chunk * header.chunk_size).min(header.samples)
+        self.header().done
     }
 
     pub(crate) fn header(&self) -> Header {
@@ -192,7 +194,9 @@ impl Checkpoint {
             seed: u64_at(16),
             samples: u64_at(24),
             chunk_size: u64_at(32),
-            next_chunk: u64_at(40),
+            pass: u64_at(40),
+            next_chunk: u64_at(48),
+            done: u64_at(56),
         }
     }
 
@@ -330,7 +334,9 @@ mod tests {
             seed: 8,
             samples: 9,
             chunk_size: 10,
-            next_chunk: 11,
+            pass: 11,
+            next_chunk: 12,
+            done: 13,
         };
         let checkpoint = Checkpoint::new(&header, &[1, 2, 3]);
         let back = Checkpoint::from_bytes(checkpoint.as_bytes().to_vec()).unwrap();

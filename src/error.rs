@@ -74,6 +74,14 @@ pub enum Error {
         /// The replica count asked for.
         replicas: u32,
     },
+    /// More randomised-QMC replicas than
+    /// [`MAX_REPLICAS`](crate::method::MAX_REPLICAS).
+    TooManyReplicas {
+        /// The replicas asked for.
+        replicas: u32,
+        /// The most there may be.
+        max: u32,
+    },
     /// More dimensions than the Sobol direction numbers cover.
     TooManyDimensions {
         /// The dimensions asked for.
@@ -156,7 +164,7 @@ pub enum Error {
     },
     /// Gauss–Kronrod was allowed no subintervals at all.
     ZeroSubdivisionLimit,
-    /// A setting of [`Method::Vegas`](crate::Method::Vegas) that cannot
+    /// A setting of [`Method::vegas`](crate::Method::vegas) that cannot
     /// work.
     InvalidVegas {
         /// Which, and why.
@@ -213,6 +221,12 @@ impl fmt::Display for Error {
                 write!(
                     f,
                     "randomised QMC needs at least 2 replicas, not {replicas}"
+                )
+            }
+            Error::TooManyReplicas { replicas, max } => {
+                write!(
+                    f,
+                    "randomised QMC takes at most {max} replicas, not {replicas}"
                 )
             }
             Error::TooManyDimensions { dims, max } => {

@@ -221,7 +221,7 @@ impl Estimate {
 }
 
 impl Estimate {
-    /// For [`Method::Vegas`](crate::Method::Vegas): `χ²` per degree of
+    /// For [`Method::vegas`](crate::Method::vegas): `χ²` per degree of
     /// freedom of the iterations it averaged, `Σ (I_k − Ī)²/σ_k² / (n − 1)`,
     /// which should be near 1 when they agree within their errors; 0 with
     /// one iteration. `None` for other methods.
@@ -247,7 +247,7 @@ impl Estimate {
         self.chi2.map(|(per_dof, _)| per_dof)
     }
 
-    /// For [`Method::Vegas`](crate::Method::Vegas): vegas's `Q`, the chance
+    /// For [`Method::vegas`](crate::Method::vegas): vegas's `Q`, the chance
     /// that iterations that truly agree would scatter at least as much as
     /// these did (the `χ²` tail at
     /// [`chi2_per_dof`](Estimate::chi2_per_dof)). 1 with one iteration;

@@ -7,9 +7,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::driver::announce;
 use crate::executor::default_executor;
-use crate::pipeline::announce;
-use crate::spec::{Bounds, Settings, Spec};
+use crate::spec::{Bounds, Prepared, Settings, Spec};
 use crate::task::TaskLink;
 use crate::{
     Batched, Checkpoint, Error, Estimate, Executor, Inline, Integrand, Method, NonFinite,
@@ -179,7 +179,7 @@ impl<I: Integrand> Integral<I> {
                 samples: DEFAULT_SAMPLES,
                 seed: 0,
                 chunk_size: DEFAULT_CHUNK_SIZE,
-                method: Method::MonteCarlo,
+                method: Method::MONTE_CARLO,
                 tolerance: None,
                 min_samples: None,
                 time_limit: None,
@@ -194,7 +194,7 @@ impl<I: Integrand> Integral<I> {
     /// How many times to evaluate the integrand at most; 1,000,000 by
     /// default. Without a [`tolerance`](Integral::tolerance) the run spends
     /// all of it; with one, it stops earlier when it can. The standard error
-    /// shrinks as one over its square root (faster with [`Method::Sobol`]).
+    /// shrinks as one over its square root (faster with [`Method::sobol`]).
     ///
     /// # Examples
     ///
@@ -240,7 +240,7 @@ impl<I: Integrand> Integral<I> {
     /// much more than ten milliseconds, if a run has too few chunks to keep
     /// every core busy to the end, or if a tolerance should be checked more
     /// often. The chunk size is part of the spec: changing it changes which
-    /// stream each sample comes from, and so the bits. [`Method::Sobol`]
+    /// stream each sample comes from, and so the bits. [`Method::sobol`]
     /// needs a power of two.
     ///
     /// # Examples
@@ -260,8 +260,9 @@ impl<I: Integrand> Integral<I> {
         self
     }
 
-    /// How to sample: [`Method::MonteCarlo`] (the default) or
-    /// [`Method::Sobol`], randomised quasi-Monte Carlo.
+    /// How to estimate: [`Method::MONTE_CARLO`] (the default),
+    /// [`Method::sobol`] (randomised quasi-Monte Carlo), [`Method::vegas`]
+    /// or [`Method::gauss_kronrod`], each with settings of its own.
     ///
     /// # Examples
     ///
@@ -270,13 +271,13 @@ impl<I: Integrand> Integral<I> {
     ///
     /// let smooth = Integral::over(|p: &[f64]| (p[0] + p[1] + p[2]).cos(), vec![0.0..1.0; 3])
     ///     .samples(8 << 14)
-    ///     .method(Method::Sobol { replicas: 8 });
+    ///     .method(Method::sobol().replicas(8));
     /// let estimate = pollster::block_on(smooth.run())?;
     /// assert_eq!(estimate.degrees_of_freedom(), Some(7));
     /// # Ok::<(), quadpipe::Error>(())
     /// ```
-    pub fn method(mut self, method: Method) -> Self {
-        self.settings.method = method;
+    pub fn method(mut self, method: impl Into<Method>) -> Self {
+        self.settings.method = method.into();
         self
     }
 
@@ -491,11 +492,9 @@ impl<I: Integrand> Integral<I> {
     /// # }).unwrap();
     /// ```
     pub fn run(&self) -> impl Future<Output = Result<Estimate, Error>> + Send + 'static {
-        let spec = self.spec();
-        async move {
-            let spawner = Spawner::from(default_executor()?);
-            spec?.run(spawner, TaskLink::default(), false).await
-        }
+        let prepared = default_executor()
+            .and_then(|executor| self.prepare(Spawner::from(executor), TaskLink::default(), false));
+        async move { prepared?.run.await }
     }
 
     /// Runs with its chunks on `spawner`: the bundled [`Executor`], an
@@ -524,8 +523,8 @@ impl<I: Integrand> Integral<I> {
         &self,
         spawner: impl Into<Spawner>,
     ) -> impl Future<Output = Result<Estimate, Error>> + Send + 'static {
-        let (spec, spawner) = (self.spec(), spawner.into());
-        async move { spec?.run(spawner, TaskLink::default(), false).await }
+        let prepared = self.prepare(spawner.into(), TaskLink::default(), false);
+        async move { prepared?.run.await }
     }
 
     /// Spawns the run on `executor` and returns its [`Task`], which reports
@@ -546,15 +545,11 @@ impl<I: Integrand> Integral<I> {
     /// ```
     pub fn spawn_on(&self, executor: &Executor) -> Task<Estimate> {
         let link = TaskLink::default();
-        let spec = self.spec();
-        if let Ok(spec) = &spec {
-            announce(spec.total(), &link);
+        let prepared = self.prepare(Spawner::from(executor), link.clone(), true);
+        if let Ok(prepared) = &prepared {
+            announce(prepared.total, &link);
         }
-        let (spawner, driver_link) = (Spawner::from(executor), link.clone());
-        executor.spawn_tracked(
-            async move { spec?.run(spawner, driver_link, true).await },
-            link,
-        )
+        executor.spawn_tracked(async move { prepared?.run.await }, link)
     }
 
     /// Spawns the run on the process-wide default executor; see
@@ -597,6 +592,11 @@ impl<I: Integrand> Integral<I> {
 
     pub(crate) fn spec(&self) -> Result<Spec<I>, Error> {
         Spec::new(&self.integrand, &self.settings)
+    }
+
+    /// The checked run, with its chunks on `spawner`.
+    fn prepare(&self, spawner: Spawner, link: TaskLink, publish: bool) -> Result<Prepared, Error> {
+        self.spec()?.prepare(spawner, link, publish)
     }
 }
 

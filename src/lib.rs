@@ -45,16 +45,16 @@ mod accumulator;
 mod blocking;
 mod checkpoint;
 mod domain;
+mod driver;
 mod error;
 mod estimate;
 mod executor;
 mod integral;
 mod integrand;
 mod kernel;
-mod method;
+pub mod method;
 #[cfg(feature = "mpi")]
 mod mpi;
-mod pipeline;
 mod progress;
 mod sample;
 mod source;

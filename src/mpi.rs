@@ -25,8 +25,10 @@ use std::time::{Duration, Instant};
 use mpi::datatype::PartitionMut;
 use mpi::traits::{Communicator, CommunicatorCollectives, Root};
 
+use crate::driver::pass::{Pass, Passes};
+use crate::driver::{Backend, ChunkResult, Merger, drive, spawn_chunk};
 use crate::executor::{PoolHandle, default_executor};
-use crate::pipeline::{Backend, ChunkResult, ChunkedWork, Merger, spawn_chunk};
+use crate::method::{Visit, dispatch};
 use crate::task::TaskLink;
 use crate::{Checkpoint, Error, Estimate, Integral, Integrand, Progress, Stop};
 
@@ -212,13 +214,40 @@ impl<I: Integrand> Integral<I> {
         // This rank's own error first; the others name it by its rank.
         let (spec, executor) = prepared?;
         let per_rank = agreed?;
-        let backend = MpiBackend {
-            communicator,
-            pool: executor.handle(),
-            cancel: control.link.stop.clone(),
-            per_rank,
+        let run = RunOnRanks {
+            backend: MpiBackend {
+                communicator,
+                pool: executor.handle(),
+                cancel: control.link.stop.clone(),
+                per_rank,
+            },
+            link: &control.link,
+            rules: spec.rules(),
+            checkpointing: spec.checkpointing(true),
         };
-        pollster::block_on(spec.run(backend, control.link.clone(), true))
+        dispatch(&spec, run)?
+    }
+}
+
+/// The visit that runs a checked method over the ranks.
+struct RunOnRanks<'a, C> {
+    backend: MpiBackend<'a, C>,
+    link: &'a TaskLink,
+    rules: crate::stop::StopRules,
+    checkpointing: crate::driver::Checkpointing,
+}
+
+impl<C: Communicator> Visit for RunOnRanks<'_, C> {
+    type Output = Result<Estimate, Error>;
+
+    fn visit<M: Passes + Sync>(self, method: M) -> Result<Estimate, Error> {
+        let RunOnRanks {
+            backend,
+            link,
+            rules,
+            checkpointing,
+        } = self;
+        pollster::block_on(drive(method, &backend, link, rules, checkpointing))
     }
 }
 
@@ -304,14 +333,14 @@ struct MpiBackend<'c, C> {
 
 impl<C: Communicator> MpiBackend<'_, C> {
     /// Starts computing `chunks` on this rank's pool.
-    fn start_local<W: ChunkedWork>(&self, work: &Arc<W>, chunks: Range<u64>) -> Local<W::Part> {
+    fn start_local<P: Pass>(&self, pass: &Arc<P>, chunks: Range<u64>) -> Local<P::Part> {
         let spawn = |job| self.pool.spawn_detached(job);
         let mut local = Local {
             pending: Vec::with_capacity(chunks.clone().count()),
             failed: None,
         };
         for index in chunks {
-            match spawn_chunk(work, spawn, index, &self.cancel) {
+            match spawn_chunk(pass, spawn, index, &self.cancel) {
                 Ok(chunk) => local.pending.push(chunk),
                 Err(err) => {
                     local.failed = Some(err);
@@ -323,12 +352,7 @@ impl<C: Communicator> MpiBackend<'_, C> {
     }
     /// This rank's message for a round: its status (with the error's text
     /// if it failed), then each part that it computed, length first.
-    fn message<W: ChunkedWork>(
-        &self,
-        work: &W,
-        parts: &[W::Part],
-        failed: Option<&Error>,
-    ) -> Vec<u8> {
+    fn message<P: Pass>(&self, pass: &P, parts: &[P::Part], failed: Option<&Error>) -> Vec<u8> {
         let mut message = Vec::new();
         match failed {
             _ if self.cancel.load(Ordering::Relaxed) => message.push(CANCELLED),
@@ -341,7 +365,7 @@ impl<C: Communicator> MpiBackend<'_, C> {
         }
         if message[0] != CANCELLED {
             for part in parts {
-                push_field(&mut message, |out| work.encode_part(part, out));
+                push_field(&mut message, |out| pass.encode_part(part, out));
             }
         }
         message
@@ -389,13 +413,12 @@ fn next_field<'m>(bytes: &mut &'m [u8]) -> Option<&'m [u8]> {
 }
 
 impl<C: Communicator> Backend for MpiBackend<'_, C> {
-    async fn merge_chunks<W: ChunkedWork>(
+    async fn merge_chunks<M: Passes>(
         &self,
-        work: &Arc<W>,
         _link: &TaskLink,
-        merger: &mut Merger<'_, W>,
-        report: &(dyn Fn(&W::Merged) + Send + Sync),
-    ) -> Result<Stop, Error> {
+        merger: &mut Merger<'_, M>,
+    ) -> Result<Option<Stop>, Error> {
+        let work = merger.pass.clone();
         // Decided once per round, by rank 0, not at each merge by each.
         let time_limit = merger.rules.time_limit.take();
         let rank = u64::try_from(self.communicator.rank()).expect("ranks are not negative");
@@ -407,24 +430,24 @@ impl<C: Communicator> Backend for MpiBackend<'_, C> {
             let from = start.saturating_add(rank * self.per_rank).min(end);
             (end, from..from.saturating_add(self.per_rank).min(end))
         };
-        let mut local = self.start_local(work, round(merger.chunks_merged).1);
+        let mut local = self.start_local(&work, round(merger.chunks_merged).1);
         loop {
             let start = merger.chunks_merged;
             if start >= work.chunks() {
-                return Ok(merger.rules.exhausted());
+                return Ok(None);
             }
             let end = round(start).0;
             let (parts, failed) = local.finish().await;
             // The next round computes while this one's parts travel and
             // merge; if this one ends the run, the next is dropped.
             local = match failed {
-                None => self.start_local(work, round(end).1),
+                None => self.start_local(&work, round(end).1),
                 Some(_) => Local {
                     pending: Vec::new(),
                     failed: None,
                 },
             };
-            let message = self.message(&**work, &parts, failed.as_ref());
+            let message = self.message(&*work, &parts, failed.as_ref());
             let messages = all_gather(self.communicator, &message);
             // In rank order, which is chunk order, as one process merges:
             // the parts a rank computed before its failure merge first, and
@@ -442,7 +465,7 @@ impl<C: Communicator> Backend for MpiBackend<'_, C> {
                 while let Some(part) = next_field(&mut rest) {
                     let part = work.decode_part(part).expect("a part this version encoded");
                     if let Some(stop) = merger.merge(part)? {
-                        return Ok(stop);
+                        return Ok(Some(stop));
                     }
                 }
                 if let Some(reason) = reason {
@@ -460,11 +483,11 @@ impl<C: Communicator> Backend for MpiBackend<'_, C> {
                 }
             }
             if merger.chunks_merged < work.chunks() {
-                report(&merger.merged);
+                merger.report();
             }
             if let Some(limit) = time_limit {
                 if self.time_is_up(merger.started, limit)? {
-                    return Ok(Stop::TimeLimit);
+                    return Ok(Some(Stop::TimeLimit));
                 }
             }
         }

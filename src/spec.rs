@@ -1,26 +1,22 @@
 //! A checked integral, ready to run: what `Integral` turns into when a run
 //! starts.
 
+use std::future::Future;
 use std::ops::Range;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::checkpoint::{Header, fnv1a};
 use crate::domain::Domain;
-use crate::method::gauss_kronrod::{GkSettings, MIN_RELATIVE};
-use crate::method::plain::PlainMonteCarlo;
-use crate::method::quadrature::GaussKronrod;
-use crate::method::sobol::RandomisedSobol;
-use crate::method::vegas::{self, Vegas, VegasSettings};
-use crate::pipeline::{Backend, Checkpointing, ChunkedWork, drive};
+use crate::driver::pass::Passes;
+use crate::driver::{Checkpointing, drive};
+use crate::method::{Visit, dispatch};
+use crate::spawn::Spawner;
 use crate::stop::{StopRules, Tolerance};
 use crate::task::TaskLink;
 use crate::{Checkpoint, Error, Estimate, Integrand, Method, NonFinite};
-
-const PLAIN_KIND: u8 = <PlainMonteCarlo<crate::Scalar<fn(f64) -> f64>> as ChunkedWork>::KIND;
-const SOBOL_KIND: u8 = <RandomisedSobol<crate::Scalar<fn(f64) -> f64>> as ChunkedWork>::KIND;
-const QUADRATURE_KIND: u8 = <GaussKronrod<crate::Scalar<fn(f64) -> f64>> as ChunkedWork>::KIND;
 
 /// The minimum sample count of a tolerance stop when none is set: enough
 /// that the standard error itself is known to a few percent, so one lucky
@@ -54,66 +50,31 @@ pub(crate) struct Settings {
     pub(crate) resume: Option<Checkpoint>,
 }
 
-/// A checked integral.
+/// A checked integral: the settings every method shares are checked here,
+/// each method's own when [`dispatch`] builds it.
 pub(crate) struct Spec<I> {
     integrand: Arc<I>,
-    plan: Plan,
     settings: Settings,
     rules: StopRules,
 }
 
-/// What the method works on: a domain to sample, or an interval to
-/// subdivide (whose bounds may be infinite).
-enum Plan {
-    Sampling(Domain),
-    Vegas(Domain, VegasSettings),
-    Quadrature(f64, f64, GkSettings),
+/// A run, ready to be awaited, and what it will report as its total.
+pub(crate) struct Prepared {
+    pub(crate) total: Option<u64>,
+    pub(crate) run: Pin<Box<dyn Future<Output = Result<Estimate, Error>> + Send>>,
 }
 
 impl<I: Integrand> Spec<I> {
-    /// Checks every setting, in the order a reader would: the domain, the
-    /// budget, the stop rules, then what the method needs.
+    /// Checks the settings every method shares, in the order a reader
+    /// would: the budget, the stop rules, the checkpoints.
     pub(crate) fn new(integrand: &Arc<I>, settings: &Settings) -> Result<Self, Error> {
-        let plan = match settings.method {
-            Method::GaussKronrod { limit } => quadrature(settings, limit)?,
-            _ => Plan::Sampling(match &settings.bounds {
-                Bounds::Interval(range) => Domain::interval(range)?,
-                Bounds::Box(ranges) => Domain::cube(ranges)?,
-            }),
-        };
         if settings.samples == 0 {
             return Err(Error::ZeroSamples);
         }
         if settings.chunk_size == 0 {
             return Err(Error::ZeroChunkSize);
         }
-        let mut rules = stop_rules(settings)?;
-        let plan = match (plan, settings.method) {
-            (Plan::Sampling(domain), Method::Sobol { replicas }) => {
-                check_sobol(&domain, settings, replicas)?;
-                Plan::Sampling(domain)
-            }
-            (
-                Plan::Sampling(domain),
-                Method::Vegas {
-                    iterations,
-                    warmup,
-                    alpha,
-                    increments,
-                },
-            ) => {
-                let vegas =
-                    VegasSettings::new(iterations, warmup, alpha, increments, settings.samples)?;
-                Plan::Vegas(domain, vegas)
-            }
-            // The quadrature's tolerance is its own; only a time limit is
-            // checked by the pipeline.
-            (plan @ Plan::Quadrature(..), _) => {
-                rules.tolerance = None;
-                plan
-            }
-            (plan, _) => plan,
-        };
+        let rules = stop_rules(settings)?;
         if settings
             .checkpoint_every
             .as_ref()
@@ -126,10 +87,25 @@ impl<I: Integrand> Spec<I> {
         }
         Ok(Spec {
             integrand: integrand.clone(),
-            plan,
             settings: settings.clone(),
             rules,
         })
+    }
+
+    pub(crate) fn integrand(&self) -> &Arc<I> {
+        &self.integrand
+    }
+
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The region as a box to sample: finite bounds, a volume that fits.
+    pub(crate) fn domain(&self) -> Result<Domain, Error> {
+        match &self.settings.bounds {
+            Bounds::Interval(range) => Domain::interval(range),
+            Bounds::Box(ranges) => Domain::cube(ranges),
+        }
     }
 
     /// Whether the run writes checkpoint files.
@@ -143,137 +119,82 @@ impl<I: Integrand> Spec<I> {
     #[cfg(feature = "mpi")]
     pub(crate) fn fingerprint(&self) -> Vec<u8> {
         let header = header(&self.settings);
-        let resume = self.settings.resume.as_ref();
+        let resume = self.settings.resume.as_ref().map(Checkpoint::header);
         [
             u64::from(header.kind),
             header.fingerprint,
             header.seed,
             header.samples,
             header.chunk_size,
-            resume.map_or(u64::MAX, |checkpoint| checkpoint.header().next_chunk),
-            resume.map_or(u64::MAX, Checkpoint::samples_done),
+            resume.map_or(u64::MAX, |resume| resume.pass),
+            resume.map_or(u64::MAX, |resume| resume.next_chunk),
+            resume.map_or(u64::MAX, |resume| resume.done),
         ]
         .iter()
         .flat_map(|field| field.to_le_bytes())
         .collect()
     }
 
-    /// Samples in the whole budget: 0 when the domain has zero width, and
-    /// not known in advance for quadrature.
-    pub(crate) fn total(&self) -> Option<u64> {
-        match &self.plan {
-            Plan::Sampling(domain) if domain.is_degenerate() => Some(0),
-            Plan::Sampling(_) => Some(self.settings.samples),
-            Plan::Vegas(domain, _) if domain.is_degenerate() => Some(0),
-            Plan::Vegas(_, vegas) => Some(vegas.total()),
-            Plan::Quadrature(..) => None,
+    /// What a run of this spec does with checkpoints; `publish` puts one in
+    /// the task's link at every merge, for a task's handle.
+    pub(crate) fn checkpointing(&self, publish: bool) -> Checkpointing {
+        Checkpointing {
+            header: Some(header(&self.settings)),
+            resume: self.settings.resume.clone(),
+            publish,
+            every: self.settings.checkpoint_every.clone(),
         }
     }
 
-    /// Runs the integral with its chunks computed by `backend`; `publish` puts a
-    /// checkpoint in `link` at every merge, for a task's handle.
-    pub(crate) async fn run<B: Backend>(
-        self,
-        backend: B,
+    /// The stop rules the driver applies.
+    #[cfg(feature = "mpi")]
+    pub(crate) fn rules(&self) -> StopRules {
+        self.rules
+    }
+
+    /// Checks the method against the spec and returns its run, with chunks
+    /// on `spawner` and progress to `link`.
+    pub(crate) fn prepare(
+        &self,
+        spawner: Spawner,
         link: TaskLink,
         publish: bool,
-    ) -> Result<Estimate, Error> {
-        let Spec {
-            integrand,
-            plan,
-            settings,
-            rules,
-        } = self;
-        let checkpointing = Checkpointing {
-            header: Some(header(&settings)),
-            resume: settings.resume.clone(),
-            publish,
-            every: settings.checkpoint_every.clone(),
+    ) -> Result<Prepared, Error> {
+        let prepare = Prepare {
+            spawner,
+            link,
+            rules: self.rules,
+            checkpointing: self.checkpointing(publish),
         };
-        let domain = match plan {
-            Plan::Quadrature(a, b, quadrature) => {
-                let work = GaussKronrod {
-                    integrand,
-                    a,
-                    b,
-                    settings: quadrature,
-                };
-                return drive(Arc::new(work), &backend, link, rules, checkpointing).await;
-            }
-            Plan::Vegas(domain, vegas) => {
-                let work = Vegas {
-                    integrand,
-                    domain,
-                    seed: settings.seed,
-                    chunk_size: settings.chunk_size,
-                    policy: settings.non_finite,
-                    settings: vegas,
-                };
-                return work.run(&backend, link, rules, checkpointing).await;
-            }
-            Plan::Sampling(domain) => domain,
-        };
-        match settings.method {
-            Method::Sobol { replicas } => {
-                let work = RandomisedSobol::new(
-                    integrand,
-                    domain,
-                    settings.seed,
-                    settings.samples,
-                    settings.chunk_size,
-                    replicas,
-                    settings.non_finite,
-                );
-                drive(Arc::new(work), &backend, link, rules, checkpointing).await
-            }
-            _ => {
-                let work = PlainMonteCarlo {
-                    integrand,
-                    domain,
-                    seed: settings.seed,
-                    samples: settings.samples,
-                    chunk_size: settings.chunk_size,
-                    policy: settings.non_finite,
-                };
-                drive(Arc::new(work), &backend, link, rules, checkpointing).await
-            }
-        }
+        dispatch(self, prepare)
     }
 }
 
-/// The relative tolerance of Gauss–Kronrod when none is set.
-const DEFAULT_QUADRATURE_REL: f64 = 1e-10;
+/// The visit that turns a checked method into its run on a spawner.
+struct Prepare {
+    spawner: Spawner,
+    link: TaskLink,
+    rules: StopRules,
+    checkpointing: Checkpointing,
+}
 
-/// Gauss–Kronrod's plan: one dimension, bounds that are not NaN (infinite
-/// is fine: QAGI maps them), and a tolerance QUADPACK accepts.
-fn quadrature(settings: &Settings, limit: u32) -> Result<Plan, Error> {
-    let (a, b) = match &settings.bounds {
-        Bounds::Interval(range) => (range.start, range.end),
-        Bounds::Box(ranges) if ranges.len() == 1 => (ranges[0].start, ranges[0].end),
-        Bounds::Box(ranges) => return Err(Error::QuadratureDimensions { dims: ranges.len() }),
-    };
-    for value in [a, b] {
-        if value.is_nan() {
-            return Err(Error::NonFiniteBound { axis: 0, value });
+impl Visit for Prepare {
+    type Output = Prepared;
+
+    fn visit<M: Passes + Sync>(self, method: M) -> Prepared {
+        let Prepare {
+            spawner,
+            link,
+            rules,
+            checkpointing,
+        } = self;
+        Prepared {
+            total: method.total(),
+            run: Box::pin(
+                async move { drive(method, &spawner, &link, rules, checkpointing).await },
+            ),
         }
     }
-    if limit == 0 {
-        return Err(Error::ZeroSubdivisionLimit);
-    }
-    let (abs, rel) = settings.tolerance.unwrap_or((0.0, DEFAULT_QUADRATURE_REL));
-    let valid = |t: f64| t.is_finite() && t >= 0.0;
-    if !(valid(abs) && valid(rel) && (abs > 0.0 || rel >= MIN_RELATIVE)) {
-        return Err(Error::InvalidTolerance { abs, rel });
-    }
-    Ok(Plan::Quadrature(
-        a,
-        b,
-        GkSettings {
-            abs,
-            rel,
-            limit: limit as usize,
-        },
-    ))
 }
 
 /// What every checkpoint of this spec says about it (`next_chunk` aside).
@@ -292,28 +213,7 @@ fn header(settings: &Settings) -> Header {
             }
         }
     }
-    let (kind, method): (u8, Vec<u8>) = match settings.method {
-        Method::Sobol { replicas } => (SOBOL_KIND, replicas.to_le_bytes().to_vec()),
-        Method::GaussKronrod { limit } => (QUADRATURE_KIND, limit.to_le_bytes().to_vec()),
-        Method::Vegas {
-            iterations,
-            warmup,
-            alpha,
-            increments,
-        } => (
-            vegas::KIND,
-            [
-                iterations.to_le_bytes(),
-                warmup.to_le_bytes(),
-                increments.to_le_bytes(),
-            ]
-            .concat()
-            .into_iter()
-            .chain(bits(alpha))
-            .collect(),
-        ),
-        _ => (PLAIN_KIND, Vec::new()),
-    };
+    let (kind, method) = settings.method.fingerprint();
     let (abs, rel) = settings.tolerance.unwrap_or((f64::NAN, f64::NAN));
     let stop_rules = [
         bits(abs),
@@ -334,7 +234,9 @@ fn header(settings: &Settings) -> Header {
         seed: settings.seed,
         samples: settings.samples,
         chunk_size: settings.chunk_size,
+        pass: 0,
         next_chunk: 0,
+        done: 0,
     }
 }
 
@@ -388,37 +290,4 @@ fn stop_rules(settings: &Settings) -> Result<StopRules, Error> {
         tolerance,
         time_limit: settings.time_limit,
     })
-}
-
-/// What randomised QMC needs: replicas that can have a spread, a dimension
-/// the direction numbers cover, and power-of-two point counts, since a
-/// Sobol sequence is balanced only on blocks of 2^m points.
-fn check_sobol(domain: &Domain, settings: &Settings, replicas: u32) -> Result<(), Error> {
-    use crate::sample::sobol::{MAX_DIMENSIONS, MAX_LOG2_POINTS};
-
-    if replicas < 2 {
-        return Err(Error::TooFewReplicas { replicas });
-    }
-    if domain.dims() > MAX_DIMENSIONS {
-        return Err(Error::TooManyDimensions {
-            dims: domain.dims(),
-            max: MAX_DIMENSIONS,
-        });
-    }
-    let per_replica = settings.samples / u64::from(replicas);
-    if settings.samples % u64::from(replicas) != 0
-        || !per_replica.is_power_of_two()
-        || per_replica.trailing_zeros() > MAX_LOG2_POINTS
-    {
-        return Err(Error::SobolSamples {
-            samples: settings.samples,
-            replicas,
-        });
-    }
-    if !settings.chunk_size.is_power_of_two() {
-        return Err(Error::SobolChunkSize {
-            chunk_size: settings.chunk_size,
-        });
-    }
-    Ok(())
 }

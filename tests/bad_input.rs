@@ -236,7 +236,7 @@ fn the_sweep_of_invalid_settings() {
 
         // Randomised QMC's own needs.
         for replicas in [0, 1] {
-            let few = one().method(Method::Sobol { replicas });
+            let few = one().method(Method::sobol().replicas(replicas));
             assert!(matches!(every_way(&few), Error::TooFewReplicas { .. }));
         }
         for samples in [1000, 8 * 1000, 7 << 10, (8u64 << 32) * 2] {
@@ -262,12 +262,13 @@ fn the_sweep_of_invalid_settings() {
 
         // VEGAS's own needs.
         let vegas = |iterations, warmup, alpha, increments| {
-            one().samples(1000).method(Method::Vegas {
-                iterations,
-                warmup,
-                alpha,
-                increments,
-            })
+            one().samples(1000).method(
+                Method::vegas()
+                    .iterations(iterations)
+                    .warmup(warmup)
+                    .alpha(alpha)
+                    .increments(increments),
+            )
         };
         for (integral, reason) in [
             (vegas(0, 0, 0.5, 0), "iterations must be at least 1"),

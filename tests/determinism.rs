@@ -187,12 +187,7 @@ fn value_stability_of_vegas() {
     )
     .samples(5 * 8192)
     .chunk_size(2048)
-    .method(quadpipe::Method::Vegas {
-        iterations: 5,
-        warmup: 1,
-        alpha: 0.5,
-        increments: 0,
-    })
+    .method(quadpipe::Method::vegas().iterations(5).warmup(1).alpha(0.5))
     .seed(7);
     let vegas = pollster::block_on(integral.run_inline()).unwrap();
     let chi2 = vegas.chi2_per_dof().unwrap();

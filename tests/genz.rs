@@ -34,7 +34,7 @@ fn every_family_lands_within_five_standard_errors() {
             for family in Family::ALL {
                 let genz = Arc::new(Genz::new(family, d));
                 let exact = genz.exact();
-                for method in [Method::MonteCarlo, Method::SOBOL] {
+                for method in [Method::MONTE_CARLO, Method::SOBOL] {
                     let estimate = estimate(&genz, method, 1);
                     let distance = (estimate.value - exact).abs() / estimate.std_error;
                     println!(
@@ -69,7 +69,7 @@ fn sobol_beats_monte_carlo_thirty_fold_on_smooth_families_in_five_dimensions() {
         for family in Family::ALL.into_iter().filter(|f| f.is_smooth()) {
             let genz = Arc::new(Genz::new(family, 5));
             let (mc, qmc) = (
-                rms_error(&genz, Method::MonteCarlo),
+                rms_error(&genz, Method::MONTE_CARLO),
                 rms_error(&genz, Method::SOBOL),
             );
             println!(

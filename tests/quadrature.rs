@@ -14,7 +14,7 @@ use quadpipe::{Error, Estimate, Executor, Integral, Method, Stop};
 /// `rel` and subdivision `limit`, on the default executor.
 fn gk(f: fn(f64) -> f64, a: f64, b: f64, rel: f64, limit: u32) -> Estimate {
     let integral = Integral::new(f, a..b)
-        .method(Method::GaussKronrod { limit })
+        .method(Method::gauss_kronrod().limit(limit))
         .tolerance(0.0, rel);
     pollster::block_on(integral.run()).unwrap()
 }
@@ -180,7 +180,7 @@ fn bad_settings_are_errors() {
         }
         let one = || Integral::new(|x: f64| x, 0.0..1.0);
         assert!(matches!(
-            run(one().method(Method::GaussKronrod { limit: 0 })),
+            run(one().method(Method::gauss_kronrod().limit(0))),
             Error::ZeroSubdivisionLimit
         ));
         assert!(matches!(

@@ -24,12 +24,11 @@ use quadpipe::{
 const PER_ITERATION: u64 = 4096;
 
 fn vegas(iterations: u32, warmup: u32) -> Method {
-    Method::Vegas {
-        iterations,
-        warmup,
-        alpha: 0.5,
-        increments: 0,
-    }
+    Method::vegas()
+        .iterations(iterations)
+        .warmup(warmup)
+        .alpha(0.5)
+        .into()
 }
 
 fn over_cube(genz: &Arc<Genz>) -> Integral<impl Integrand + use<>> {
@@ -223,12 +222,7 @@ fn a_resumed_run_ends_with_the_bits_of_an_uninterrupted_one() {
         assert_eq!(resumed.unwrap(), whole);
 
         // Another alpha is another run: its checkpoint does not fit.
-        let other = reproducible().method(Method::Vegas {
-            iterations: 6,
-            warmup: 1,
-            alpha: 1.5,
-            increments: 0,
-        });
+        let other = reproducible().method(Method::vegas().iterations(6).warmup(1).alpha(1.5));
         let err = pollster::block_on(other.resume(&checkpoint).run_inline()).unwrap_err();
         assert!(matches!(err, Error::CheckpointMismatch { .. }), "{err}");
     });

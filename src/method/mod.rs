@@ -1,4 +1,9 @@
-//! The ways to estimate an integral.
+//! The ways to estimate an integral, and their settings.
+//!
+//! [`Method`] is what [`Integral::method`](crate::Integral::method) takes;
+//! each method with settings has a builder here, made by a constructor of
+//! [`Method`] ([`Method::sobol`], [`Method::vegas`],
+//! [`Method::gauss_kronrod`]), so that a new setting breaks no caller.
 
 pub(crate) mod gauss_kronrod;
 pub(crate) mod plain;
@@ -7,7 +12,21 @@ pub(crate) mod sobol;
 pub(crate) mod vegas;
 pub(crate) mod vegas_grid;
 
+use crate::driver::pass::{Passes, Single};
+use crate::spec::Spec;
+use crate::{Error, Integrand};
+
+pub use quadrature::GaussKronrod;
+pub use sobol::{MAX_REPLICAS, Sobol};
+pub use vegas::Vegas;
+
 /// How an [`Integral`](crate::Integral) samples its integrand.
+///
+/// - [`Method::MONTE_CARLO`], the default: independent uniform points.
+/// - [`Method::sobol`]: randomised quasi-Monte Carlo ([`Sobol`]).
+/// - [`Method::vegas`]: adaptive importance sampling ([`Vegas`]).
+/// - [`Method::gauss_kronrod`]: adaptive quadrature in one dimension
+///   ([`GaussKronrod`]).
 ///
 /// # Examples
 ///
@@ -17,88 +36,158 @@ pub(crate) mod vegas_grid;
 /// let integral = Integral::over(|x: &[f64]| x[0] * x[1], [0.0..1.0, 0.0..1.0])
 ///     .samples(1 << 16);
 /// let mc = pollster::block_on(integral.run_inline())?;
-/// let qmc = pollster::block_on(integral.method(Method::SOBOL).run_inline())?;
+/// let qmc = pollster::block_on(integral.method(Method::sobol()).run_inline())?;
 /// // Both near 1/4; the QMC error bar is far smaller for this smooth integrand.
 /// assert!(qmc.std_error < mc.std_error / 10.0);
 /// # Ok::<(), quadpipe::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-#[non_exhaustive]
-pub enum Method {
-    /// Plain Monte Carlo: independent uniform points. The error falls as
-    /// N^(-1/2) whatever the dimension or smoothness; the standard error
-    /// comes from the sample variance.
+pub struct Method(Kind);
+
+/// Every method, with its settings.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) enum Kind {
     #[default]
     MonteCarlo,
-    /// Randomised quasi-Monte Carlo: `replicas` independent Owen-scrambled
-    /// Sobol sequences. For smooth integrands the error falls nearly as
-    /// N^(-1); the estimate is the mean of the replicas' estimates and its
-    /// standard error comes from their spread (Student's t with
-    /// `replicas − 1` degrees of freedom), never from a single point set.
-    Sobol {
-        /// Independent scrambles, at least 2; 8 is usual.
-        replicas: u32,
-    },
-    /// Adaptive Gauss–Kronrod quadrature in one dimension: QUADPACK's QAGS
-    /// (G10–K21 rule, bisection of the subinterval with the largest error,
-    /// Wynn's epsilon extrapolation for endpoint singularities), and QAGI
-    /// (G7–K15 after `x = a + (1 − t)/t`) when a bound is infinite.
-    /// Deterministic; for smooth integrands it reaches 1e-10 in a few
-    /// hundred evaluations. The sample budget does not apply: it stops
-    /// when its error estimate meets the [`tolerance`](crate::Integral::tolerance)
-    /// (relative 1e-10 if none is set), or says why not
-    /// ([`Stop::SubdivisionLimit`](crate::Stop::SubdivisionLimit),
-    /// [`Stop::RoundOff`](crate::Stop::RoundOff),
-    /// [`Stop::Divergent`](crate::Stop::Divergent)). The estimate's
-    /// `std_error` holds that error estimate, and `samples` the evaluations.
-    GaussKronrod {
-        /// The most subintervals, at least 1 (QUADPACK's `limit`).
-        limit: u32,
-    },
-    /// VEGAS, Lepage's adaptive importance sampling (J. Comput. Phys. 27,
-    /// 192, 1978): points drawn through a separable map of the unit cube
-    /// that each iteration refines from a histogram of `(f · J)²`, so that
-    /// samples crowd where `|f|` is large. Each of `iterations` spends an
-    /// equal share of the sample budget; the estimate is the
-    /// inverse-variance weighted average of the iterations after the first
-    /// `warmup`, with `χ²/dof` and `Q` saying whether they agree
-    /// ([`Estimate::chi2_per_dof`](crate::Estimate::chi2_per_dof),
-    /// [`Estimate::iterations_disagree`](crate::Estimate::iterations_disagree)).
-    /// A [`tolerance`](crate::Integral::tolerance) is checked on that
-    /// average at the end of each iteration. Best for integrands peaked
-    /// along the axes (products of one-variable factors); a peak along a
-    /// diagonal defeats any separable grid.
-    Vegas {
-        /// Iterations, each with `samples / iterations` points; at least 1.
-        iterations: u32,
-        /// Leading iterations that only train the grid and are left out
-        /// of the average; fewer than `iterations`.
-        warmup: u32,
-        /// The damping exponent of grid refinement, finite and ≥ 0: 0 never
-        /// adapts, larger adapts faster but follows noise more. 0.5 is the
-        /// default of Lepage's Python package `vegas` (GSL and Numerical
-        /// Recipes use 1.5 with a coarser grid and stronger smoothing).
-        alpha: f64,
-        /// Increments per axis; 0 chooses as `vegas` does:
-        /// `min(samples per iteration / 10, 1000)`.
-        increments: u32,
-    },
+    Sobol(Sobol),
+    Vegas(Vegas),
+    GaussKronrod(GaussKronrod),
 }
 
 impl Method {
-    /// Randomised QMC with 8 replicas.
-    pub const SOBOL: Method = Method::Sobol { replicas: 8 };
+    /// Plain Monte Carlo: independent uniform points. The error falls as
+    /// N^(-1/2) whatever the dimension or smoothness; the standard error
+    /// comes from the sample variance.
+    pub const MONTE_CARLO: Method = Method(Kind::MonteCarlo);
 
-    /// Gauss–Kronrod with up to 1000 subintervals: enough for cos(1000x)
-    /// on [0, 1] (128 at 1e-10), and 40 kB of bookkeeping at most.
-    pub const GAUSS_KRONROD: Method = Method::GaussKronrod { limit: 1000 };
+    /// Randomised QMC with 8 replicas: [`Method::sobol`]'s defaults.
+    pub const SOBOL: Method = Method(Kind::Sobol(Sobol::new()));
 
-    /// VEGAS with 10 iterations, the first 2 discarded as warm-up, vegas's
-    /// damping `alpha = 0.5` and its choice of increments.
-    pub const VEGAS: Method = Method::Vegas {
-        iterations: 10,
-        warmup: 2,
-        alpha: vegas_grid::DEFAULT_ALPHA,
-        increments: 0,
-    };
+    /// VEGAS with [`Method::vegas`]'s defaults.
+    pub const VEGAS: Method = Method(Kind::Vegas(Vegas::new()));
+
+    /// Gauss–Kronrod with [`Method::gauss_kronrod`]'s defaults.
+    pub const GAUSS_KRONROD: Method = Method(Kind::GaussKronrod(GaussKronrod::new()));
+
+    /// Plain Monte Carlo, the default method.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(quadpipe::Method::monte_carlo(), quadpipe::Method::default());
+    /// ```
+    pub const fn monte_carlo() -> Method {
+        Method::MONTE_CARLO
+    }
+
+    /// Randomised quasi-Monte Carlo, with settings to change; see [`Sobol`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let method = quadpipe::Method::sobol().replicas(16);
+    /// let integral = quadpipe::Integral::new(|x| x * x, 0.0..1.0)
+    ///     .samples(16 << 10)
+    ///     .method(method);
+    /// let estimate = pollster::block_on(integral.run_inline())?;
+    /// assert!((estimate.value - 1.0 / 3.0).abs() < 1e-5);
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub const fn sobol() -> Sobol {
+        Sobol::new()
+    }
+
+    /// VEGAS adaptive importance sampling, with settings to change; see
+    /// [`Vegas`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let method = quadpipe::Method::vegas().iterations(12).warmup(4);
+    /// let integral = quadpipe::Integral::over(
+    ///     |x: &[f64]| (-100.0 * ((x[0] - 0.5).powi(2) + (x[1] - 0.5).powi(2))).exp(),
+    ///     [0.0..1.0, 0.0..1.0],
+    /// )
+    /// .samples(1 << 18)
+    /// .method(method);
+    /// let estimate = pollster::block_on(integral.run_inline())?;
+    /// let exact = std::f64::consts::PI / 100.0; // nearly all of the peak is inside
+    /// assert!((estimate.value - exact).abs() < 5.0 * estimate.std_error + 1e-9);
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub const fn vegas() -> Vegas {
+        Vegas::new()
+    }
+
+    /// Adaptive Gauss–Kronrod quadrature in one dimension, with settings to
+    /// change; see [`GaussKronrod`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let integral = quadpipe::Integral::new(f64::exp, 0.0..1.0)
+    ///     .method(quadpipe::Method::gauss_kronrod().limit(50));
+    /// let estimate = pollster::block_on(integral.run_inline())?;
+    /// assert!((estimate.value - (1f64.exp() - 1.0)).abs() < 1e-14);
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub const fn gauss_kronrod() -> GaussKronrod {
+        GaussKronrod::new()
+    }
+
+    pub(crate) const fn from_kind(kind: Kind) -> Method {
+        Method(kind)
+    }
+
+    /// The method's tag in a checkpoint, and the bytes of the settings that
+    /// decide its bits, for the checkpoint's fingerprint.
+    pub(crate) fn fingerprint(&self) -> (u8, Vec<u8>) {
+        let mut settings = Vec::new();
+        let kind = match &self.0 {
+            Kind::MonteCarlo => 1,
+            Kind::Sobol(sobol) => {
+                sobol.fingerprint(&mut settings);
+                2
+            }
+            Kind::GaussKronrod(quadrature) => {
+                quadrature.fingerprint(&mut settings);
+                3
+            }
+            Kind::Vegas(vegas) => {
+                vegas.fingerprint(&mut settings);
+                4
+            }
+        };
+        (kind, settings)
+    }
+}
+
+/// What to do with a checked method, whichever it is: the one generic step
+/// that [`dispatch`] takes for every method.
+pub(crate) trait Visit {
+    /// What the visit gives.
+    type Output;
+
+    /// Does it with `method`.
+    fn visit<M: Passes + Sync>(self, method: M) -> Self::Output;
+}
+
+/// The one place that knows every method: checks the spec's method against
+/// the spec, and hands it, ready to run, to `visitor`. A new method is its
+/// module plus one line here (and its tag in [`Method::fingerprint`]).
+pub(crate) fn dispatch<I: Integrand, V: Visit>(
+    spec: &Spec<I>,
+    visitor: V,
+) -> Result<V::Output, Error> {
+    use plain::PlainMonteCarlo;
+    use quadrature::Quadrature;
+    use sobol::RandomisedSobol;
+    use vegas::VegasRun;
+
+    Ok(match spec.settings().method.0 {
+        Kind::MonteCarlo => visitor.visit(Single::new(PlainMonteCarlo::new(spec)?)),
+        Kind::Sobol(sobol) => visitor.visit(Single::new(RandomisedSobol::new(spec, sobol)?)),
+        Kind::Vegas(vegas) => visitor.visit(VegasRun::new(spec, vegas)?),
+        Kind::GaussKronrod(gk) => visitor.visit(Single::new(Quadrature::new(spec, gk)?)),
+    })
 }

@@ -5,10 +5,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::checkpoint::StateReader;
 use crate::domain::Domain;
+use crate::driver::pass::{OnePass, Pass};
 use crate::integrand::sealed::Evaluate;
 use crate::kernel::{Interval, LaneSums, add_values, fill_points, sum_steps};
-use crate::pipeline::ChunkedWork;
 use crate::sample::{LANES, Lanes, chunk_key};
+use crate::spec::Spec;
 use crate::{Accumulator, Error, Estimate, Integrand, NonFinite, Stop};
 
 /// Steps (of `LANES` samples each) between two looks at the cancel flag:
@@ -48,18 +49,24 @@ pub struct McPart {
     skipped: u64,
 }
 
-impl<I: Integrand> ChunkedWork for PlainMonteCarlo<I> {
-    type Part = McPart;
-    type Merged = McPart;
-
-    /// A domain of zero width has integral exactly 0: nothing to sample.
-    fn total(&self) -> Option<u64> {
-        Some(if self.domain.is_degenerate() {
-            0
-        } else {
-            self.samples
+impl<I: Integrand> PlainMonteCarlo<I> {
+    /// Plain Monte Carlo over the spec's box, which must be finite.
+    pub(crate) fn new(spec: &Spec<I>) -> Result<Self, Error> {
+        let settings = spec.settings();
+        Ok(PlainMonteCarlo {
+            integrand: spec.integrand().clone(),
+            domain: spec.domain()?,
+            seed: settings.seed,
+            samples: settings.samples,
+            chunk_size: settings.chunk_size,
+            policy: settings.non_finite,
         })
     }
+}
+
+impl<I: Integrand> Pass for PlainMonteCarlo<I> {
+    type Part = McPart;
+    type Merged = McPart;
 
     fn chunks(&self) -> u64 {
         self.total().unwrap_or(0).div_ceil(self.chunk_size)
@@ -85,23 +92,16 @@ impl<I: Integrand> ChunkedWork for PlainMonteCarlo<I> {
         merged.skipped += part.skipped;
     }
 
-    fn done(&self, merged: &McPart) -> u64 {
-        merged.values.count()
-    }
-
-    const KIND: u8 = 1;
-
     /// The merged accumulator and the count of skipped values.
     fn encode(&self, merged: &McPart, out: &mut Vec<u8>) {
         merged.values.encode(out);
         out.extend_from_slice(&merged.skipped.to_le_bytes());
     }
 
-    fn decode(&self, state: &[u8]) -> Option<McPart> {
-        let mut reader = StateReader(state);
+    fn decode(&self, reader: &mut StateReader<'_>) -> Option<McPart> {
         let values = Accumulator::from_raw((reader.u64()?, reader.f64()?, reader.f64()?));
         let skipped = reader.u64()?;
-        reader.is_done().then_some(McPart { values, skipped })
+        Some(McPart { values, skipped })
     }
 
     /// A part is a merged state of one chunk.
@@ -112,7 +112,24 @@ impl<I: Integrand> ChunkedWork for PlainMonteCarlo<I> {
 
     #[cfg(feature = "mpi")]
     fn decode_part(&self, bytes: &[u8]) -> Option<McPart> {
-        self.decode(bytes)
+        let mut reader = StateReader(bytes);
+        let part = self.decode(&mut reader)?;
+        reader.is_done().then_some(part)
+    }
+}
+
+impl<I: Integrand> OnePass for PlainMonteCarlo<I> {
+    /// A domain of zero width has integral exactly 0: nothing to sample.
+    fn total(&self) -> Option<u64> {
+        Some(if self.domain.is_degenerate() {
+            0
+        } else {
+            self.samples
+        })
+    }
+
+    fn done(&self, merged: &McPart) -> u64 {
+        merged.values.count()
     }
 
     fn estimate(&self, merged: &McPart, stop: Stop) -> Estimate {

@@ -5,10 +5,90 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::checkpoint::StateReader;
 use crate::domain::Domain;
-use crate::pipeline::ChunkedWork;
+use crate::driver::pass::{OnePass, Pass};
 use crate::sample::chunk_key;
-use crate::sample::sobol::{ScrambledSobol, SobolDirections};
-use crate::{Accumulator, Error, Estimate, Integrand, NonFinite, Stop};
+use crate::sample::sobol::{MAX_DIMENSIONS, MAX_LOG2_POINTS, ScrambledSobol, SobolDirections};
+use crate::spec::Spec;
+use crate::{Accumulator, Error, Estimate, Integrand, Method, NonFinite, Stop};
+
+/// The most replicas: each holds its own scramble and accumulator, and
+/// their spread needs a few, not thousands (8 is usual).
+pub const MAX_REPLICAS: u32 = 1 << 12;
+
+/// Randomised quasi-Monte Carlo: `replicas` independent Owen-scrambled
+/// Sobol sequences. For smooth integrands the error falls nearly as
+/// N^(-1); the estimate is the mean of the replicas' estimates and its
+/// standard error comes from their spread (Student's t with
+/// `replicas − 1` degrees of freedom), never from a single point set.
+///
+/// The sample budget must be `replicas × 2^m` and the chunk size a power of
+/// two: a Sobol sequence is balanced only on blocks of 2^m points.
+///
+/// # Examples
+///
+/// ```
+/// use quadpipe::{Integral, Method};
+///
+/// let integral = Integral::over(|x: &[f64]| x[0] * x[1], [0.0..1.0, 0.0..1.0])
+///     .samples(16 << 12)
+///     .method(Method::sobol().replicas(16));
+/// let estimate = pollster::block_on(integral.run_inline())?;
+/// assert!((estimate.value - 0.25).abs() < 1e-4);
+/// # Ok::<(), quadpipe::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sobol {
+    replicas: u32,
+}
+
+impl Sobol {
+    /// 8 replicas.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(quadpipe::method::Sobol::new(), quadpipe::Method::sobol());
+    /// ```
+    pub const fn new() -> Sobol {
+        Sobol { replicas: 8 }
+    }
+
+    /// Independent scrambles: at least 2, at most [`MAX_REPLICAS`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = pollster::block_on(
+    ///     quadpipe::Integral::new(|x| x, 0.0..1.0)
+    ///         .method(quadpipe::Method::sobol().replicas(1))
+    ///         .run_inline(),
+    /// )
+    /// .unwrap_err();
+    /// assert!(matches!(err, quadpipe::Error::TooFewReplicas { replicas: 1 }));
+    /// ```
+    pub const fn replicas(self, replicas: u32) -> Sobol {
+        Sobol { replicas }
+    }
+}
+
+impl Default for Sobol {
+    fn default() -> Sobol {
+        Sobol::new()
+    }
+}
+
+impl From<Sobol> for Method {
+    fn from(sobol: Sobol) -> Method {
+        Method::from_kind(crate::method::Kind::Sobol(sobol))
+    }
+}
+
+impl Sobol {
+    /// The settings that decide the bits, for a checkpoint's fingerprint.
+    pub(crate) fn fingerprint(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.replicas.to_le_bytes());
+    }
+}
 
 /// Coordinates in a block of points, as for plain Monte Carlo: the block
 /// stays in the L1 cache between being drawn and being evaluated.
@@ -31,30 +111,58 @@ pub(crate) struct RandomisedSobol<I> {
     policy: NonFinite,
 }
 
-impl<I> RandomisedSobol<I> {
-    /// `samples` is `replicas × 2^m` and `chunk_size` a power of two: the
-    /// spec has checked both.
-    pub(crate) fn new(
-        integrand: Arc<I>,
-        domain: Domain,
-        seed: u64,
-        samples: u64,
-        chunk_size: u64,
-        replicas: u32,
-        policy: NonFinite,
-    ) -> Self {
+impl<I: Integrand> RandomisedSobol<I> {
+    /// Checks what randomised QMC needs: replicas that can have a spread,
+    /// a dimension the direction numbers cover, and power-of-two point
+    /// counts, since a Sobol sequence is balanced only on blocks of 2^m
+    /// points.
+    pub(crate) fn new(spec: &Spec<I>, sobol: Sobol) -> Result<Self, Error> {
+        let domain = spec.domain()?;
+        let settings = spec.settings();
+        let replicas = sobol.replicas;
+        if replicas < 2 {
+            return Err(Error::TooFewReplicas { replicas });
+        }
+        if replicas > MAX_REPLICAS {
+            return Err(Error::TooManyReplicas {
+                replicas,
+                max: MAX_REPLICAS,
+            });
+        }
+        if domain.dims() > MAX_DIMENSIONS {
+            return Err(Error::TooManyDimensions {
+                dims: domain.dims(),
+                max: MAX_DIMENSIONS,
+            });
+        }
+        let per_replica = settings.samples / u64::from(replicas);
+        if settings.samples % u64::from(replicas) != 0
+            || !per_replica.is_power_of_two()
+            || per_replica.trailing_zeros() > MAX_LOG2_POINTS
+        {
+            return Err(Error::SobolSamples {
+                samples: settings.samples,
+                replicas,
+            });
+        }
+        if !settings.chunk_size.is_power_of_two() {
+            return Err(Error::SobolChunkSize {
+                chunk_size: settings.chunk_size,
+            });
+        }
         let directions = Arc::new(SobolDirections::new(domain.dims()));
-        let points_per_replica = samples / u64::from(replicas);
-        RandomisedSobol {
-            integrand,
+        Ok(RandomisedSobol {
+            integrand: spec.integrand().clone(),
             replicas: (0..u64::from(replicas))
-                .map(|replica| ScrambledSobol::new(directions.clone(), chunk_key(seed, replica)))
+                .map(|replica| {
+                    ScrambledSobol::new(directions.clone(), chunk_key(settings.seed, replica))
+                })
                 .collect(),
             domain,
-            points_per_replica,
-            chunk: chunk_size.min(points_per_replica),
-            policy,
-        }
+            points_per_replica: per_replica,
+            chunk: settings.chunk_size.min(per_replica),
+            policy: settings.non_finite,
+        })
     }
 }
 
@@ -73,13 +181,9 @@ pub(crate) struct Replicas {
     skipped: u64,
 }
 
-impl<I: Integrand> ChunkedWork for RandomisedSobol<I> {
+impl<I: Integrand> Pass for RandomisedSobol<I> {
     type Part = ReplicaPart;
     type Merged = Replicas;
-
-    fn total(&self) -> Option<u64> {
-        Some(self.points_per_replica * self.replicas.len() as u64)
-    }
 
     fn chunks(&self) -> u64 {
         self.points_per_replica * self.replicas.len() as u64 / self.chunk
@@ -149,31 +253,6 @@ impl<I: Integrand> ChunkedWork for RandomisedSobol<I> {
         merged.skipped += part.skipped;
     }
 
-    fn done(&self, merged: &Replicas) -> u64 {
-        merged.values.iter().map(Accumulator::count).sum()
-    }
-
-    /// The mean of the replicas' estimates, with the standard error of that
-    /// mean from their spread: `replicas − 1` degrees of freedom, whatever
-    /// the number of points. (A single scrambled net's own sample variance
-    /// would overstate its error by orders of magnitude: its points are not
-    /// independent.)
-    fn estimate(&self, merged: &Replicas, stop: Stop) -> Estimate {
-        let mut replica_means = Accumulator::new();
-        for values in merged.values.iter().filter(|values| values.count() > 0) {
-            replica_means.push(values.mean());
-        }
-        let (value, std_error) = self
-            .domain
-            .scale(replica_means.mean(), replica_means.std_error());
-        let dof = replica_means.count().saturating_sub(1) as u32;
-        Estimate::new(value, std_error, self.done(merged), stop)
-            .with_skipped(merged.skipped)
-            .with_dof(dof)
-    }
-
-    const KIND: u8 = 2;
-
     /// Each replica's accumulator, then the count of skipped values.
     fn encode(&self, merged: &Replicas, out: &mut Vec<u8>) {
         for values in &merged.values {
@@ -182,8 +261,7 @@ impl<I: Integrand> ChunkedWork for RandomisedSobol<I> {
         out.extend_from_slice(&merged.skipped.to_le_bytes());
     }
 
-    fn decode(&self, state: &[u8]) -> Option<Replicas> {
-        let mut reader = StateReader(state);
+    fn decode(&self, reader: &mut StateReader<'_>) -> Option<Replicas> {
         let values = (0..self.replicas.len())
             .map(|_| {
                 Some(Accumulator::from_raw((
@@ -194,7 +272,7 @@ impl<I: Integrand> ChunkedWork for RandomisedSobol<I> {
             })
             .collect::<Option<Vec<_>>>()?;
         let skipped = reader.u64()?;
-        reader.is_done().then_some(Replicas { values, skipped })
+        Some(Replicas { values, skipped })
     }
 
     /// The replica, its accumulator, and the count of skipped values.
@@ -216,6 +294,35 @@ impl<I: Integrand> ChunkedWork for RandomisedSobol<I> {
             values,
             skipped,
         })
+    }
+}
+
+impl<I: Integrand> OnePass for RandomisedSobol<I> {
+    fn total(&self) -> Option<u64> {
+        Some(self.points_per_replica * self.replicas.len() as u64)
+    }
+
+    fn done(&self, merged: &Replicas) -> u64 {
+        merged.values.iter().map(Accumulator::count).sum()
+    }
+
+    /// The mean of the replicas' estimates, with the standard error of that
+    /// mean from their spread: `replicas − 1` degrees of freedom, whatever
+    /// the number of points. (A single scrambled net's own sample variance
+    /// would overstate its error by orders of magnitude: its points are not
+    /// independent.)
+    fn estimate(&self, merged: &Replicas, stop: Stop) -> Estimate {
+        let mut replica_means = Accumulator::new();
+        for values in merged.values.iter().filter(|values| values.count() > 0) {
+            replica_means.push(values.mean());
+        }
+        let (value, std_error) = self
+            .domain
+            .scale(replica_means.mean(), replica_means.std_error());
+        let dof = replica_means.count().saturating_sub(1) as u32;
+        Estimate::new(value, std_error, self.done(merged), stop)
+            .with_skipped(merged.skipped)
+            .with_dof(dof)
     }
 
     /// Every replica has the same number of points, a power of two.

@@ -1,28 +1,26 @@
-//! VEGAS: iterations of importance sampling through an adaptive grid, each
-//! iteration's points run through the chunked driver.
+//! VEGAS: iterations of importance sampling through an adaptive grid, one
+//! pass of the driver per iteration.
 //!
 //! The grid ([`Grid`]) is fixed while an iteration runs, so its chunks are
 //! pure functions of the grid, the seed, the iteration and the chunk's
 //! index, like plain Monte Carlo's. The driver merges their sums and
-//! histograms in chunk order; between iterations, on the awaiting task,
-//! the grid is refined from the merged histogram and the iteration's
-//! estimate joins the weighted average. So every step is a fixed sequence
-//! of floating-point operations whatever the threads or runtime, and the
-//! run is bit-identical across them.
+//! histograms in chunk order; between iterations the grid is refined from
+//! the merged histogram and the iteration's estimate joins the weighted
+//! average. So every step is a fixed sequence of floating-point operations
+//! whatever the threads or runtime, and the run is bit-identical across
+//! them.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
 
-use crate::checkpoint::{Checkpoint, Header, StateReader};
+use crate::checkpoint::StateReader;
 use crate::domain::Domain;
+use crate::driver::pass::{Pass, Passes, Running};
 use crate::kernel::fill_points;
-use crate::method::vegas_grid::{Grid, Histogram, IterationAverage, increments_for};
-use crate::pipeline::{Backend, Checkpointing, ChunkedWork, announce, drive_merged};
+use crate::method::vegas_grid::{DEFAULT_ALPHA, Grid, Histogram, IterationAverage, increments_for};
 use crate::sample::{LANES, Lanes, chunk_key};
-use crate::stop::StopRules;
-use crate::task::TaskLink;
-use crate::{Accumulator, Error, Estimate, Integrand, NonFinite, Progress, Stop};
+use crate::spec::Spec;
+use crate::{Accumulator, Error, Estimate, Integrand, Method, NonFinite, Stop};
 
 /// Coordinates in a block of points, as for plain Monte Carlo: the block's
 /// `y`, `x` and cells stay in the L1 and L2 caches between being drawn,
@@ -33,78 +31,160 @@ const COORDINATES_PER_BLOCK: usize = 4096;
 /// 16 bytes per increment per axis: 16 MiB at this many on 16 axes.
 pub(crate) const MAX_INCREMENTS: u32 = 1 << 16;
 
-/// VEGAS's tag in a checkpoint.
-pub(crate) const KIND: u8 = 4;
+/// VEGAS, Lepage's adaptive importance sampling (J. Comput. Phys. 27, 192,
+/// 1978): points drawn through a separable map of the unit cube that each
+/// iteration refines from a histogram of `(f · J)²`, so that samples crowd
+/// where `|f|` is large.
+///
+/// Each of the [`iterations`](Vegas::iterations) spends an equal share of
+/// the sample budget; the estimate is the inverse-variance weighted average
+/// of the iterations after the first [`warmup`](Vegas::warmup), with
+/// `χ²/dof` and `Q` saying whether they agree
+/// ([`Estimate::chi2_per_dof`](crate::Estimate::chi2_per_dof),
+/// [`Estimate::iterations_disagree`](crate::Estimate::iterations_disagree)).
+/// A [`tolerance`](crate::Integral::tolerance) is checked on that average
+/// at the end of each iteration. Best for integrands peaked along the axes
+/// (products of one-variable factors); a peak along a diagonal defeats any
+/// separable grid.
+///
+/// # Examples
+///
+/// ```
+/// use quadpipe::{Integral, Method};
+///
+/// let peak = |x: &[f64]| x.iter().map(|&x| (-50.0 * (x - 0.3).powi(2)).exp()).product::<f64>();
+/// let integral = Integral::over(peak, [0.0..1.0, 0.0..1.0, 0.0..1.0])
+///     .samples(1 << 18)
+///     .method(Method::vegas().iterations(10).warmup(3));
+/// let estimate = pollster::block_on(integral.run_inline())?;
+/// let one_axis = (std::f64::consts::PI / 50.0).sqrt(); // the tails outside [0, 1] are tiny
+/// assert!((estimate.value - one_axis.powi(3)).abs() < 5.0 * estimate.std_error + 1e-6);
+/// assert!(!estimate.iterations_disagree());
+/// # Ok::<(), quadpipe::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Vegas {
+    iterations: u32,
+    warmup: u32,
+    alpha: f64,
+    increments: u32,
+}
 
-/// A checked `Method::Vegas`.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct VegasSettings {
+impl Vegas {
+    /// 10 iterations, the first 2 discarded as warm-up, vegas's damping
+    /// `alpha = 0.5` and its choice of increments.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(quadpipe::method::Vegas::new(), quadpipe::Method::vegas());
+    /// ```
+    pub const fn new() -> Vegas {
+        Vegas {
+            iterations: 10,
+            warmup: 2,
+            alpha: DEFAULT_ALPHA,
+            increments: 0,
+        }
+    }
+
+    /// Iterations, each with `samples / iterations` points; at least 1.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let method = quadpipe::Method::vegas().iterations(20).warmup(5);
+    /// # let _ = method;
+    /// ```
+    pub const fn iterations(self, iterations: u32) -> Vegas {
+        Vegas { iterations, ..self }
+    }
+
+    /// Leading iterations that only train the grid and are left out of the
+    /// average; fewer than the iterations.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = pollster::block_on(
+    ///     quadpipe::Integral::new(|x| x, 0.0..1.0)
+    ///         .method(quadpipe::Method::vegas().iterations(3).warmup(3))
+    ///         .run_inline(),
+    /// )
+    /// .unwrap_err();
+    /// assert!(matches!(err, quadpipe::Error::InvalidVegas { .. }));
+    /// ```
+    pub const fn warmup(self, warmup: u32) -> Vegas {
+        Vegas { warmup, ..self }
+    }
+
+    /// The damping exponent of grid refinement, finite and ≥ 0: 0 never
+    /// adapts, larger adapts faster but follows noise more. 0.5 is the
+    /// default of Lepage's Python package `vegas` (GSL and Numerical
+    /// Recipes use 1.5 with a coarser grid and stronger smoothing).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let method = quadpipe::Method::vegas().alpha(1.5);
+    /// # let _ = method;
+    /// ```
+    pub const fn alpha(self, alpha: f64) -> Vegas {
+        Vegas { alpha, ..self }
+    }
+
+    /// Increments per axis, at most 65536; 0 chooses as `vegas` does:
+    /// `min(samples per iteration / 10, 1000)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let method = quadpipe::Method::vegas().increments(200);
+    /// # let _ = method;
+    /// ```
+    pub const fn increments(self, increments: u32) -> Vegas {
+        Vegas { increments, ..self }
+    }
+
+    /// The settings that decide the bits, for a checkpoint's fingerprint.
+    pub(crate) fn fingerprint(&self, out: &mut Vec<u8>) {
+        for field in [self.iterations, self.warmup, self.increments] {
+            out.extend_from_slice(&field.to_le_bytes());
+        }
+        out.extend_from_slice(&self.alpha.to_bits().to_le_bytes());
+    }
+}
+
+impl Default for Vegas {
+    fn default() -> Vegas {
+        Vegas::new()
+    }
+}
+
+impl From<Vegas> for Method {
+    fn from(vegas: Vegas) -> Method {
+        Method::from_kind(crate::method::Kind::Vegas(vegas))
+    }
+}
+
+/// A VEGAS run: the integrand, the box, how to sample it, and everything
+/// carried from one iteration to the next.
+pub(crate) struct VegasRun<I> {
+    integrand: Arc<I>,
+    domain: Domain,
+    seed: u64,
+    chunk_size: u64,
+    policy: NonFinite,
     iterations: u32,
     warmup: u32,
     alpha: f64,
     increments: usize,
     per_iteration: u64,
-}
-
-impl VegasSettings {
-    /// Checks the method's fields against the sample budget: each
-    /// iteration takes `samples / iterations` points (the remainder is not
-    /// drawn), and needs two of them for a standard error.
-    pub(crate) fn new(
-        iterations: u32,
-        warmup: u32,
-        alpha: f64,
-        increments: u32,
-        samples: u64,
-    ) -> Result<VegasSettings, Error> {
-        let invalid = |reason| Err(Error::InvalidVegas { reason });
-        if iterations == 0 {
-            return invalid("iterations must be at least 1");
-        }
-        if warmup >= iterations {
-            return invalid("warmup must be fewer than iterations, or nothing is averaged");
-        }
-        if !(alpha.is_finite() && alpha >= 0.0) {
-            return invalid("alpha must be finite and at least 0");
-        }
-        if increments > MAX_INCREMENTS {
-            return invalid("increments must be at most 65536");
-        }
-        let per_iteration = samples / u64::from(iterations);
-        if per_iteration < 2 {
-            return invalid("each iteration needs at least 2 samples: raise samples");
-        }
-        let increments = match increments {
-            0 => increments_for(per_iteration),
-            n => n as usize,
-        };
-        Ok(VegasSettings {
-            iterations,
-            warmup,
-            alpha,
-            increments,
-            per_iteration,
-        })
-    }
-
-    /// The samples all iterations draw together.
-    pub(crate) fn total(&self) -> u64 {
-        self.per_iteration * u64::from(self.iterations)
-    }
-}
-
-/// A VEGAS run: the integrand, the box, and how to sample it.
-pub(crate) struct Vegas<I> {
-    pub(crate) integrand: Arc<I>,
-    pub(crate) domain: Domain,
-    pub(crate) seed: u64,
-    pub(crate) chunk_size: u64,
-    pub(crate) policy: NonFinite,
-    pub(crate) settings: VegasSettings,
+    between: Between,
 }
 
 /// Everything a run carries from one iteration to the next: all a
-/// checkpoint holds.
+/// checkpoint holds of the method.
 #[derive(Clone, Debug, PartialEq)]
 struct Between {
     /// Samples drawn, warm-up included.
@@ -113,229 +193,188 @@ struct Between {
     iteration: u32,
     skipped: u64,
     average: IterationAverage,
+    /// The last iteration's own result, for a time limit hit in warm-up.
+    last: IterationAverage,
     grid: Grid,
 }
 
-impl Between {
-    /// `done` first, so that a checkpoint can say how far it got without
-    /// decoding the rest.
-    fn encode(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.done.to_le_bytes());
-        out.extend_from_slice(&u64::from(self.iteration).to_le_bytes());
-        out.extend_from_slice(&self.skipped.to_le_bytes());
-        self.average.encode(out);
-        self.grid.encode(out);
-    }
-
-    fn decode(state: &[u8], domain: &Domain, settings: &VegasSettings) -> Option<Between> {
-        let mut reader = StateReader(state);
-        let between = Between {
-            done: reader.u64()?,
-            iteration: u32::try_from(reader.u64()?).ok()?,
-            skipped: reader.u64()?,
-            average: IterationAverage::decode(&mut reader)?,
-            grid: Grid::decode(
-                &mut reader,
-                domain.lo(),
-                domain.width(),
-                settings.increments,
-            )?,
-        };
-        let consistent = between.iteration <= settings.iterations
-            && between.done == u64::from(between.iteration) * settings.per_iteration;
-        (reader.is_done() && consistent).then_some(between)
-    }
-}
-
-/// The samples a VEGAS checkpoint's state says were drawn.
-pub(crate) fn samples_done(state: &[u8]) -> u64 {
-    StateReader(state).u64().unwrap_or(0)
-}
-
-impl<I: Integrand> Vegas<I> {
-    /// Runs the iterations, each through the driver with its chunks on
-    /// `backend`, and returns the weighted average of those after the
-    /// warm-up. A tolerance is checked on that average after each
-    /// iteration; a time limit also within one, whose partial sums then
-    /// count as a (smaller) iteration. Checkpoints fall between
-    /// iterations: one is written when at least `every` chunks have merged
-    /// since the last.
-    pub(crate) async fn run<B: Backend>(
-        self,
-        backend: &B,
-        link: TaskLink,
-        rules: StopRules,
-        checkpointing: Checkpointing,
-    ) -> Result<Estimate, Error> {
-        let settings = self.settings;
-        let total = if self.domain.is_degenerate() {
-            0
-        } else {
-            settings.total()
-        };
-        announce(Some(total), &link);
-        if self.domain.is_degenerate() {
-            let exact = Estimate::new(0.0, 0.0, 0, Stop::Exact);
-            publish(&link, 0, total, exact);
-            return Ok(exact);
+impl<I: Integrand> VegasRun<I> {
+    /// Checks the settings against the sample budget: each iteration takes
+    /// `samples / iterations` points (the remainder is not drawn), and
+    /// needs two of them for a standard error.
+    pub(crate) fn new(spec: &Spec<I>, vegas: Vegas) -> Result<Self, Error> {
+        let domain = spec.domain()?;
+        let settings = spec.settings();
+        let invalid = |reason| Err(Error::InvalidVegas { reason });
+        if vegas.iterations == 0 {
+            return invalid("iterations must be at least 1");
         }
-        let mut between = match &checkpointing.resume {
-            Some(checkpoint) => Between::decode(checkpoint.state(), &self.domain, &settings)
-                .ok_or(Error::CheckpointCorrupt {
-                    reason: "its state does not fit the method",
-                })?,
-            None => Between {
+        if vegas.warmup >= vegas.iterations {
+            return invalid("warmup must be fewer than iterations, or nothing is averaged");
+        }
+        if !(vegas.alpha.is_finite() && vegas.alpha >= 0.0) {
+            return invalid("alpha must be finite and at least 0");
+        }
+        if vegas.increments > MAX_INCREMENTS {
+            return invalid("increments must be at most 65536");
+        }
+        let per_iteration = settings.samples / u64::from(vegas.iterations);
+        if per_iteration < 2 {
+            return invalid("each iteration needs at least 2 samples: raise samples");
+        }
+        let increments = match vegas.increments {
+            0 => increments_for(per_iteration),
+            n => n as usize,
+        };
+        let grid = Grid::uniform(domain.lo(), domain.width(), increments);
+        Ok(VegasRun {
+            integrand: spec.integrand().clone(),
+            domain,
+            seed: settings.seed,
+            chunk_size: settings.chunk_size,
+            policy: settings.non_finite,
+            iterations: vegas.iterations,
+            warmup: vegas.warmup,
+            alpha: vegas.alpha,
+            increments,
+            per_iteration,
+            between: Between {
                 done: 0,
                 iteration: 0,
                 skipped: 0,
                 average: IterationAverage::new(),
-                grid: Grid::uniform(self.domain.lo(), self.domain.width(), settings.increments),
+                last: IterationAverage::new(),
+                grid,
             },
-        };
-        let first = between.iteration;
-        let started = Instant::now();
-        let mut chunks_since_saved = 0;
-        // The last iteration's own result, for a time limit hit in warm-up.
-        let mut last = IterationAverage::new();
-        let stop = loop {
-            let estimate = self.estimate(&between, &last, Stop::Partial);
-            if between.average.count() > 0
-                && rules
-                    .tolerance
-                    .is_some_and(|tolerance| tolerance.is_met(&estimate))
-            {
-                break Stop::ToleranceMet;
-            }
-            if between.iteration == settings.iterations {
-                break rules.exhausted();
-            }
-            // What is left of the time limit; the first iteration always
-            // runs, as the driver always merges a first chunk.
-            let time_limit = match rules.time_limit {
-                Some(limit) if between.iteration > first => {
-                    if backend.time_is_up(started, limit)? {
-                        break Stop::TimeLimit;
-                    }
-                    let left = limit.saturating_sub(started.elapsed());
-                    // Under MPI rank 0 decided: this rank's clock may differ.
-                    Some(left.max(Duration::from_nanos(1)))
-                }
-                limit => limit,
-            };
-            let counted = between.iteration >= settings.warmup;
-            let work = Arc::new(self.iteration(&between, counted, total));
-            let iteration_rules = StopRules {
-                tolerance: None,
-                time_limit,
-            };
-            let (merged, stop) = drive_merged(
-                &work,
-                backend,
-                &link,
-                iteration_rules,
-                Checkpointing::default(),
-            )
-            .await?;
-            let (value, std_error) = work.result(&merged);
-            between.done += merged.values.count();
-            between.skipped += merged.skipped;
-            last = IterationAverage::new();
-            last.add(value, std_error);
-            if counted {
-                between.average.add(value, std_error);
-            }
-            if stop == Stop::TimeLimit {
-                break Stop::TimeLimit;
-            }
-            between.grid.refine(&merged.histogram, settings.alpha);
-            between.iteration += 1;
-            chunks_since_saved += work.chunks();
-            if self.save(&between, &checkpointing, &link, chunks_since_saved)? {
-                chunks_since_saved = 0;
-            }
-            let estimate = self.estimate(&between, &last, Stop::Partial);
-            publish(&link, between.done, total, estimate);
-        };
-        let estimate = self.estimate(&between, &last, stop);
-        publish(&link, between.done, total, estimate);
-        Ok(estimate)
+        })
     }
 
-    /// The work of the iteration `between` is at.
-    fn iteration(&self, between: &Between, counted: bool, total: u64) -> VegasIteration<I> {
-        VegasIteration {
-            integrand: self.integrand.clone(),
-            grid: between.grid.clone(),
-            key: chunk_key(self.seed, u64::from(between.iteration)),
-            samples: self.settings.per_iteration,
-            chunk_size: self.chunk_size,
-            policy: self.policy,
-            sign: if self.domain.is_reversed() { -1.0 } else { 1.0 },
-            before: Before {
-                done: between.done,
-                skipped: between.skipped,
-                total,
-                average: counted.then_some(between.average),
-            },
-        }
-    }
-
-    /// The run's estimate: the average after warm-up, or, when a time
-    /// limit ended the run before any iteration counted, the last
-    /// iteration's own.
-    fn estimate(&self, between: &Between, last: &IterationAverage, stop: Stop) -> Estimate {
+    /// The run's estimate between iterations: the average after warm-up,
+    /// or, when a time limit ended the run before any iteration counted,
+    /// the last iteration's own.
+    fn between_estimate(&self, stop: Stop) -> Estimate {
+        let between = &self.between;
         let average = if between.average.count() > 0 {
             &between.average
         } else {
-            last
+            &between.last
         };
         average_estimate(average, between.done, between.skipped, stop)
     }
-
-    /// Publishes and writes the checkpoint due after an iteration; true if
-    /// one was written to its file.
-    fn save(
-        &self,
-        between: &Between,
-        checkpointing: &Checkpointing,
-        link: &TaskLink,
-        chunks_since_saved: u64,
-    ) -> Result<bool, Error> {
-        let Some(header) = checkpointing.header else {
-            return Ok(false);
-        };
-        let due = checkpointing
-            .every
-            .as_ref()
-            .filter(|(every, _)| chunks_since_saved >= *every);
-        if !checkpointing.publish && due.is_none() {
-            return Ok(false);
-        }
-        let mut state = Vec::new();
-        between.encode(&mut state);
-        let chunks_per_iteration = self.settings.per_iteration.div_ceil(self.chunk_size);
-        let header = Header {
-            kind: KIND,
-            next_chunk: u64::from(between.iteration) * chunks_per_iteration,
-            ..header
-        };
-        let checkpoint = Checkpoint::new(&header, &state);
-        if let Some((_, path)) = due {
-            checkpoint.write(path)?;
-        }
-        if checkpointing.publish {
-            link.set_checkpoint(checkpoint);
-        }
-        Ok(due.is_some())
-    }
 }
 
-fn publish(link: &TaskLink, done: u64, total: u64, estimate: Estimate) {
-    link.progress.set(Progress {
-        done,
-        total: Some(total),
-        estimate: Some(estimate),
-    });
+impl<I: Integrand> Passes for VegasRun<I> {
+    type Pass = VegasIteration<I>;
+
+    /// A box of zero width has integral exactly 0: nothing to sample.
+    fn total(&self) -> Option<u64> {
+        Some(if self.domain.is_degenerate() {
+            0
+        } else {
+            self.per_iteration * u64::from(self.iterations)
+        })
+    }
+
+    fn next_pass(&self) -> Option<Arc<VegasIteration<I>>> {
+        let between = &self.between;
+        if self.domain.is_degenerate() || between.iteration == self.iterations {
+            return None;
+        }
+        Some(Arc::new(VegasIteration {
+            integrand: self.integrand.clone(),
+            grid: between.grid.clone(),
+            key: chunk_key(self.seed, u64::from(between.iteration)),
+            samples: self.per_iteration,
+            chunk_size: self.chunk_size,
+            policy: self.policy,
+            sign: if self.domain.is_reversed() { -1.0 } else { 1.0 },
+            counted: between.iteration >= self.warmup,
+        }))
+    }
+
+    /// The iteration joins the average (after warm-up), and the grid
+    /// adapts to its histogram.
+    fn end_pass(
+        &mut self,
+        pass: &VegasIteration<I>,
+        merged: IterationSums,
+    ) -> Result<Option<Stop>, Error> {
+        let between = &mut self.between;
+        let (value, std_error) = pass.result(&merged);
+        between.done += merged.values.count();
+        between.skipped += merged.skipped;
+        between.last = IterationAverage::new();
+        between.last.add(value, std_error);
+        if pass.counted {
+            between.average.add(value, std_error);
+        }
+        between.grid.refine(&merged.histogram, self.alpha);
+        between.iteration += 1;
+        Ok(None)
+    }
+
+    fn done(&self, running: Running<'_, Self>) -> u64 {
+        self.between.done + running.map_or(0, |(_, merged)| merged.values.count())
+    }
+
+    /// Inside an iteration, the average so far with the iteration's prefix
+    /// joined to it, or in warm-up the prefix alone.
+    fn estimate(&self, running: Running<'_, Self>, stop: Stop) -> Estimate {
+        if self.domain.is_degenerate() {
+            return Estimate::new(0.0, 0.0, 0, Stop::Exact);
+        }
+        let Some((pass, merged)) = running else {
+            return self.between_estimate(stop);
+        };
+        let mut average = if pass.counted {
+            self.between.average
+        } else {
+            IterationAverage::new()
+        };
+        let (value, std_error) = pass.result(merged);
+        average.add(value, std_error);
+        average_estimate(
+            &average,
+            self.done(running),
+            self.between.skipped + merged.skipped,
+            stop,
+        )
+    }
+
+    /// A tolerance looks at whole iterations, once one has counted.
+    fn is_complete(&self, running: Running<'_, Self>) -> bool {
+        running.is_none() && self.between.average.count() > 0
+    }
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        let between = &self.between;
+        out.extend_from_slice(&between.done.to_le_bytes());
+        out.extend_from_slice(&u64::from(between.iteration).to_le_bytes());
+        out.extend_from_slice(&between.skipped.to_le_bytes());
+        between.average.encode(out);
+        between.last.encode(out);
+        between.grid.encode(out);
+    }
+
+    fn decode(&mut self, reader: &mut StateReader<'_>) -> Option<()> {
+        let between = Between {
+            done: reader.u64()?,
+            iteration: u32::try_from(reader.u64()?).ok()?,
+            skipped: reader.u64()?,
+            average: IterationAverage::decode(reader)?,
+            last: IterationAverage::decode(reader)?,
+            grid: Grid::decode(
+                reader,
+                self.domain.lo(),
+                self.domain.width(),
+                self.increments,
+            )?,
+        };
+        let consistent = between.iteration < self.iterations
+            && between.done == u64::from(between.iteration) * self.per_iteration;
+        self.between = between;
+        consistent.then_some(())
+    }
 }
 
 /// An estimate from a weighted average of iterations.
@@ -348,7 +387,7 @@ fn average_estimate(average: &IterationAverage, done: u64, skipped: u64, stop: S
 
 /// One iteration: `samples` points drawn uniformly in the unit cube and
 /// mapped through `grid`, in chunks.
-struct VegasIteration<I> {
+pub(crate) struct VegasIteration<I> {
     integrand: Arc<I>,
     grid: Grid,
     /// The iteration's own seed; chunk `i` draws from `chunk_key(key, i)`.
@@ -358,21 +397,13 @@ struct VegasIteration<I> {
     policy: NonFinite,
     /// −1 for a one-dimensional interval given from its upper end.
     sign: f64,
-    before: Before,
-}
-
-/// The run before this iteration, for progress while it runs.
-struct Before {
-    done: u64,
-    skipped: u64,
-    total: u64,
-    /// The average so far, if this iteration joins it (not in warm-up).
-    average: Option<IterationAverage>,
+    /// Whether the iteration joins the average (it is past the warm-up).
+    counted: bool,
 }
 
 /// What chunks of an iteration yield and merge into: the sums of `f · J`,
 /// and their squares histogrammed per axis and increment.
-struct IterationSums {
+pub(crate) struct IterationSums {
     values: Accumulator,
     histogram: Histogram,
     skipped: u64,
@@ -453,14 +484,9 @@ impl<I: Integrand> VegasIteration<I> {
     }
 }
 
-impl<I: Integrand> ChunkedWork for VegasIteration<I> {
+impl<I: Integrand> Pass for VegasIteration<I> {
     type Part = IterationSums;
     type Merged = IterationSums;
-
-    /// The whole run's budget: progress counts across iterations.
-    fn total(&self) -> Option<u64> {
-        Some(self.before.total)
-    }
 
     fn chunks(&self) -> u64 {
         self.samples.div_ceil(self.chunk_size)
@@ -490,52 +516,33 @@ impl<I: Integrand> ChunkedWork for VegasIteration<I> {
         merged.skipped += part.skipped;
     }
 
-    fn done(&self, merged: &IterationSums) -> u64 {
-        self.before.done + merged.values.count()
-    }
-
-    /// For progress: the average so far with this iteration's prefix
-    /// joined to it, or in warm-up the prefix alone.
-    fn estimate(&self, merged: &IterationSums, stop: Stop) -> Estimate {
-        let mut average = self.before.average.unwrap_or_default();
-        let (value, std_error) = self.result(merged);
-        average.add(value, std_error);
-        average_estimate(
-            &average,
-            self.done(merged),
-            self.before.skipped + merged.skipped,
-            stop,
-        )
-    }
-
-    const KIND: u8 = KIND;
-
     /// The sums, the skipped count, then the histogram.
-    #[cfg(feature = "mpi")]
-    fn encode_part(&self, part: &IterationSums, out: &mut Vec<u8>) {
-        part.values.encode(out);
-        out.extend_from_slice(&part.skipped.to_le_bytes());
-        part.histogram.encode(out);
+    fn encode(&self, merged: &IterationSums, out: &mut Vec<u8>) {
+        merged.values.encode(out);
+        out.extend_from_slice(&merged.skipped.to_le_bytes());
+        merged.histogram.encode(out);
     }
 
-    #[cfg(feature = "mpi")]
-    fn decode_part(&self, bytes: &[u8]) -> Option<IterationSums> {
-        let mut reader = StateReader(bytes);
+    fn decode(&self, reader: &mut StateReader<'_>) -> Option<IterationSums> {
         let values = Accumulator::from_raw((reader.u64()?, reader.f64()?, reader.f64()?));
         let skipped = reader.u64()?;
-        let histogram = Histogram::decode(&mut reader, self.grid.dims(), self.grid.increments())?;
-        reader.is_done().then_some(IterationSums {
+        let histogram = Histogram::decode(reader, self.grid.dims(), self.grid.increments())?;
+        Some(IterationSums {
             values,
             histogram,
             skipped,
         })
     }
 
-    fn encode(&self, _: &IterationSums, _: &mut Vec<u8>) {
-        unreachable!("VEGAS checkpoints between iterations, never inside one");
+    #[cfg(feature = "mpi")]
+    fn encode_part(&self, part: &IterationSums, out: &mut Vec<u8>) {
+        self.encode(part, out);
     }
 
-    fn decode(&self, _: &[u8]) -> Option<IterationSums> {
-        unreachable!("VEGAS resumes between iterations, never inside one");
+    #[cfg(feature = "mpi")]
+    fn decode_part(&self, bytes: &[u8]) -> Option<IterationSums> {
+        let mut reader = StateReader(bytes);
+        let part = self.decode(&mut reader)?;
+        reader.is_done().then_some(part)
     }
 }

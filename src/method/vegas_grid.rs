@@ -442,8 +442,7 @@ impl Histogram {
         }
     }
 
-    /// Appends the sums and counts to a message, bit for bit.
-    #[cfg(feature = "mpi")]
+    /// Appends the sums and counts to a message or checkpoint, bit for bit.
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         for sum in &self.sums {
             out.extend_from_slice(&sum.to_bits().to_le_bytes());
@@ -454,7 +453,6 @@ impl Histogram {
     }
 
     /// The histogram `encode` wrote, of this shape.
-    #[cfg(feature = "mpi")]
     pub(crate) fn decode(
         reader: &mut StateReader<'_>,
         dims: usize,

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use futures::io::{AsyncBufRead, AsyncBufReadExt};
 use futures::stream::{BoxStream, Stream, StreamExt};
 
-use crate::pipeline::YieldNow;
+use crate::driver::YieldNow;
 use crate::progress::ProgressCell;
 use crate::task::TaskLink;
 use crate::{Accumulator, Error, Estimate, Executor, Progress, Stop, Task};

@@ -1,0 +1,188 @@
+//! Where a pass's chunks are computed: this process's threads (a
+//! [`Spawner`]: a pool, the caller's runtime, or inline), or several
+//! processes (MPI, behind the `mpi` feature). Either way the parts come back
+//! to the [`Merger`] in chunk order, so the bits do not depend on the
+//! backend.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use futures::channel::oneshot;
+
+use crate::driver::Merger;
+use crate::driver::pass::{Pass, Passes};
+use crate::spawn::{Job, Spawner, Target};
+use crate::task::{TaskLink, panic_message};
+use crate::{Error, Stop};
+
+/// Chunks in flight per worker thread: enough that a worker that finishes a
+/// chunk finds the next one queued while the driver wakes up to merge, few
+/// enough that a cancel discards little queued work. Each costs a task
+/// allocation, not a buffer of samples.
+const CHUNKS_IN_FLIGHT_PER_THREAD: usize = 4;
+
+/// Computes a pass's chunks and hands their parts to a [`Merger`].
+pub(crate) trait Backend {
+    /// Computes the chunks from the merger's next one on and merges them in
+    /// chunk order, publishing prefixes as it goes. `Some(stop)` if a rule
+    /// of the merger's stopped the run; `None` when the pass's chunks are
+    /// all merged.
+    async fn merge_chunks<M: Passes>(
+        &self,
+        link: &TaskLink,
+        merger: &mut Merger<'_, M>,
+    ) -> Result<Option<Stop>, Error>;
+
+    /// Whether `limit` has passed since `started`: a decision that every
+    /// part of the run takes alike (under MPI, rank 0's, broadcast).
+    fn time_is_up(&self, started: Instant, limit: Duration) -> Result<bool, Error> {
+        Ok(started.elapsed() >= limit)
+    }
+}
+
+impl Backend for Spawner {
+    async fn merge_chunks<M: Passes>(
+        &self,
+        link: &TaskLink,
+        merger: &mut Merger<'_, M>,
+    ) -> Result<Option<Stop>, Error> {
+        match self.target() {
+            Target::Pool(pool) => {
+                let spawn = |job| pool.spawn_detached(job);
+                merge_spawned(pool.threads(), spawn, &link.stop, merger).await
+            }
+            Target::Jobs { spawn, parallelism } => {
+                let spawn = |job| {
+                    spawn(job);
+                    true
+                };
+                merge_spawned(*parallelism, spawn, &link.stop, merger).await
+            }
+            Target::Inline => merge_inline(merger).await,
+        }
+    }
+}
+
+/// Keeps a window of chunks running through `spawn` (false: the executor is
+/// gone) and merges them strictly in chunk order, so the result, and any
+/// stop decided on it, does not depend on which finished first.
+///
+/// Chunks stop when `cancel` is set: by a cancel of the task, or by this
+/// function ending with chunks still in flight (a stop rule, an error, or
+/// the caller dropping the future). Chunks already past a stop are
+/// discarded.
+async fn merge_spawned<M: Passes>(
+    parallelism: usize,
+    spawn: impl Fn(Job) -> bool,
+    cancel: &Arc<AtomicBool>,
+    merger: &mut Merger<'_, M>,
+) -> Result<Option<Stop>, Error> {
+    let mut stop_chunks = SetOnDrop(Some(cancel.clone()));
+    let window = parallelism * CHUNKS_IN_FLIGHT_PER_THREAD;
+    let mut in_flight = VecDeque::with_capacity(window);
+    let mut next = merger.chunks_merged;
+    loop {
+        while in_flight.len() < window && next < merger.chunks() {
+            in_flight.push_back(spawn_chunk(&merger.pass, &spawn, next, cancel)?);
+            next += 1;
+        }
+        let Some(chunk) = in_flight.pop_front() else {
+            // Every chunk is merged and none is running: leave the flag
+            // clear for the run's next pass.
+            stop_chunks.0 = None;
+            return Ok(None);
+        };
+        // Publish the prefix merged so far while waiting for more, so the
+        // last merge is published once, as the final result.
+        merger.report();
+        // A dropped sender means the executor dropped the chunk: it shut down.
+        let part = chunk.await.unwrap_or(Err(Error::Cancelled))?;
+        if let Some(stop) = merger.merge(part)? {
+            return Ok(Some(stop));
+        }
+    }
+}
+
+/// A chunk's part, when it is computed.
+pub(crate) type ChunkResult<P> = oneshot::Receiver<Result<P, Error>>;
+
+/// Spawns chunk `index` of `pass` through `spawn`; the part arrives on the
+/// receiver. `Err(Cancelled)` if the executor is gone.
+pub(crate) fn spawn_chunk<P: Pass>(
+    pass: &Arc<P>,
+    spawn: impl Fn(Job) -> bool,
+    index: u64,
+    cancel: &Arc<AtomicBool>,
+) -> Result<ChunkResult<P::Part>, Error> {
+    let (sender, receiver) = oneshot::channel();
+    let (pass, cancel) = (pass.clone(), cancel.clone());
+    let job = async move {
+        // A chunk still queued when its run is cancelled never starts.
+        if !cancel.load(Ordering::Relaxed) {
+            let _ = sender.send(run_chunk_caught(&*pass, index, &cancel));
+        }
+    };
+    if spawn(Box::pin(job)) {
+        Ok(receiver)
+    } else {
+        Err(Error::Cancelled)
+    }
+}
+
+/// Runs chunks one after another in the awaiting task, yielding between
+/// them so that a single-threaded host keeps running its other tasks.
+async fn merge_inline<M: Passes>(merger: &mut Merger<'_, M>) -> Result<Option<Stop>, Error> {
+    // Nothing can set it: dropping the future between chunks is the cancel.
+    let never = AtomicBool::new(false);
+    let pass = merger.pass.clone();
+    while merger.chunks_merged < merger.chunks() {
+        // As on a pool, the last merge is published as the final result.
+        merger.report();
+        YieldNow::default().await;
+        let part = run_chunk_caught(&*pass, merger.chunks_merged, &never)?;
+        if let Some(stop) = merger.merge(part)? {
+            return Ok(Some(stop));
+        }
+    }
+    Ok(None)
+}
+
+/// Runs one chunk, turning a panic of the integrand into an error.
+fn run_chunk_caught<P: Pass>(pass: &P, index: u64, cancel: &AtomicBool) -> Result<P::Part, Error> {
+    catch_unwind(AssertUnwindSafe(|| pass.run_chunk(index, cancel)))
+        .unwrap_or_else(|payload| Err(Error::Panicked(panic_message(payload.as_ref()))))
+}
+
+/// Sets the flag it holds, if any, when dropped.
+struct SetOnDrop(Option<Arc<AtomicBool>>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        if let Some(flag) = &self.0 {
+            flag.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Pending once, ready the next time: lets the executor run other tasks.
+#[derive(Debug, Default)]
+pub(crate) struct YieldNow(bool);
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}

@@ -1,0 +1,141 @@
+//! The ordered prefix of a pass's merged chunks, the stop rules checked at
+//! each of its boundaries, and the checkpoints taken there.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::checkpoint::{Checkpoint, Header};
+use crate::driver::pass::{Merged, Pass, Passes};
+use crate::stop::StopRules;
+use crate::task::TaskLink;
+use crate::{Error, Progress, Stop};
+
+/// What a run does with checkpoints: where it starts, and where it saves.
+#[derive(Debug, Default)]
+pub(crate) struct Checkpointing {
+    /// The spec's part of every checkpoint's header.
+    pub(crate) header: Option<Header>,
+    /// Start from this checkpoint instead of from nothing.
+    pub(crate) resume: Option<Checkpoint>,
+    /// Publish a checkpoint to the task at every merge.
+    pub(crate) publish: bool,
+    /// Write a checkpoint to this path after every so many chunks.
+    pub(crate) every: Option<(u64, PathBuf)>,
+}
+
+/// One pass of a run, as its chunks merge.
+pub(crate) struct Merger<'r, M: Passes> {
+    method: &'r M,
+    pub(crate) pass: Arc<M::Pass>,
+    pub(crate) merged: Merged<M>,
+    /// Chunks in `merged`: the next chunk to merge.
+    pub(crate) chunks_merged: u64,
+    /// Passes the method finished before this one.
+    passes_done: u64,
+    pub(crate) rules: StopRules,
+    pub(crate) started: Instant,
+    checkpointing: &'r Checkpointing,
+    /// Chunks merged by the whole run, for `checkpoint_every`.
+    run_chunks: &'r mut u64,
+    link: &'r TaskLink,
+}
+
+impl<'r, M: Passes> Merger<'r, M> {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        method: &'r M,
+        pass: Arc<M::Pass>,
+        merged: Merged<M>,
+        chunks_merged: u64,
+        passes_done: u64,
+        rules: StopRules,
+        started: Instant,
+        checkpointing: &'r Checkpointing,
+        run_chunks: &'r mut u64,
+        link: &'r TaskLink,
+    ) -> Self {
+        Merger {
+            method,
+            pass,
+            merged,
+            chunks_merged,
+            passes_done,
+            rules,
+            started,
+            checkpointing,
+            run_chunks,
+            link,
+        }
+    }
+
+    /// Chunks in the pass.
+    pub(crate) fn chunks(&self) -> u64 {
+        self.pass.chunks()
+    }
+
+    /// Merges the next chunk, takes any checkpoint due, and returns
+    /// `Some(stop)` if a rule ends the run here.
+    pub(crate) fn merge(&mut self, part: <M::Pass as Pass>::Part) -> Result<Option<Stop>, Error> {
+        self.pass.merge(&mut self.merged, part);
+        self.chunks_merged += 1;
+        *self.run_chunks += 1;
+        self.checkpoint()?;
+        Ok(self.check())
+    }
+
+    /// Why the rules stop the run at this prefix, if they do.
+    pub(crate) fn check(&self) -> Option<Stop> {
+        if self.rules.is_empty() {
+            return None;
+        }
+        let running = Some((&*self.pass, &self.merged));
+        let estimate = self.method.estimate(running, Stop::Partial);
+        let complete = self.method.is_complete(running);
+        self.rules.check(&estimate, complete, self.started)
+    }
+
+    /// Publishes the prefix merged so far as the running estimate.
+    pub(crate) fn report(&self) {
+        if self.chunks_merged == 0 {
+            return;
+        }
+        let running = Some((&*self.pass, &self.merged));
+        self.link.progress.set(Progress {
+            done: self.method.done(running),
+            total: self.method.total(),
+            estimate: Some(self.method.estimate(running, Stop::Partial)),
+        });
+    }
+
+    fn checkpoint(&self) -> Result<(), Error> {
+        let Some(header) = self.checkpointing.header else {
+            return Ok(());
+        };
+        let due = self
+            .checkpointing
+            .every
+            .as_ref()
+            .filter(|(every, _)| *self.run_chunks % every == 0);
+        if !self.checkpointing.publish && due.is_none() {
+            return Ok(());
+        }
+        let mut state = Vec::new();
+        self.method.encode(&mut state);
+        self.pass.encode(&self.merged, &mut state);
+        let header = Header {
+            pass: self.passes_done,
+            next_chunk: self.chunks_merged,
+            done: self.method.done(Some((&*self.pass, &self.merged))),
+            ..header
+        };
+        let checkpoint = Checkpoint::new(&header, &state);
+        if let Some((_, path)) = due {
+            checkpoint.write(path)?;
+        }
+        if self.checkpointing.publish {
+            self.link.set_checkpoint(checkpoint);
+        }
+        Ok(())
+    }
+}
