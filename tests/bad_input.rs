@@ -132,6 +132,38 @@ fn values_too_large_to_square_are_an_overflow() {
     });
 }
 
+/// Whether sums overflow does not depend on where chunks split them: the
+/// merge of finite chunks is checked as a chunk's own sums are (with one
+/// value per chunk, ±1e160 once gave `Ok(3.9e143 ± inf)`).
+#[test]
+fn an_overflow_is_caught_at_any_chunk_size() {
+    watchdog(|| {
+        let alternating = |x: f64| if x < 0.5 { 1e160 } else { -1e160 };
+        for chunk_size in [1, 7, 64, 1 << 20] {
+            for method in [quadpipe::Method::MONTE_CARLO, quadpipe::Method::VEGAS] {
+                let integral = Integral::new(alternating, 0.0..1.0)
+                    .samples(64)
+                    .chunk_size(chunk_size)
+                    .method(method);
+                let err = every_way(&integral);
+                assert!(matches!(err, Error::Overflow), "{chunk_size}: {err:?}");
+            }
+        }
+    });
+}
+
+/// Finite values whose integral is out of the range of an f64 are an
+/// overflow, not `Ok(inf)`.
+#[test]
+fn an_integral_too_large_for_an_f64_is_an_overflow() {
+    watchdog(|| {
+        let err = every_way(&Integral::new(|_| 1e308, 0.0..2.0).samples(1000));
+        assert!(matches!(err, Error::Overflow), "{err:?}");
+        let wide = Integral::over(|_: &[f64]| 1e300, [0.0..1e5, 0.0..1e5]).samples(1000);
+        assert!(matches!(every_way(&wide), Error::Overflow));
+    });
+}
+
 /// The sweep: every constructor and setter with the invalid values we could
 /// think of, each through every way of running, each with its documented
 /// error.

@@ -245,3 +245,42 @@ fn a_zero_checkpoint_interval_is_an_error() {
         Err(Error::ZeroCheckpointInterval)
     ));
 }
+
+/// A checkpoint taken where a tolerance stopped the run resumes to that
+/// same stop: the resumed run applies the rules at its resume point before
+/// it merges anything new (it once ran one more chunk: 8,224,768 samples
+/// against 8,208,384, and other bits).
+#[test]
+fn a_checkpoint_at_a_tolerance_stop_resumes_to_the_same_stop() {
+    watchdog(|| {
+        let executor = Executor::builder().threads(2).build().unwrap();
+        let path = std::env::temp_dir().join(format!(
+            "quadpipe-tolerance-stop-{}.qpck",
+            std::process::id()
+        ));
+        let integral = Integral::new(f64::exp, 0.0..1.0)
+            .samples(1 << 26)
+            .chunk_size(1 << 14)
+            .tolerance(0.0, 1e-4)
+            .seed(3);
+        let mut task = integral
+            .clone()
+            .checkpoint_every(1, &path)
+            .spawn_on(&executor);
+        let whole = executor.block_on(&mut task).unwrap();
+        assert_eq!(whole.stop, quadpipe::Stop::ToleranceMet);
+        assert!(whole.samples < 1 << 26);
+
+        // The file written at the last merge, and the task's own.
+        let from_file = Checkpoint::read(&path).unwrap();
+        let from_task = task.checkpoint().unwrap();
+        fs::remove_file(&path).unwrap();
+        for checkpoint in [from_file, from_task] {
+            assert_eq!(checkpoint.samples_done(), whole.samples);
+            let resumed = executor
+                .block_on(integral.resume(&checkpoint).spawn_on(&executor))
+                .unwrap();
+            assert_eq!(resumed, whole);
+        }
+    });
+}

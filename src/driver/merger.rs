@@ -78,6 +78,9 @@ impl<'r, M: Passes> Merger<'r, M> {
     /// `Some(stop)` if a rule ends the run here.
     pub(crate) fn merge(&mut self, part: <M::Pass as Pass>::Part) -> Result<Option<Stop>, Error> {
         self.pass.merge(&mut self.merged, part);
+        if self.pass.overflowed(&self.merged) {
+            return Err(Error::Overflow);
+        }
         self.chunks_merged += 1;
         *self.run_chunks += 1;
         self.checkpoint()?;

@@ -93,7 +93,7 @@ pub(crate) async fn drive<M: Passes, B: Backend>(
         };
         let (pass, merged) = (merger.pass, merger.merged);
         if let Some(stop) = stopped {
-            let estimate = method.estimate(Some((&*pass, &merged)), stop);
+            let estimate = finite(method.estimate(Some((&*pass, &merged)), stop))?;
             publish(&method, Some((&*pass, &merged)), estimate, link);
             return Ok(estimate);
         }
@@ -114,9 +114,19 @@ pub(crate) async fn drive<M: Passes, B: Backend>(
             break stop;
         }
     };
-    let estimate = method.estimate(None, stop);
+    let estimate = finite(method.estimate(None, stop))?;
     publish(&method, None, estimate, link);
     Ok(estimate)
+}
+
+/// A value out of the range of an f64 is an error, never a result: finite
+/// sums can still scale past it (a mean of 1e308 over a width of 2).
+fn finite(estimate: Estimate) -> Result<Estimate, Error> {
+    if estimate.value.is_finite() {
+        Ok(estimate)
+    } else {
+        Err(Error::Overflow)
+    }
 }
 
 /// Where a checkpoint left a run: the method's state restored, and the pass

@@ -35,6 +35,13 @@ pub(crate) trait Pass: Send + Sync + 'static {
     /// Adds the next chunk's part; called in chunk order.
     fn merge(&self, merged: &mut Self::Merged, part: Self::Part);
 
+    /// Whether finite parts merged into sums that are not: the run then
+    /// fails with [`Error::Overflow`] whatever the chunk size, instead of
+    /// giving an infinite estimate.
+    fn overflowed(&self, _merged: &Self::Merged) -> bool {
+        false
+    }
+
     /// Appends a merged prefix to a checkpoint's bytes, bit for bit.
     fn encode(&self, merged: &Self::Merged, out: &mut Vec<u8>);
 

@@ -92,6 +92,10 @@ impl<I: Integrand> Pass for PlainMonteCarlo<I> {
         merged.skipped += part.skipped;
     }
 
+    fn overflowed(&self, merged: &McPart) -> bool {
+        overflowed(&merged.values)
+    }
+
     /// The merged accumulator and the count of skipped values.
     fn encode(&self, merged: &McPart, out: &mut Vec<u8>) {
         merged.values.encode(out);
@@ -297,6 +301,13 @@ impl McChunk<'_> {
             skipped: sums.skipped.iter().sum(),
         })
     }
+}
+
+/// Whether an accumulator of finite values has a mean or a variance out of
+/// the range of an f64: the merge of two chunks' sums can overflow where
+/// neither chunk's did.
+pub(crate) fn overflowed(values: &Accumulator) -> bool {
+    !(values.mean().is_finite() && (values.count() < 2 || values.variance().is_finite()))
 }
 
 /// The first finite value, the shift of a chunk's sums; 0 if there is none

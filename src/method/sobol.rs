@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::checkpoint::StateReader;
 use crate::domain::Domain;
 use crate::driver::pass::{OnePass, Pass};
+use crate::method::plain::overflowed;
 use crate::sample::chunk_key;
 use crate::sample::sobol::{MAX_DIMENSIONS, MAX_LOG2_POINTS, ScrambledSobol, SobolDirections};
 use crate::spec::Spec;
@@ -246,6 +247,10 @@ impl<I: Integrand> Pass for RandomisedSobol<I> {
             values: vec![Accumulator::new(); self.replicas.len()],
             skipped: 0,
         }
+    }
+
+    fn overflowed(&self, merged: &Replicas) -> bool {
+        merged.values.iter().any(overflowed)
     }
 
     fn merge(&self, merged: &mut Replicas, part: ReplicaPart) {

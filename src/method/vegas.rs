@@ -17,6 +17,7 @@ use crate::checkpoint::StateReader;
 use crate::domain::Domain;
 use crate::driver::pass::{Pass, Passes, Running};
 use crate::kernel::fill_points;
+use crate::method::plain::overflowed;
 use crate::method::vegas_grid::{DEFAULT_ALPHA, Grid, Histogram, IterationAverage, increments_for};
 use crate::sample::{LANES, Lanes, chunk_key};
 use crate::spec::Spec;
@@ -508,6 +509,10 @@ impl<I: Integrand> Pass for VegasIteration<I> {
             histogram: Histogram::new(self.grid.dims(), self.grid.increments()),
             skipped: 0,
         }
+    }
+
+    fn overflowed(&self, merged: &IterationSums) -> bool {
+        overflowed(&merged.values) || !merged.histogram.is_finite()
     }
 
     fn merge(&self, merged: &mut IterationSums, part: IterationSums) {
