@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use crate::driver::announce;
 use crate::executor::default_executor;
-use crate::spec::{Bounds, Prepared, Settings, Spec};
+use crate::settings::{Bounds, Settings};
+use crate::spec::{Prepared, Spec};
 use crate::task::TaskLink;
 use crate::{
     Batched, Checkpoint, Error, Estimate, Executor, Inline, Integrand, Method, NonFinite,
@@ -66,6 +67,7 @@ const DEFAULT_CHUNK_SIZE: u64 = 1 << 20;
 pub struct Integral<I> {
     integrand: Arc<I>,
     settings: Settings,
+    method: Method,
 }
 
 impl<F> Integral<Scalar<F>>
@@ -179,7 +181,6 @@ impl<I: Integrand> Integral<I> {
                 samples: DEFAULT_SAMPLES,
                 seed: 0,
                 chunk_size: DEFAULT_CHUNK_SIZE,
-                method: Method::MONTE_CARLO,
                 tolerance: None,
                 min_samples: None,
                 time_limit: None,
@@ -188,6 +189,7 @@ impl<I: Integrand> Integral<I> {
                 checkpoint_every: None,
                 resume: None,
             },
+            method: Method::MONTE_CARLO,
         }
     }
 
@@ -277,7 +279,7 @@ impl<I: Integrand> Integral<I> {
     /// # Ok::<(), quadpipe::Error>(())
     /// ```
     pub fn method(mut self, method: impl Into<Method>) -> Self {
-        self.settings.method = method.into();
+        self.method = method.into();
         self
     }
 
@@ -591,7 +593,7 @@ impl<I: Integrand> Integral<I> {
     }
 
     pub(crate) fn spec(&self) -> Result<Spec<I>, Error> {
-        Spec::new(&self.integrand, &self.settings)
+        Spec::new(&self.integrand, &self.settings, self.method)
     }
 
     /// The checked run, with its chunks on `spawner`.
@@ -605,6 +607,7 @@ impl<I> Clone for Integral<I> {
         Integral {
             integrand: self.integrand.clone(),
             settings: self.settings.clone(),
+            method: self.method,
         }
     }
 }
@@ -617,7 +620,7 @@ impl<I: fmt::Debug> fmt::Debug for Integral<I> {
             .field("samples", &self.settings.samples)
             .field("seed", &self.settings.seed)
             .field("chunk_size", &self.settings.chunk_size)
-            .field("method", &self.settings.method)
+            .field("method", &self.method)
             .finish_non_exhaustive()
     }
 }

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::atomic::AtomicBool;
 
 use crate::Error;
-use crate::method::plain::{McChunk, McPart};
+use crate::kernel::chunk::{McChunk, McPart};
 
 /// A function an [`Integral`](crate::Integral) can integrate: one of
 /// [`Scalar`], [`Pointwise`] or [`Batched`], made by
@@ -97,7 +97,10 @@ impl<F: Fn(f64) -> f64> sealed::Evaluate for Scalar<F> {
 
 impl<F: Fn(&[f64]) -> f64> sealed::Evaluate for Pointwise<F> {
     fn mc_chunk(&self, chunk: &McChunk<'_>, cancel: &AtomicBool) -> Result<McPart, Error> {
-        chunk.run_blocks(self, cancel)
+        chunk.run_blocks(
+            |dims, points, values| self.evaluate(dims, points, values),
+            cancel,
+        )
     }
 
     fn evaluate(&self, dims: usize, points: &[f64], values: &mut [f64]) {
@@ -109,7 +112,10 @@ impl<F: Fn(&[f64]) -> f64> sealed::Evaluate for Pointwise<F> {
 
 impl<F: Fn(&[f64], &mut [f64])> sealed::Evaluate for Batched<F> {
     fn mc_chunk(&self, chunk: &McChunk<'_>, cancel: &AtomicBool) -> Result<McPart, Error> {
-        chunk.run_blocks(self, cancel)
+        chunk.run_blocks(
+            |dims, points, values| self.evaluate(dims, points, values),
+            cancel,
+        )
     }
 
     fn evaluate(&self, _dims: usize, points: &[f64], values: &mut [f64]) {

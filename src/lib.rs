@@ -57,6 +57,7 @@ pub mod method;
 mod mpi;
 mod progress;
 mod sample;
+mod settings;
 mod source;
 mod spawn;
 mod spec;

@@ -28,7 +28,7 @@ use mpi::traits::{Communicator, CommunicatorCollectives, Root};
 use crate::driver::pass::{Pass, Passes};
 use crate::driver::{Backend, ChunkResult, Merger, drive, spawn_chunk};
 use crate::executor::{PoolHandle, default_executor};
-use crate::method::{Visit, dispatch};
+use crate::method::Visit;
 use crate::task::TaskLink;
 use crate::{Checkpoint, Error, Estimate, Integral, Integrand, Progress, Stop};
 
@@ -225,7 +225,7 @@ impl<I: Integrand> Integral<I> {
             rules: spec.rules(),
             checkpointing: spec.checkpointing(true),
         };
-        dispatch(&spec, run)?
+        spec.dispatch(run)?
     }
 }
 

@@ -2,59 +2,26 @@
 //! starts.
 
 use std::future::Future;
-use std::ops::Range;
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::checkpoint::{Header, fnv1a};
-use crate::domain::Domain;
 use crate::driver::pass::Passes;
 use crate::driver::{Checkpointing, drive};
 use crate::method::{Visit, dispatch};
+use crate::settings::{Bounds, DEFAULT_MIN_SAMPLES, Settings};
 use crate::spawn::Spawner;
 use crate::stop::{StopRules, Tolerance};
 use crate::task::TaskLink;
-use crate::{Checkpoint, Error, Estimate, Integrand, Method, NonFinite};
-
-/// The minimum sample count of a tolerance stop when none is set: enough
-/// that the standard error itself is known to a few percent, so one lucky
-/// early chunk cannot end a run.
-pub(crate) const DEFAULT_MIN_SAMPLES: u64 = 1 << 16;
-
-/// The region an `Integral` was given, before it is checked.
-#[derive(Clone, Debug)]
-pub(crate) enum Bounds {
-    /// A one-dimensional, oriented interval.
-    Interval(Range<f64>),
-    /// A box: one range per axis.
-    Box(Vec<Range<f64>>),
-}
-
-/// Everything an `Integral` was told, before it is checked.
-#[derive(Clone, Debug)]
-pub(crate) struct Settings {
-    pub(crate) bounds: Bounds,
-    pub(crate) samples: u64,
-    pub(crate) seed: u64,
-    pub(crate) chunk_size: u64,
-    pub(crate) method: Method,
-    pub(crate) tolerance: Option<(f64, f64)>,
-    pub(crate) min_samples: Option<u64>,
-    pub(crate) time_limit: Option<Duration>,
-    pub(crate) non_finite: NonFinite,
-    /// Names the integrand in checkpoints: a closure has no name of its own.
-    pub(crate) id: Arc<str>,
-    pub(crate) checkpoint_every: Option<(u64, PathBuf)>,
-    pub(crate) resume: Option<Checkpoint>,
-}
+use crate::{Error, Estimate, Integrand, Method};
 
 /// A checked integral: the settings every method shares are checked here,
 /// each method's own when [`dispatch`] builds it.
 pub(crate) struct Spec<I> {
     integrand: Arc<I>,
     settings: Settings,
+    method: Method,
     rules: StopRules,
 }
 
@@ -67,7 +34,11 @@ pub(crate) struct Prepared {
 impl<I: Integrand> Spec<I> {
     /// Checks the settings every method shares, in the order a reader
     /// would: the budget, the stop rules, the checkpoints.
-    pub(crate) fn new(integrand: &Arc<I>, settings: &Settings) -> Result<Self, Error> {
+    pub(crate) fn new(
+        integrand: &Arc<I>,
+        settings: &Settings,
+        method: Method,
+    ) -> Result<Self, Error> {
         if settings.samples == 0 {
             return Err(Error::ZeroSamples);
         }
@@ -83,29 +54,14 @@ impl<I: Integrand> Spec<I> {
             return Err(Error::ZeroCheckpointInterval);
         }
         if let Some(checkpoint) = &settings.resume {
-            check_resume(&checkpoint.header(), &header(settings))?;
+            check_resume(&checkpoint.header(), &header(settings, &method))?;
         }
         Ok(Spec {
             integrand: integrand.clone(),
             settings: settings.clone(),
+            method,
             rules,
         })
-    }
-
-    pub(crate) fn integrand(&self) -> &Arc<I> {
-        &self.integrand
-    }
-
-    pub(crate) fn settings(&self) -> &Settings {
-        &self.settings
-    }
-
-    /// The region as a box to sample: finite bounds, a volume that fits.
-    pub(crate) fn domain(&self) -> Result<Domain, Error> {
-        match &self.settings.bounds {
-            Bounds::Interval(range) => Domain::interval(range),
-            Bounds::Box(ranges) => Domain::cube(ranges),
-        }
     }
 
     /// Whether the run writes checkpoint files.
@@ -118,8 +74,8 @@ impl<I: Integrand> Spec<I> {
     /// bits: the checkpoint header's fields, and where a resume starts.
     #[cfg(feature = "mpi")]
     pub(crate) fn fingerprint(&self) -> Vec<u8> {
-        let header = header(&self.settings);
-        let resume = self.settings.resume.as_ref().map(Checkpoint::header);
+        let header = header(&self.settings, &self.method);
+        let resume = self.settings.resume.as_ref().map(crate::Checkpoint::header);
         [
             u64::from(header.kind),
             header.fingerprint,
@@ -139,7 +95,7 @@ impl<I: Integrand> Spec<I> {
     /// the task's link at every merge, for a task's handle.
     pub(crate) fn checkpointing(&self, publish: bool) -> Checkpointing {
         Checkpointing {
-            header: Some(header(&self.settings)),
+            header: Some(header(&self.settings, &self.method)),
             resume: self.settings.resume.clone(),
             publish,
             every: self.settings.checkpoint_every.clone(),
@@ -166,7 +122,12 @@ impl<I: Integrand> Spec<I> {
             rules: self.rules,
             checkpointing: self.checkpointing(publish),
         };
-        dispatch(self, prepare)
+        self.dispatch(prepare)
+    }
+
+    /// Checks the method against the spec and hands it to `visitor`.
+    pub(crate) fn dispatch<V: Visit>(&self, visitor: V) -> Result<V::Output, Error> {
+        dispatch(&self.method, &self.integrand, &self.settings, visitor)
     }
 }
 
@@ -198,7 +159,7 @@ impl Visit for Prepare {
 }
 
 /// What every checkpoint of this spec says about it (`next_chunk` aside).
-fn header(settings: &Settings) -> Header {
+fn header(settings: &Settings, method: &Method) -> Header {
     let bits = |x: f64| x.to_bits().to_le_bytes();
     let mut domain = Vec::new();
     match &settings.bounds {
@@ -213,7 +174,7 @@ fn header(settings: &Settings) -> Header {
             }
         }
     }
-    let (kind, method) = settings.method.fingerprint();
+    let (kind, method) = method.fingerprint();
     let (abs, rel) = settings.tolerance.unwrap_or((f64::NAN, f64::NAN));
     let stop_rules = [
         bits(abs),

@@ -12,8 +12,10 @@ pub(crate) mod sobol;
 pub(crate) mod vegas;
 pub(crate) mod vegas_grid;
 
+use std::sync::Arc;
+
 use crate::driver::pass::{Passes, Single};
-use crate::spec::Spec;
+use crate::settings::Settings;
 use crate::{Error, Integrand};
 
 pub use quadrature::GaussKronrod;
@@ -135,10 +137,6 @@ impl Method {
         GaussKronrod::new()
     }
 
-    pub(crate) const fn from_kind(kind: Kind) -> Method {
-        Method(kind)
-    }
-
     /// The method's tag in a checkpoint, and the bytes of the settings that
     /// decide its bits, for the checkpoint's fingerprint.
     pub(crate) fn fingerprint(&self) -> (u8, Vec<u8>) {
@@ -176,7 +174,9 @@ pub(crate) trait Visit {
 /// the spec, and hands it, ready to run, to `visitor`. A new method is its
 /// module plus one line here (and its tag in [`Method::fingerprint`]).
 pub(crate) fn dispatch<I: Integrand, V: Visit>(
-    spec: &Spec<I>,
+    method: &Method,
+    integrand: &Arc<I>,
+    settings: &Settings,
     visitor: V,
 ) -> Result<V::Output, Error> {
     use plain::PlainMonteCarlo;
@@ -184,10 +184,29 @@ pub(crate) fn dispatch<I: Integrand, V: Visit>(
     use sobol::RandomisedSobol;
     use vegas::VegasRun;
 
-    Ok(match spec.settings().method.0 {
-        Kind::MonteCarlo => visitor.visit(Single::new(PlainMonteCarlo::new(spec)?)),
-        Kind::Sobol(sobol) => visitor.visit(Single::new(RandomisedSobol::new(spec, sobol)?)),
-        Kind::Vegas(vegas) => visitor.visit(VegasRun::new(spec, vegas)?),
-        Kind::GaussKronrod(gk) => visitor.visit(Single::new(Quadrature::new(spec, gk)?)),
+    let (f, s) = (integrand, settings);
+    Ok(match method.0 {
+        Kind::MonteCarlo => visitor.visit(Single::new(PlainMonteCarlo::new(f, s)?)),
+        Kind::Sobol(sobol) => visitor.visit(Single::new(RandomisedSobol::new(f, s, sobol)?)),
+        Kind::Vegas(vegas) => visitor.visit(VegasRun::new(f, s, vegas)?),
+        Kind::GaussKronrod(gk) => visitor.visit(Single::new(Quadrature::new(f, s, gk)?)),
     })
+}
+
+impl From<Sobol> for Method {
+    fn from(sobol: Sobol) -> Method {
+        Method(Kind::Sobol(sobol))
+    }
+}
+
+impl From<Vegas> for Method {
+    fn from(vegas: Vegas) -> Method {
+        Method(Kind::Vegas(vegas))
+    }
+}
+
+impl From<GaussKronrod> for Method {
+    fn from(quadrature: GaussKronrod) -> Method {
+        Method(Kind::GaussKronrod(quadrature))
+    }
 }

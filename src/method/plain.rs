@@ -1,26 +1,15 @@
 //! Plain Monte Carlo: chunks of independent uniform points.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use crate::checkpoint::StateReader;
 use crate::domain::Domain;
 use crate::driver::pass::{OnePass, Pass};
-use crate::integrand::sealed::Evaluate;
-use crate::kernel::{Interval, LaneSums, add_values, fill_points, sum_steps};
-use crate::sample::{LANES, Lanes, chunk_key};
-use crate::spec::Spec;
+use crate::kernel::chunk::{McChunk, McPart, overflowed};
+use crate::sample::chunk_key;
+use crate::settings::Settings;
 use crate::{Accumulator, Error, Estimate, Integrand, NonFinite, Stop};
-
-/// Steps (of `LANES` samples each) between two looks at the cancel flag:
-/// 16 Ki samples, a few microseconds of a cheap integrand, so a cancelled
-/// chunk stops well within its own time.
-const STEPS_PER_CHECK: u64 = 1024;
-
-/// Coordinates in a block of points for the point-wise and batched forms:
-/// 32 KiB, so a block stays in the L1 cache between being drawn and being
-/// evaluated, and never fewer than one step of lanes.
-const COORDINATES_PER_BLOCK: usize = 4096;
 
 /// The integral over a domain by plain Monte Carlo: the mean of the
 /// integrand at uniform random points, times the domain's volume.
@@ -33,29 +22,12 @@ pub(crate) struct PlainMonteCarlo<I> {
     pub(crate) policy: NonFinite,
 }
 
-/// One chunk, as the integrand's form sees it.
-#[derive(Debug)]
-pub struct McChunk<'a> {
-    domain: &'a Domain,
-    key: u64,
-    samples: u64,
-    policy: NonFinite,
-}
-
-/// What a chunk yields, and what chunks merge into.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct McPart {
-    values: Accumulator,
-    skipped: u64,
-}
-
 impl<I: Integrand> PlainMonteCarlo<I> {
     /// Plain Monte Carlo over the spec's box, which must be finite.
-    pub(crate) fn new(spec: &Spec<I>) -> Result<Self, Error> {
-        let settings = spec.settings();
+    pub(crate) fn new(integrand: &Arc<I>, settings: &Settings) -> Result<Self, Error> {
         Ok(PlainMonteCarlo {
-            integrand: spec.integrand().clone(),
-            domain: spec.domain()?,
+            integrand: integrand.clone(),
+            domain: settings.domain()?,
             seed: settings.seed,
             samples: settings.samples,
             chunk_size: settings.chunk_size,
@@ -78,7 +50,7 @@ impl<I: Integrand> Pass for PlainMonteCarlo<I> {
             domain: &self.domain,
             key: chunk_key(self.seed, index),
             samples: self.chunk_size.min(self.samples - start),
-            policy: self.policy,
+            skip: self.policy == NonFinite::Skip,
         };
         self.integrand.mc_chunk(&chunk, cancel)
     }
@@ -144,270 +116,5 @@ impl<I: Integrand> OnePass for PlainMonteCarlo<I> {
             .domain
             .scale(merged.values.mean(), merged.values.std_error());
         Estimate::new(value, std_error, merged.values.count(), stop).with_skipped(merged.skipped)
-    }
-}
-
-impl McChunk<'_> {
-    /// The fast path for a function of one variable: the vectorised kernel
-    /// samples, evaluates and sums in one pass.
-    ///
-    /// Each lane keeps its own sums of `f(x) - shift` and of its square, in
-    /// sample order (the kernel's job); the lanes' sums are then added in a
-    /// fixed tree. The shift is the chunk's first finite value, close
-    /// enough to the mean that the sum of squares does not cancel.
-    pub(crate) fn run_scalar<F: Fn(f64) -> f64>(
-        &self,
-        f: &F,
-        cancel: &AtomicBool,
-    ) -> Result<McPart, Error> {
-        let interval = Interval {
-            lo: self.domain.lo()[0],
-            width: self.domain.width()[0],
-        };
-        let skip = self.policy == NonFinite::Skip;
-        let mut lanes = Lanes::new(self.key);
-        let mut sums = LaneSums::default();
-        let full_steps = self.samples / LANES as u64;
-        let tail = (self.samples % LANES as u64) as usize;
-
-        // Step 0 is peeled: its first finite value fixes the shift, and in
-        // a chunk shorter than one step it is also the only, partial, step.
-        let first_lanes = if full_steps > 0 { LANES } else { tail };
-        let bits = lanes.next();
-        let mut values = [0.0; LANES];
-        for (value, &bits) in values.iter_mut().zip(&bits[..first_lanes]) {
-            *value = f(interval.point(bits));
-        }
-        let shift = first_finite(&values[..first_lanes]);
-        for (lane, &value) in values[..first_lanes].iter().enumerate() {
-            sums.add(lane, value, shift, skip);
-        }
-
-        let mut step = 1;
-        while step < full_steps {
-            if cancel.load(Ordering::Relaxed) {
-                return Err(Error::Cancelled);
-            }
-            let block = STEPS_PER_CHECK.min(full_steps - step);
-            if skip {
-                sum_steps::<true, F>(f, interval, shift, &mut lanes, block, &mut sums);
-            } else {
-                sum_steps::<false, F>(f, interval, shift, &mut lanes, block, &mut sums);
-            }
-            step += block;
-        }
-
-        if full_steps > 0 && tail > 0 {
-            let bits = lanes.next();
-            for (lane, &bits) in bits.iter().enumerate().take(tail) {
-                sums.add(lane, f(interval.point(bits)), shift, skip);
-            }
-        }
-
-        let (sum, squares) = (tree_sum(sums.sum), tree_sum(sums.squares));
-        if !(sum.is_finite() && squares.is_finite()) {
-            return Err(self.locate_non_finite(f));
-        }
-        Ok(McPart {
-            values: Accumulator::from_shifted_sums(self.samples, shift, sum, squares),
-            skipped: sums.skipped.iter().sum(),
-        })
-    }
-
-    /// The points of this chunk, one at a time in sample order: the slow
-    /// path's view of what the kernel does lanes at once (one dimension).
-    fn points(&self) -> impl Iterator<Item = f64> {
-        let interval = Interval {
-            lo: self.domain.lo()[0],
-            width: self.domain.width()[0],
-        };
-        let mut lanes = Lanes::new(self.key);
-        let mut outputs = [0; LANES];
-        (0..self.samples).map(move |sample| {
-            let lane = sample as usize % LANES;
-            if lane == 0 {
-                outputs = lanes.next();
-            }
-            interval.point(outputs[lane])
-        })
-    }
-
-    /// Finds the first sample, in sample order, whose value is not finite.
-    ///
-    /// The slow path, taken only when a chunk's sums are not finite, so the
-    /// hot loop never tests a value.
-    fn locate_non_finite<F: Fn(f64) -> f64>(&self, f: &F) -> Error {
-        self.points()
-            .find_map(|x| {
-                let value = f(x);
-                (!value.is_finite()).then(|| Error::NonFiniteValue {
-                    point: Box::new([x]),
-                    value,
-                })
-            })
-            .unwrap_or(Error::Overflow)
-    }
-
-    /// The path for point-wise and batched integrands: draw a block of
-    /// points, evaluate the block, add the values in sample order.
-    ///
-    /// Sample `j` is lane `j % LANES`'s next point, whose coordinates are
-    /// that lane's next `dims` outputs: in one dimension, the same points
-    /// and the same sums as the scalar path, to the bit.
-    pub(crate) fn run_blocks<E: Evaluate>(
-        &self,
-        integrand: &E,
-        cancel: &AtomicBool,
-    ) -> Result<McPart, Error> {
-        let dims = self.domain.dims();
-        let block = (COORDINATES_PER_BLOCK / dims / LANES).max(1) * LANES;
-        let mut lanes = Lanes::new(self.key);
-        let mut points = vec![0.0; block * dims];
-        let mut values = vec![0.0; block];
-        let mut sums = LaneSums::default();
-        let mut shift = None;
-        let mut done = 0;
-        while done < self.samples {
-            if cancel.load(Ordering::Relaxed) {
-                return Err(Error::Cancelled);
-            }
-            let count = block.min((self.samples - done) as usize);
-            let (points, values) = (&mut points[..count * dims], &mut values[..count]);
-            fill_points(&mut lanes, self.domain.lo(), self.domain.width(), points);
-            integrand.evaluate(dims, points, values);
-            let shift = *shift.get_or_insert_with(|| first_finite(&values[..LANES.min(count)]));
-            let skip = self.policy == NonFinite::Skip;
-            let first_bad = (!skip).then(|| values.iter().position(|v| !v.is_finite()));
-            if let Some(Some(sample)) = first_bad {
-                return Err(Error::NonFiniteValue {
-                    point: points[sample * dims..][..dims].into(),
-                    value: values[sample],
-                });
-            }
-            add_values(values, shift, skip, &mut sums);
-            done += count as u64;
-        }
-        let (sum, squares) = (tree_sum(sums.sum), tree_sum(sums.squares));
-        if !(sum.is_finite() && squares.is_finite()) {
-            return Err(Error::Overflow);
-        }
-        Ok(McPart {
-            values: Accumulator::from_shifted_sums(
-                self.samples,
-                shift.unwrap_or(0.0),
-                sum,
-                squares,
-            ),
-            skipped: sums.skipped.iter().sum(),
-        })
-    }
-}
-
-/// Whether an accumulator of finite values has a mean or a variance out of
-/// the range of an f64: the merge of two chunks' sums can overflow where
-/// neither chunk's did.
-pub(crate) fn overflowed(values: &Accumulator) -> bool {
-    !(values.mean().is_finite() && (values.count() < 2 || values.variance().is_finite()))
-}
-
-/// The first finite value, the shift of a chunk's sums; 0 if there is none
-/// (every value of the first step was skipped).
-fn first_finite(values: &[f64]) -> f64 {
-    values
-        .iter()
-        .copied()
-        .find(|v| v.is_finite())
-        .unwrap_or(0.0)
-}
-
-/// Adds the lanes' partial sums pairwise, always in the same tree, so the
-/// total does not depend on how a machine grouped the lanes.
-fn tree_sum(mut partial: [f64; LANES]) -> f64 {
-    let mut width = LANES / 2;
-    while width > 0 {
-        for lane in 0..width {
-            partial[lane] += partial[lane + width];
-        }
-        width /= 2;
-    }
-    partial[0]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn square(x: f64) -> f64 {
-        x * x
-    }
-
-    fn chunk(domain: &Domain, samples: u64) -> McChunk<'_> {
-        McChunk {
-            domain,
-            key: chunk_key(9, 0),
-            samples,
-            policy: NonFinite::Error,
-        }
-    }
-
-    /// The kernel's sums agree with Welford over the same points, taken
-    /// one at a time in sample order.
-    #[test]
-    fn chunk_matches_a_scalar_replay() {
-        let never = AtomicBool::new(false);
-        let domain = Domain::interval(&(0.0..1.0)).unwrap();
-        for samples in [1, 5, 16, 17, 100, 4096 * 16 + 3] {
-            let chunk = chunk(&domain, samples);
-            let part = chunk.run_scalar(&square, &never).unwrap();
-            let mut replay = Accumulator::new();
-            chunk.points().for_each(|x| replay.push(square(x)));
-            assert_eq!(part.values.count(), samples);
-            assert!(
-                (part.values.mean() - replay.mean()).abs() < 1e-12,
-                "{samples}"
-            );
-            if samples > 1 {
-                assert!((part.values.variance() / replay.variance() - 1.0).abs() < 1e-9);
-            }
-        }
-    }
-
-    /// In one dimension the block path draws the scalar path's points and
-    /// makes its sums, to the bit.
-    #[test]
-    fn blocks_in_one_dimension_are_the_scalar_path() {
-        let never = AtomicBool::new(false);
-        let domain = Domain::interval(&(-2.0..3.0)).unwrap();
-        let pointwise = crate::Pointwise(|x: &[f64]| square(x[0]));
-        for samples in [1, 15, 16, 17, 4096 + 5, 100_000] {
-            let chunk = chunk(&domain, samples);
-            let scalar = chunk.run_scalar(&square, &never).unwrap();
-            let blocks = chunk.run_blocks(&pointwise, &never).unwrap();
-            assert_eq!(scalar.values, blocks.values, "{samples}");
-        }
-    }
-
-    #[test]
-    fn a_cancelled_chunk_stops() {
-        let cancel = AtomicBool::new(true);
-        let domain = Domain::interval(&(0.0..1.0)).unwrap();
-        let chunk = chunk(&domain, 1 << 20);
-        assert!(matches!(
-            chunk.run_scalar(&square, &cancel),
-            Err(Error::Cancelled)
-        ));
-    }
-
-    #[test]
-    fn tree_sum_is_pairwise() {
-        let big = 2.0f64.powi(60);
-        let mut partial = [0.0; LANES];
-        partial[0] = big;
-        partial[8] = 1.0;
-        partial[1] = -big;
-        partial[9] = 1.0;
-        // The tree adds lane 8 to lane 0 first, and 2^60 + 1 rounds to 2^60,
-        // so the total is 0; adding the lanes left to right would give 2.
-        assert_eq!(tree_sum(partial), 0.0);
     }
 }

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::checkpoint::StateReader;
 use crate::driver::pass::{OnePass, Pass};
 use crate::method::gauss_kronrod::{GkOutcome, GkSettings, GkStatus, MIN_RELATIVE, integrate};
-use crate::spec::{Bounds, Spec};
-use crate::{Error, Estimate, Integrand, Method, Stop};
+use crate::settings::{Bounds, Settings};
+use crate::{Error, Estimate, Integrand, Stop};
 
 /// The relative tolerance of Gauss–Kronrod when none is set.
 const DEFAULT_REL: f64 = 1e-10;
@@ -87,12 +87,6 @@ impl Default for GaussKronrod {
     }
 }
 
-impl From<GaussKronrod> for Method {
-    fn from(quadrature: GaussKronrod) -> Method {
-        Method::from_kind(crate::method::Kind::GaussKronrod(quadrature))
-    }
-}
-
 /// The integral of a one-dimensional integrand over `[a, b]`, either bound
 /// possibly infinite, by QUADPACK's QAGS (QAGI for infinite bounds).
 pub(crate) struct Quadrature<I> {
@@ -105,8 +99,11 @@ pub(crate) struct Quadrature<I> {
 impl<I: Integrand> Quadrature<I> {
     /// Checks what QUADPACK needs: one dimension, bounds that are not NaN
     /// (infinite is fine: QAGI maps them), and a tolerance it accepts.
-    pub(crate) fn new(spec: &Spec<I>, quadrature: GaussKronrod) -> Result<Self, Error> {
-        let settings = spec.settings();
+    pub(crate) fn new(
+        integrand: &Arc<I>,
+        settings: &Settings,
+        quadrature: GaussKronrod,
+    ) -> Result<Self, Error> {
         let (a, b) = match &settings.bounds {
             Bounds::Interval(range) => (range.start, range.end),
             Bounds::Box(ranges) if ranges.len() == 1 => (ranges[0].start, ranges[0].end),
@@ -128,7 +125,7 @@ impl<I: Integrand> Quadrature<I> {
             return Err(Error::InvalidTolerance { abs, rel });
         }
         Ok(Quadrature {
-            integrand: spec.integrand().clone(),
+            integrand: integrand.clone(),
             a,
             b,
             settings: GkSettings {

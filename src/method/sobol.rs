@@ -6,11 +6,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::checkpoint::StateReader;
 use crate::domain::Domain;
 use crate::driver::pass::{OnePass, Pass};
-use crate::method::plain::overflowed;
+use crate::kernel::chunk::overflowed;
 use crate::sample::chunk_key;
 use crate::sample::sobol::{MAX_DIMENSIONS, MAX_LOG2_POINTS, ScrambledSobol, SobolDirections};
-use crate::spec::Spec;
-use crate::{Accumulator, Error, Estimate, Integrand, Method, NonFinite, Stop};
+use crate::settings::Settings;
+use crate::{Accumulator, Error, Estimate, Integrand, NonFinite, Stop};
 
 /// The most replicas: each holds its own scramble and accumulator, and
 /// their spread needs a few, not thousands (8 is usual).
@@ -78,12 +78,6 @@ impl Default for Sobol {
     }
 }
 
-impl From<Sobol> for Method {
-    fn from(sobol: Sobol) -> Method {
-        Method::from_kind(crate::method::Kind::Sobol(sobol))
-    }
-}
-
 impl Sobol {
     /// The settings that decide the bits, for a checkpoint's fingerprint.
     pub(crate) fn fingerprint(&self, out: &mut Vec<u8>) {
@@ -117,9 +111,12 @@ impl<I: Integrand> RandomisedSobol<I> {
     /// a dimension the direction numbers cover, and power-of-two point
     /// counts, since a Sobol sequence is balanced only on blocks of 2^m
     /// points.
-    pub(crate) fn new(spec: &Spec<I>, sobol: Sobol) -> Result<Self, Error> {
-        let domain = spec.domain()?;
-        let settings = spec.settings();
+    pub(crate) fn new(
+        integrand: &Arc<I>,
+        settings: &Settings,
+        sobol: Sobol,
+    ) -> Result<Self, Error> {
+        let domain = settings.domain()?;
         let replicas = sobol.replicas;
         if replicas < 2 {
             return Err(Error::TooFewReplicas { replicas });
@@ -153,7 +150,7 @@ impl<I: Integrand> RandomisedSobol<I> {
         }
         let directions = Arc::new(SobolDirections::new(domain.dims()));
         Ok(RandomisedSobol {
-            integrand: spec.integrand().clone(),
+            integrand: integrand.clone(),
             replicas: (0..u64::from(replicas))
                 .map(|replica| {
                     ScrambledSobol::new(directions.clone(), chunk_key(settings.seed, replica))

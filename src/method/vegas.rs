@@ -16,12 +16,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::checkpoint::StateReader;
 use crate::domain::Domain;
 use crate::driver::pass::{Pass, Passes, Running};
+use crate::kernel::chunk::overflowed;
 use crate::kernel::fill_points;
-use crate::method::plain::overflowed;
 use crate::method::vegas_grid::{DEFAULT_ALPHA, Grid, Histogram, IterationAverage, increments_for};
 use crate::sample::{LANES, Lanes, chunk_key};
-use crate::spec::Spec;
-use crate::{Accumulator, Error, Estimate, Integrand, Method, NonFinite, Stop};
+use crate::settings::Settings;
+use crate::{Accumulator, Error, Estimate, Integrand, NonFinite, Stop};
 
 /// Coordinates in a block of points, as for plain Monte Carlo: the block's
 /// `y`, `x` and cells stay in the L1 and L2 caches between being drawn,
@@ -162,12 +162,6 @@ impl Default for Vegas {
     }
 }
 
-impl From<Vegas> for Method {
-    fn from(vegas: Vegas) -> Method {
-        Method::from_kind(crate::method::Kind::Vegas(vegas))
-    }
-}
-
 /// A VEGAS run: the integrand, the box, how to sample it, and everything
 /// carried from one iteration to the next.
 pub(crate) struct VegasRun<I> {
@@ -203,9 +197,12 @@ impl<I: Integrand> VegasRun<I> {
     /// Checks the settings against the sample budget: each iteration takes
     /// `samples / iterations` points (the remainder is not drawn), and
     /// needs two of them for a standard error.
-    pub(crate) fn new(spec: &Spec<I>, vegas: Vegas) -> Result<Self, Error> {
-        let domain = spec.domain()?;
-        let settings = spec.settings();
+    pub(crate) fn new(
+        integrand: &Arc<I>,
+        settings: &Settings,
+        vegas: Vegas,
+    ) -> Result<Self, Error> {
+        let domain = settings.domain()?;
         let invalid = |reason| Err(Error::InvalidVegas { reason });
         if vegas.iterations == 0 {
             return invalid("iterations must be at least 1");
@@ -229,7 +226,7 @@ impl<I: Integrand> VegasRun<I> {
         };
         let grid = Grid::uniform(domain.lo(), domain.width(), increments);
         Ok(VegasRun {
-            integrand: spec.integrand().clone(),
+            integrand: integrand.clone(),
             domain,
             seed: settings.seed,
             chunk_size: settings.chunk_size,

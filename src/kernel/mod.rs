@@ -8,6 +8,8 @@
 //! multiplies and adds (no FMA, which rounds differently), and leaves the
 //! lanes' sums to the caller's fixed reduction tree.
 
+pub(crate) mod chunk;
+
 use std::env;
 use std::sync::OnceLock;
 
