@@ -327,6 +327,28 @@ mod tests {
     }
 
     #[test]
+    fn checked_merge_reports_overflow_from_finite_parts() {
+        let mut top = Accumulator::new();
+        [1e300, -1e300].iter().for_each(|&x| top.push(x));
+        assert!(!top.is_finite());
+        let (mut a, mut b) = (Accumulator::new(), Accumulator::new());
+        [1e154, 1e154].iter().for_each(|&x| a.push(x));
+        [-1e154, -1e154].iter().for_each(|&x| b.push(x));
+        // Each part's spread is 0; the merged one, 4e308, overflows.
+        assert!(a.is_finite() && b.is_finite());
+        assert!(matches!(a.checked_merge(&b), Err(crate::Error::Overflow)));
+        assert_eq!(a.mean(), 0.0);
+        // Ordinary merges pass, with the bits of `merge`.
+        let (mut c, mut d) = (Accumulator::new(), Accumulator::new());
+        [1.0, 2.0].iter().for_each(|&x| c.push(x));
+        [3.0, 5.0].iter().for_each(|&x| d.push(x));
+        let mut plain = c;
+        plain.merge(&d);
+        c.checked_merge(&d).unwrap();
+        assert_eq!(c, plain);
+    }
+
+    #[test]
     fn merging_an_empty_side_changes_nothing() {
         let mut acc = Accumulator::new();
         acc.push(5.0);

@@ -256,6 +256,18 @@ fn intervals_at_extreme_levels_are_not_nan() {
     for outside in [0.0, 1.0, -0.5, 2.0, f64::NAN] {
         assert!(estimate.interval(outside).start().is_nan());
     }
+    // Student's t (randomised QMC, 7 degrees of freedom) as well.
+    let qmc = pollster::block_on(
+        Integral::new(|x| x, 0.0..1.0)
+            .method(Method::SOBOL)
+            .samples(1 << 16)
+            .run_inline(),
+    )
+    .unwrap();
+    for level in [1e-300, 0.5, 0.9999999999999999] {
+        let interval = qmc.interval(level);
+        assert!((interval.end() - interval.start()).is_finite(), "{level}");
+    }
 }
 
 /// A point in (0, 1) from 53 random bits, never 0: `x^-0.75` must stay
