@@ -220,7 +220,7 @@ impl<T> Task<T> {
     /// task.on_progress(move |progress| log.lock().unwrap().push(progress.done));
     /// pollster::block_on(&mut task)?;
     /// # while !seen.lock().unwrap().contains(&(1 << 20)) { std::thread::yield_now() }
-    /// // The hook's last call, on its own thread, sees the final snapshot.
+    /// // The hook's last call, on a thread kept for hooks, sees the final snapshot.
     /// assert_eq!(seen.lock().unwrap().last(), Some(&(1 << 20)));
     /// # Ok::<(), quadpipe::Error>(())
     /// ```
