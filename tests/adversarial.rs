@@ -489,10 +489,70 @@ fn blocking_on_an_integral_inside_a_task_of_its_own_pool_does_not_hang() {
 // ---------------------------------------------------------------------------
 
 #[test]
-fn six_hundred_hooks_all_see_the_end_even_beside_blocked_ones() {
+fn hooks_beyond_512_live_tasks_and_512_blocked_hooks_are_called() {
     // Before: a hook held one of 512 threads for its task's whole life, so
-    // hooks #512+ were never called, and 512 blocked hooks starved every
-    // later one in the process.
+    // with 600 live tasks hooks #512+ were never called, and 512 blocked
+    // hooks starved every later one in the process.
+    watchdog(|| {
+        const TASKS: usize = 600;
+        const BLOCKED: usize = 520;
+        let executor = Executor::builder().threads(2).build().unwrap();
+        // Blocked hooks wait on this lock without spinning.
+        let release = Arc::new(std::sync::RwLock::new(()));
+        let held = release.write().unwrap();
+        let (blocked, called) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let mut ends = Vec::new();
+        let tasks: Vec<_> = (0..TASKS)
+            .map(|i| {
+                // Each task lives until its sender is dropped.
+                let (end, ended) = futures::channel::oneshot::channel::<()>();
+                ends.push(end);
+                let task = executor.spawn(async move {
+                    let _ = ended.await;
+                });
+                if i < BLOCKED {
+                    let (release, blocked) = (release.clone(), blocked.clone());
+                    task.on_progress(move |_| {
+                        blocked.fetch_add(1, Ordering::Relaxed);
+                        drop(release.read());
+                    });
+                } else {
+                    let called = called.clone();
+                    task.on_progress(move |_| {
+                        called.fetch_add(1, Ordering::Relaxed);
+                    });
+                }
+                task
+            })
+            .collect();
+        // Every task is still running, 520 hooks are stuck in their call,
+        // and the other 80 have still been called.
+        let all_called = eventually(|| called.load(Ordering::Relaxed) == TASKS - BLOCKED);
+        let all_blocked = eventually(|| blocked.load(Ordering::Relaxed) == BLOCKED);
+        assert!(tasks.iter().all(|task| !task.is_finished()));
+        drop(held);
+        drop(ends);
+        for task in tasks {
+            pollster::block_on(task).unwrap();
+        }
+        assert!(
+            all_called,
+            "{} of {} hooks called",
+            called.load(Ordering::Relaxed),
+            TASKS - BLOCKED
+        );
+        assert!(
+            all_blocked,
+            "{} blocked hooks called",
+            blocked.load(Ordering::Relaxed)
+        );
+    });
+}
+
+#[test]
+fn six_hundred_hooks_all_see_the_end_even_beside_blocked_ones() {
+    // Slow hooks delay only themselves: every other hook of 600 short
+    // integrals sees its final snapshot while 40 hooks are stuck.
     watchdog(|| {
         const TASKS: usize = 600;
         const BLOCKED: usize = 40;
