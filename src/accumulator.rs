@@ -99,11 +99,18 @@ impl Accumulator {
         }
         let n = count as f64;
         let mean_offset = shifted_sum / n;
+        let m2 = shifted_squares - shifted_sum * mean_offset;
         Accumulator {
             count,
             mean: shift + mean_offset,
             // Rounding can take a tiny variance below zero; it cannot be.
-            m2: (shifted_squares - shifted_sum * mean_offset).max(0.0),
+            // But `f64::max` would also turn a NaN (∞ − ∞, from sums that
+            // overflowed) into a variance of 0: keep it out of range.
+            m2: if m2.is_nan() {
+                f64::INFINITY
+            } else {
+                m2.max(0.0)
+            },
         }
     }
 
@@ -346,6 +353,13 @@ mod tests {
         plain.merge(&d);
         c.checked_merge(&d).unwrap();
         assert_eq!(c, plain);
+    }
+
+    #[test]
+    fn overflowed_sums_never_make_a_zero_variance() {
+        let acc = Accumulator::from_shifted_sums(4, 0.0, f64::INFINITY, f64::INFINITY);
+        assert!(!acc.is_finite());
+        assert_eq!(acc.variance(), f64::INFINITY);
     }
 
     #[test]

@@ -336,10 +336,12 @@ impl Executor {
 
     fn stop_and_join(&mut self, grace: Duration) -> Shutdown {
         let live = self.inner.tasks.live();
-        let deadline = Instant::now() + grace;
+        // A grace too long for an `Instant` (`Duration::MAX`) has no
+        // deadline: it waits for every task, as asked.
+        let deadline = Instant::now().checked_add(grace);
         // A task's end wakes nobody here; polling every millisecond is
         // cheap, and a grace period is not a hot path.
-        while self.inner.tasks.live() > 0 && Instant::now() < deadline {
+        while self.inner.tasks.live() > 0 && deadline.is_none_or(|end| Instant::now() < end) {
             thread::sleep(Duration::from_millis(1));
         }
         // From here on, chunks that have not started never will, whoever

@@ -427,6 +427,27 @@ fn shutdown_returns_within_its_grace_when_a_call_never_returns() {
 }
 
 #[test]
+fn shutdown_with_an_endless_grace_waits_instead_of_panicking() {
+    // Before: `Instant::now() + Duration::MAX` panicked with an overflow.
+    watchdog(|| {
+        let gate = Arc::new(Gate::default());
+        let executor = Executor::builder().threads(1).build().unwrap();
+        let task = Integral::new(blocked_at(&gate), 0.0..1.0)
+            .samples(1 << 12)
+            .spawn_on(&executor);
+        // Still in flight when the shutdown starts; done soon after.
+        let opener = gate.clone();
+        thread::spawn(move || {
+            thread::sleep(Duration::from_millis(20));
+            opener.open.store(true, Ordering::Release);
+        });
+        let report = executor.shutdown(Duration::MAX);
+        assert_eq!((report.finished, report.cancelled), (1, 0));
+        assert!(pollster::block_on(task).is_ok());
+    });
+}
+
+#[test]
 fn dropping_an_executor_under_a_foreign_driver_is_prompt() {
     // Before: the drop waited for the driver's chunks, 1 to 6.6 s of them.
     watchdog(|| {
