@@ -149,13 +149,15 @@ impl Accumulator {
 
     /// Welford's update where `x − mean` overflows: the same formula on
     /// `x/2` and `mean/2`, whose difference is finite. Halving is exact
-    /// (bar subnormals, far below these magnitudes), and the new mean lies
-    /// between the old one and `x`, so it is finite. `M2` may overflow to
-    /// `+∞`, never to NaN: both factors of its increment are finite.
+    /// (bar subnormals, far below these magnitudes). The new half-mean lies
+    /// between the old half-mean and `x/2`, so doubling it stays finite;
+    /// adding a doubled step to the whole mean could overflow on the way.
+    /// `M2` may overflow to `+∞`, never to NaN: both factors of its
+    /// increment are finite.
     #[cold]
     fn push_halved(&mut self, x: f64) {
         let half_delta = x / 2.0 - self.mean / 2.0;
-        self.mean += 2.0 * (half_delta / self.count as f64);
+        self.mean = 2.0 * (self.mean / 2.0 + half_delta / self.count as f64);
         let half_rest = x / 2.0 - self.mean / 2.0;
         self.m2 += 4.0 * (half_delta * half_rest);
     }
@@ -197,7 +199,7 @@ impl Accumulator {
             // As in `push_halved`: the means are finite but a difference
             // of them overflows, so merge halves. M2 may overflow to +∞.
             let half_delta = other.mean / 2.0 - self.mean / 2.0;
-            self.mean += 2.0 * (half_delta * (nb / n));
+            self.mean = 2.0 * (self.mean / 2.0 + half_delta * (nb / n));
             self.m2 += other.m2 + 4.0 * (half_delta * half_delta * (na * nb / n));
         }
         self.count = count;

@@ -386,6 +386,45 @@ mod tests {
     use super::*;
 
     #[test]
+    fn intervals_are_never_nan_inside_the_unit_interval() {
+        // 100,000 seeded cases: levels log-uniform towards 0 and towards 1,
+        // every kind of standard error and value, normal and t with 1 to
+        // 1000 degrees of freedom.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            // SplitMix64: enough randomness for a sweep, no dependency.
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        };
+        let errors = [0.0, 5e-324, 1e-300, 1.0, 1e300, f64::MAX, f64::INFINITY];
+        let values = [0.0, 1.0, -1e308, 1e308, f64::MAX];
+        for _ in 0..100_000 {
+            let u = ((next() >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+            let tiny = 10f64.powf(-300.0 * u);
+            let level = match next() % 3 {
+                0 => u,
+                1 => tiny,
+                _ => 1.0 - tiny.max(f64::EPSILON / 2.0),
+            };
+            let std_error = errors[(next() % errors.len() as u64) as usize];
+            let value = values[(next() % values.len() as u64) as usize];
+            let mut estimate = Estimate::new(value, std_error, 100, Stop::SampleBudget);
+            if next() % 2 == 0 {
+                estimate = estimate.with_dof(1 + (next() % 1000) as u32);
+            }
+            let interval = estimate.interval(level);
+            assert!(
+                !interval.start().is_nan() && !interval.end().is_nan(),
+                "{estimate:?} at {level}: {interval:?}"
+            );
+            assert!(interval.start() <= &value && &value <= interval.end());
+        }
+    }
+
+    #[test]
     fn display_matches_the_documented_form() {
         let estimate = Estimate::new(4.934802, 0.00009, 10_000_000, Stop::SampleBudget);
         assert_eq!(

@@ -185,6 +185,78 @@ fn ordinary_values_keep_their_bits() {
     assert_eq!(acc.count(), halves.0.count());
 }
 
+/// A value from the corners of f64: the extremes, subnormals, zeros, and
+/// random magnitudes from 1e-300 to 1e308, either sign.
+fn extreme(rng: &mut Xoshiro256PlusPlus) -> f64 {
+    const CORNERS: [f64; 10] = [
+        f64::MAX,
+        1e308,
+        1e300,
+        1e154,
+        1.0,
+        f64::MIN_POSITIVE,
+        5e-324,
+        0.0,
+        -0.0,
+        f64::EPSILON,
+    ];
+    let sign = if rng.next_u64() & 1 == 0 { 1.0 } else { -1.0 };
+    let pick = rng.next_u64() % 14;
+    sign * match pick {
+        0..10 => CORNERS[pick as usize],
+        _ => 10f64.powf(unit(rng) * 608.0 - 300.0).min(f64::MAX),
+    }
+}
+
+#[test]
+fn accumulators_of_extreme_values_sweep() {
+    // 20,000 seeded cases (QUADPIPE_SWEEP=long: 2,000,000): sequences of up
+    // to 40 values from the corners of f64, pushed whole and pushed in two
+    // parts that are then merged. The mean must be finite, within the
+    // values' range, and the two ways must agree to a few ulps of the
+    // largest magnitude (both compute the same mean, rounded differently),
+    // or a few subnormal steps (5e-324 each) among the tiniest values; the
+    // variance may be +inf, never NaN.
+    let cases = if env::var("QUADPIPE_SWEEP").as_deref() == Ok("long") {
+        2_000_000
+    } else {
+        20_000
+    };
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(12);
+    for case in 0..cases {
+        let len = 1 + (rng.next_u64() % 40) as usize;
+        let values: Vec<f64> = (0..len).map(|_| extreme(&mut rng)).collect();
+        let split = (rng.next_u64() % (len as u64 + 1)) as usize;
+        let mut whole = Accumulator::new();
+        values.iter().for_each(|&x| whole.push(x));
+        let (mut left, mut right) = (Accumulator::new(), Accumulator::new());
+        values[..split].iter().for_each(|&x| left.push(x));
+        values[split..].iter().for_each(|&x| right.push(x));
+        left.merge(&right);
+        let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let scale = lo.abs().max(hi.abs());
+        for (way, acc) in [("pushed", whole), ("merged", left)] {
+            let mean = acc.mean();
+            assert!(
+                mean.is_finite()
+                    && mean >= lo - scale * 1e-15 - 1e-322
+                    && mean <= hi + scale * 1e-15 + 1e-322,
+                "case {case}, {way}: mean {mean} of {values:?}"
+            );
+            assert!(!acc.variance().is_nan(), "case {case}, {way}: {values:?}");
+            assert_eq!(acc.count(), len as u64);
+        }
+        let gap = (whole.mean() - left.mean()).abs();
+        assert!(
+            gap <= scale * 1e-13 + 1e-322,
+            "case {case}: {} vs {} for {values:?}",
+            whole.mean(),
+            left.mean()
+        );
+    }
+}
+
 #[test]
 fn a_source_of_huge_numbers_gives_their_mean() {
     // Before: mean −inf and standard error NaN.
