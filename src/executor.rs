@@ -312,10 +312,18 @@ impl Executor {
     /// work already in flight goes on during the grace period, including
     /// the chunks of integrals whose driver runs elsewhere. A cancelled
     /// integral stops its chunks at their next check, so the join does not
-    /// wait for whole chunks; a blocking closure from
+    /// wait for whole chunks, and chunks not yet started never start, also
+    /// those of integrals driven elsewhere (which then fail with
+    /// [`Error::Cancelled`]). The join waits at most half a second past the
+    /// grace: a worker still inside a call that cannot be interrupted (an
+    /// integrand evaluation that does not return) is detached, counted in
+    /// [`Shutdown::abandoned`], and exits by itself when the call returns.
+    /// So `shutdown` returns within `grace` plus about half a second,
+    /// whatever the integrand does. A blocking closure from
     /// [`unblock`](Executor::unblock) cannot be interrupted and finishes on
     /// its own thread, its result discarded. Dropping an executor is a
-    /// shutdown with no grace at all.
+    /// shutdown with no grace at all. A grace too long to add to the clock
+    /// (`Duration::MAX`) waits for every task.
     ///
     /// # Examples
     ///
