@@ -558,7 +558,7 @@ fn on_done_inside_on_done_of_a_finished_task_does_not_deadlock() {
 }
 
 #[test]
-#[ignore = "needs the driver to check PoolHandle::is_current_worker (issue 12, D)"]
+#[ignore = "needs the driver to use PoolHandle::is_current_worker and help (issue 12, D)"]
 fn blocking_on_an_integral_inside_a_task_of_its_own_pool_does_not_hang() {
     // `pollster::block_on(integral.run_on(&executor))` on the only worker:
     // the chunks wait for that worker. Today this hangs; once the driver
