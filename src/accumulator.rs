@@ -11,6 +11,27 @@
 /// same order give the same bits, which is why the pipeline merges chunks in
 /// chunk order.
 ///
+/// # Extreme values
+///
+/// Welford's `x − mean` overflows when the values span more than `f64::MAX`
+/// (1e308 then −1e308), though their mean always fits. When a difference
+/// overflows, that one update is redone on halved values, so any finite
+/// values give their true mean, to rounding; values that do not come near
+/// the limit never take that path and keep their bits. The spread (`M2`)
+/// itself can exceed `f64::MAX`: it is then `+∞`, and so are
+/// [`variance`](Self::variance) and [`std_error`](Self::std_error),
+/// never NaN; [`is_finite`](Self::is_finite) tells.
+///
+/// ```
+/// use quadpipe::Accumulator;
+///
+/// let mut acc = Accumulator::new();
+/// [1e308, 1e308, 1e308, -1e308].iter().for_each(|&x| acc.push(x));
+/// assert_eq!(acc.mean(), 5e307);
+/// assert_eq!(acc.std_error(), f64::INFINITY);
+/// assert!(!acc.is_finite());
+/// ```
+///
 /// # Examples
 ///
 /// Merging two halves gives the statistics of the whole, to rounding:
@@ -78,11 +99,18 @@ impl Accumulator {
         }
         let n = count as f64;
         let mean_offset = shifted_sum / n;
+        let m2 = shifted_squares - shifted_sum * mean_offset;
         Accumulator {
             count,
             mean: shift + mean_offset,
             // Rounding can take a tiny variance below zero; it cannot be.
-            m2: (shifted_squares - shifted_sum * mean_offset).max(0.0),
+            // But `f64::max` would also turn a NaN (∞ − ∞, from sums that
+            // overflowed) into a variance of 0: keep it out of range.
+            m2: if m2.is_nan() {
+                f64::INFINITY
+            } else {
+                m2.max(0.0)
+            },
         }
     }
 
@@ -112,8 +140,26 @@ impl Accumulator {
     pub fn push(&mut self, x: f64) {
         self.count += 1;
         let delta = x - self.mean;
+        if !delta.is_finite() && x.is_finite() {
+            return self.push_halved(x);
+        }
         self.mean += delta / self.count as f64;
         self.m2 += delta * (x - self.mean);
+    }
+
+    /// Welford's update where `x − mean` overflows: the same formula on
+    /// `x/2` and `mean/2`, whose difference is finite. Halving is exact
+    /// (bar subnormals, far below these magnitudes). The new half-mean lies
+    /// between the old half-mean and `x/2`, so doubling it stays finite;
+    /// adding a doubled step to the whole mean could overflow on the way.
+    /// `M2` may overflow to `+∞`, never to NaN: both factors of its
+    /// increment are finite.
+    #[cold]
+    fn push_halved(&mut self, x: f64) {
+        let half_delta = x / 2.0 - self.mean / 2.0;
+        self.mean = 2.0 * (self.mean / 2.0 + half_delta / self.count as f64);
+        let half_rest = x / 2.0 - self.mean / 2.0;
+        self.m2 += 4.0 * (half_delta * half_rest);
     }
 
     /// Adds every value that `other` has seen (Chan et al.'s merge).
@@ -141,12 +187,57 @@ impl Accumulator {
             *self = *other;
             return;
         }
-        let count = self.count + other.count;
+        // 2^64 values cannot be pushed, but merging an accumulator into
+        // itself doubles its count; saturate rather than wrap.
+        let count = self.count.saturating_add(other.count);
         let (na, nb, n) = (self.count as f64, other.count as f64, count as f64);
         let delta = other.mean - self.mean;
-        self.mean += delta * (nb / n);
-        self.m2 += other.m2 + delta * delta * (na * nb / n);
+        if delta.is_finite() || !(self.mean.is_finite() && other.mean.is_finite()) {
+            self.mean += delta * (nb / n);
+            self.m2 += other.m2 + delta * delta * (na * nb / n);
+        } else {
+            // As in `push_halved`: the means are finite but a difference
+            // of them overflows, so merge halves. M2 may overflow to +∞.
+            let half_delta = other.mean / 2.0 - self.mean / 2.0;
+            self.mean = 2.0 * (self.mean / 2.0 + half_delta * (nb / n));
+            self.m2 += other.m2 + 4.0 * (half_delta * half_delta * (na * nb / n));
+        }
         self.count = count;
+    }
+
+    /// [`merge`](Self::merge), and an error if two finite accumulators
+    /// merged into one that is not: their spread overflowed an f64. The
+    /// driver calls it at every chunk merge, so that overflow is caught
+    /// whatever the chunk size.
+    #[allow(dead_code, reason = "for the driver; see the reliability notes")]
+    pub(crate) fn checked_merge(&mut self, other: &Accumulator) -> Result<(), crate::Error> {
+        let finite = self.is_finite() && other.is_finite();
+        self.merge(other);
+        if finite && !self.is_finite() {
+            return Err(crate::Error::Overflow);
+        }
+        Ok(())
+    }
+
+    /// Whether the mean and the spread are both finite.
+    ///
+    /// False once a value was NaN or infinite, or when finite values are
+    /// so spread out that their sum of squared deviations exceeds
+    /// `f64::MAX`: then [`variance`](Self::variance) and
+    /// [`std_error`](Self::std_error) are `+∞`, though the mean is right.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut acc = quadpipe::Accumulator::new();
+    /// acc.push(1e300);
+    /// assert!(acc.is_finite());
+    /// acc.push(-1e300); // the squared deviations overflow
+    /// assert!(!acc.is_finite());
+    /// assert_eq!(acc.mean(), 0.0);
+    /// ```
+    pub fn is_finite(&self) -> bool {
+        self.mean.is_finite() && self.m2.is_finite()
     }
 
     /// How many values have been added.
@@ -242,6 +333,35 @@ mod tests {
         assert_eq!(sums.count(), 1000);
         assert!((sums.mean() - welford.mean()).abs() < 1e-9);
         assert!((sums.variance() / welford.variance() - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn checked_merge_reports_overflow_from_finite_parts() {
+        let mut top = Accumulator::new();
+        [1e300, -1e300].iter().for_each(|&x| top.push(x));
+        assert!(!top.is_finite());
+        let (mut a, mut b) = (Accumulator::new(), Accumulator::new());
+        [1e154, 1e154].iter().for_each(|&x| a.push(x));
+        [-1e154, -1e154].iter().for_each(|&x| b.push(x));
+        // Each part's spread is 0; the merged one, 4e308, overflows.
+        assert!(a.is_finite() && b.is_finite());
+        assert!(matches!(a.checked_merge(&b), Err(crate::Error::Overflow)));
+        assert_eq!(a.mean(), 0.0);
+        // Ordinary merges pass, with the bits of `merge`.
+        let (mut c, mut d) = (Accumulator::new(), Accumulator::new());
+        [1.0, 2.0].iter().for_each(|&x| c.push(x));
+        [3.0, 5.0].iter().for_each(|&x| d.push(x));
+        let mut plain = c;
+        plain.merge(&d);
+        c.checked_merge(&d).unwrap();
+        assert_eq!(c, plain);
+    }
+
+    #[test]
+    fn overflowed_sums_never_make_a_zero_variance() {
+        let acc = Accumulator::from_shifted_sums(4, 0.0, f64::INFINITY, f64::INFINITY);
+        assert!(!acc.is_finite());
+        assert_eq!(acc.variance(), f64::INFINITY);
     }
 
     #[test]

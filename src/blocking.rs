@@ -12,9 +12,9 @@ use std::time::Duration;
 /// crate waits 500 ms).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// At most this many blocking threads at once; further work queues. The
-/// cap guards against a runaway loop spawning threads without bound
-/// (the `blocking` crate caps at 500 for the same reason).
+/// At most this many blocking threads at once, by default; further work
+/// queues. The cap guards against a runaway loop spawning threads without
+/// bound (the `blocking` crate caps at 500 for the same reason).
 const MAX_THREADS: usize = 512;
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -26,6 +26,7 @@ type Job = Box<dyn FnOnce() + Send>;
 pub(crate) struct BlockingPool {
     shared: Arc<Shared>,
     name: String,
+    max_threads: usize,
 }
 
 #[derive(Debug, Default)]
@@ -63,9 +64,15 @@ impl Shared {
 
 impl BlockingPool {
     pub(crate) fn new(name: String) -> Self {
+        BlockingPool::with_max_threads(name, MAX_THREADS)
+    }
+
+    /// A pool of at most `max_threads` threads at once.
+    pub(crate) fn with_max_threads(name: String, max_threads: usize) -> Self {
         BlockingPool {
             shared: Arc::default(),
             name,
+            max_threads: max_threads.max(1),
         }
     }
 
@@ -75,7 +82,7 @@ impl BlockingPool {
         state.queue.push_back(Box::new(job));
         // Every queued job needs a thread that is not busy to pick it up.
         let free = state.threads - state.busy;
-        if state.queue.len() <= free || state.threads == MAX_THREADS {
+        if state.queue.len() <= free || state.threads >= self.max_threads {
             self.shared.work_or_shutdown.notify_one();
         } else {
             let shared = self.shared.clone();

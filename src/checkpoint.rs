@@ -6,6 +6,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::Error;
 
@@ -208,6 +209,14 @@ impl Checkpoint {
     /// to it, flushed to disk, then renamed over `path`. A crash or a full
     /// disk mid-write leaves the previous checkpoint at `path` whole.
     ///
+    /// The temporary file's name is unique to this call
+    /// (`<path>.<process id>-<count>.tmp`, created only if it does not
+    /// exist), so writers in several threads or processes may share one
+    /// `path`: each rename is atomic, and the file ends up as one of the
+    /// checkpoints written, whole. A failed write removes its temporary
+    /// file; only a crash between its creation and the rename can leave
+    /// one behind, which nothing reads.
+    ///
     /// # Errors
     ///
     /// [`Error::Io`] if writing, syncing or renaming fails.
@@ -225,16 +234,27 @@ impl Checkpoint {
     /// # Ok::<(), quadpipe::Error>(())
     /// ```
     pub fn write(&self, path: impl AsRef<Path>) -> Result<(), Error> {
+        /// Numbers this process's writes, so no two share a temporary file.
+        static WRITES: AtomicU64 = AtomicU64::new(0);
         let path = path.as_ref();
         let mut temporary = path.as_os_str().to_owned();
-        temporary.push(".tmp");
+        let write = WRITES.fetch_add(1, Ordering::Relaxed);
+        temporary.push(format!(".{}-{write}.tmp", std::process::id()));
         let written = (|| -> io::Result<()> {
-            let mut file = fs::File::create(&temporary)?;
+            // `create_new`: never truncate a file someone else is writing.
+            let mut file = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temporary)?;
             file.write_all(&self.bytes)?;
             file.sync_all()?;
             fs::rename(&temporary, path)
         })();
-        written.map_err(|err| Error::Io(Arc::new(err)))
+        written.map_err(|err| {
+            // Whatever failed, the temporary file is of no use to anyone.
+            let _ = fs::remove_file(&temporary);
+            Error::Io(Arc::new(err))
+        })
     }
 
     /// Reads and checks a checkpoint written by [`write`](Checkpoint::write).

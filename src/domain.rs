@@ -18,7 +18,8 @@ pub(crate) struct Domain {
 
 impl Domain {
     /// The interval from `bounds.start` to `bounds.end`, either way round;
-    /// zero width is allowed (the integral is exactly 0).
+    /// zero width is allowed (the integral is exactly 0), a width beyond
+    /// `f64::MAX` is not: every point would be sampled as an infinity.
     pub(crate) fn interval(bounds: &Range<f64>) -> Result<Domain, Error> {
         let Range { start, end } = *bounds;
         for value in [start, end] {
@@ -27,6 +28,9 @@ impl Domain {
             }
         }
         let (lo, hi) = (start.min(end), start.max(end));
+        if !(hi - lo).is_finite() {
+            return Err(Error::VolumeOutOfRange { volume: hi - lo });
+        }
         Ok(Domain {
             lo: Box::new([lo]),
             width: Box::new([hi - lo]),
@@ -93,11 +97,28 @@ impl Domain {
 
     /// The integral and its standard error from the integrand's mean and
     /// the standard error of that mean.
+    ///
+    /// The value can overflow although the mean and the size are finite
+    /// (`1e308` over a width of 2); the driver should check it with
+    /// [`checked_scale`](Self::checked_scale).
     pub(crate) fn scale(&self, mean: f64, std_error: f64) -> (f64, f64) {
         let value = self.volume * mean;
         (
             if self.reversed { -value } else { value },
             self.volume * std_error,
         )
+    }
+
+    /// [`scale`](Self::scale), and [`Error::Overflow`] when a finite mean
+    /// scales to an infinite integral: `Ok(inf)` would be a silent wrong
+    /// number. An infinite standard error from a finite one is left to the
+    /// caller (it is an honest "too large to know").
+    #[allow(dead_code, reason = "for the driver; see the reliability notes")]
+    pub(crate) fn checked_scale(&self, mean: f64, std_error: f64) -> Result<(f64, f64), Error> {
+        let (value, std_error) = self.scale(mean, std_error);
+        if mean.is_finite() && !value.is_finite() {
+            return Err(Error::Overflow);
+        }
+        Ok((value, std_error))
     }
 }

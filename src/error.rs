@@ -43,8 +43,9 @@ pub enum Error {
         /// Its upper bound, as given.
         upper: f64,
     },
-    /// The box's volume, the product of its widths, overflows or
-    /// underflows an f64.
+    /// The domain's size overflows or underflows an f64: a box's volume,
+    /// the product of its widths, or an interval's width (`-1e308..1e308`
+    /// is 2e308 wide, beyond `f64::MAX`).
     VolumeOutOfRange {
         /// The product of the widths.
         volume: f64,
@@ -106,6 +107,22 @@ pub enum Error {
     },
     /// An executor was asked for zero worker threads.
     ZeroThreads,
+    /// An executor was asked for more worker threads than
+    /// [`Executor::MAX_THREADS`](crate::Executor::MAX_THREADS), by
+    /// [`Builder::threads`](crate::Builder::threads) or by
+    /// `QUADPIPE_THREADS`.
+    TooManyThreads {
+        /// The thread count asked for.
+        threads: u64,
+        /// The most an executor may have.
+        max: usize,
+    },
+    /// An executor's thread name contains a NUL byte, which no operating
+    /// system takes in a thread name.
+    InvalidThreadName {
+        /// The name, as given.
+        name: String,
+    },
     /// The `QUADPIPE_THREADS` environment variable is set but is not a
     /// positive integer.
     InvalidThreadsVar {
@@ -142,9 +159,18 @@ pub enum Error {
         /// The value.
         value: f64,
     },
-    /// Reading a source, or reading or writing a checkpoint, failed; the
-    /// `io::Error` is the source.
+    /// Reading or writing a checkpoint failed; the `io::Error` is the
+    /// source, and its text ends the message.
     Io(Arc<io::Error>),
+    /// Reading a text [`Source`](crate::Source) failed part way; the
+    /// `io::Error` is the source, and its text ends the message.
+    Read {
+        /// The line the reader had reached, counting from 1: the numbers
+        /// before it were read.
+        line: u64,
+        /// What the reader reported.
+        error: Arc<io::Error>,
+    },
     /// A checkpoint is not one quadpipe wrote, or no longer whole.
     CheckpointCorrupt {
         /// What is wrong with it.
@@ -197,12 +223,10 @@ impl fmt::Display for Error {
                 f,
                 "axis {axis} is empty or reversed: lower bound {lower} is not below upper bound {upper}"
             ),
-            Error::VolumeOutOfRange { volume } => {
-                write!(
-                    f,
-                    "the box's volume is out of the range of an f64: {volume}"
-                )
-            }
+            Error::VolumeOutOfRange { volume } => write!(
+                f,
+                "the domain's size (an interval's width, or a box's volume) is out of the range of an f64: {volume}"
+            ),
             Error::ZeroSamples => f.write_str("sample count is zero"),
             Error::ZeroChunkSize => f.write_str("chunk size is zero"),
             Error::InvalidTolerance { abs, rel } => write!(
@@ -236,20 +260,42 @@ impl fmt::Display for Error {
                 )
             }
             Error::SobolSamples { samples, replicas } => {
-                let per_replica = (samples / u64::from(*replicas)).max(1);
+                // Zero replicas is refused before this error can arise, but
+                // Display must not divide by zero whatever it is given.
+                let replicas_u64 = u64::from(*replicas).max(1);
+                let per_replica = (samples / replicas_u64).max(1);
+                // Above 2^63 there is no next power of two in a u64; the
+                // cap of 2^32 per replica applies anyway. The product is
+                // below 2^32 × 2^32, so it fits.
+                let suggested = per_replica
+                    .checked_next_power_of_two()
+                    .map_or(1 << 32, |power| power.min(1 << 32));
                 write!(
                     f,
                     "randomised QMC needs {replicas} × a power of two samples, at most \
                      {replicas} × 2^32; {samples} is not (try {})",
-                    u64::from(*replicas) * per_replica.next_power_of_two().min(1 << 32)
+                    replicas_u64 * suggested
                 )
             }
-            Error::SobolChunkSize { chunk_size } => write!(
-                f,
-                "randomised QMC needs a power-of-two chunk size; {chunk_size} is not (try {})",
-                chunk_size.next_power_of_two()
-            ),
+            Error::SobolChunkSize { chunk_size } => {
+                // The nearest power of two that is not zero: 0 suggests 1,
+                // and above 2^63 (where the next one does not fit) 2^63.
+                let suggested = chunk_size.checked_next_power_of_two().unwrap_or(1 << 63);
+                write!(
+                    f,
+                    "randomised QMC needs a power-of-two chunk size; {chunk_size} is not (try {suggested})"
+                )
+            }
             Error::ZeroThreads => f.write_str("thread count is zero"),
+            Error::TooManyThreads { threads, max } => {
+                write!(
+                    f,
+                    "{threads} threads is more than the {max} an executor may have"
+                )
+            }
+            Error::InvalidThreadName { name } => {
+                write!(f, "thread name contains a NUL byte: {name:?}")
+            }
             Error::InvalidThreadsVar { value } => {
                 write!(f, "QUADPIPE_THREADS is not a positive integer: {value:?}")
             }
@@ -265,14 +311,17 @@ impl fmt::Display for Error {
             }
             Error::Panicked(message) => write!(f, "task panicked: {message}"),
             Error::Cancelled => f.write_str("task was cancelled"),
-            Error::SpawnThread(_) => f.write_str("could not spawn a thread"),
+            Error::SpawnThread(err) => write!(f, "could not spawn a thread: {err}"),
             Error::Parse { line, token } => {
                 write!(f, "line {line}: {token:?} is not a finite number")
             }
             Error::NonFiniteInput { position, value } => {
                 write!(f, "value {position} of the input is {value}")
             }
-            Error::Io(_) => f.write_str("input or output failed"),
+            Error::Io(err) => write!(f, "input or output failed: {err}"),
+            Error::Read { line, error } => {
+                write!(f, "reading the input failed on line {line}: {error}")
+            }
             Error::CheckpointCorrupt { reason } => {
                 write!(f, "checkpoint is corrupt: {reason}")
             }
@@ -299,7 +348,9 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::SpawnThread(err) | Error::Io(err) => Some(&**err),
+            Error::SpawnThread(err) | Error::Io(err) | Error::Read { error: err, .. } => {
+                Some(&**err)
+            }
             _ => None,
         }
     }

@@ -6,7 +6,7 @@ use std::fmt;
 use std::future::Future;
 use std::num::NonZeroUsize;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -20,6 +20,13 @@ use crate::{Error, Task};
 
 /// The environment variable that sets the default executor's thread count.
 const THREADS_VAR: &str = "QUADPIPE_THREADS";
+
+/// How long a shutdown waits, after cancelling, for the workers to end
+/// before it leaves them running and returns. A cancelled chunk stops at
+/// its next check, well within this; only an integrand call that does not
+/// return (or takes longer than this) keeps a worker past it, and that
+/// worker is detached: it exits by itself once the call returns.
+const JOIN_BOUND: Duration = Duration::from_millis(500);
 
 thread_local! {
     /// The id of the executor whose worker this thread is; 0 on any other
@@ -37,8 +44,12 @@ static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
 /// Blocking closures go to [`unblock`](Executor::unblock), on threads of
 /// their own, so they never hold up the workers.
 ///
-/// Dropping the executor stops its workers and joins them (all but the
-/// current thread, when it is dropped from one of its own workers); tasks
+/// Dropping the executor cancels its tasks, drops the chunks still queued
+/// (also those of integrals driven elsewhere with `run_on(&executor)`, which
+/// then fail with [`Error::Cancelled`]) and joins its workers, waiting at
+/// most half a second for a worker still inside an integrand call; such a
+/// worker is detached and exits when that call returns. The current thread
+/// is never joined, when it is one of the executor's own workers. Tasks
 /// that had not ended end as [`Cancelled`](crate::Status::Cancelled).
 ///
 /// # Examples
@@ -63,6 +74,10 @@ struct Inner {
     executor: async_executor::Executor<'static>,
     id: usize,
     threads: usize,
+    /// Set when the executor shuts down: chunk jobs not yet started are
+    /// dropped instead of run. Apart from `Inner`, so that a job does not
+    /// hold the executor that holds it.
+    closed: Arc<AtomicBool>,
     /// The tasks spawned here, so a shutdown can wait for them and cancel
     /// what is left.
     tasks: Registry,
@@ -70,6 +85,28 @@ struct Inner {
 }
 
 impl Executor {
+    /// The most worker threads an executor may have.
+    ///
+    /// Each worker reserves a stack (2 MiB of address space by default) and
+    /// the operating system's per-process thread limit is usually in the
+    /// thousands to tens of thousands; a request far beyond the cores there are
+    /// is almost always a typo or an unchecked value, and past the system's
+    /// limit the process aborts inside the thread library rather than getting
+    /// an error. 4096 is above the hardware threads of any single machine
+    /// today, yet far below those limits, so `build` refuses more with
+    /// [`Error::TooManyThreads`] before allocating anything.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use quadpipe::{Error, Executor};
+    ///
+    /// let err = Executor::builder().threads(Executor::MAX_THREADS + 1).build().unwrap_err();
+    /// assert!(matches!(err, Error::TooManyThreads { threads: 4097, max: 4096 }));
+    /// assert_eq!(err.to_string(), "4097 threads is more than the 4096 an executor may have");
+    /// ```
+    pub const MAX_THREADS: usize = 4096;
+
     /// An executor with one worker per available core.
     ///
     /// # Panics
@@ -212,6 +249,7 @@ impl Executor {
     pub(crate) fn handle(&self) -> PoolHandle {
         PoolHandle {
             inner: Arc::downgrade(&self.inner),
+            id: self.inner.id,
             threads: self.inner.threads,
         }
     }
@@ -221,6 +259,7 @@ impl Executor {
             executor: async_executor::Executor::new(),
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             threads,
+            closed: Arc::default(),
             tasks: Registry::default(),
             blocking: BlockingPool::new(format!("{}-blocking", builder.name)),
         });
@@ -273,10 +312,18 @@ impl Executor {
     /// work already in flight goes on during the grace period, including
     /// the chunks of integrals whose driver runs elsewhere. A cancelled
     /// integral stops its chunks at their next check, so the join does not
-    /// wait for whole chunks; a blocking closure from
+    /// wait for whole chunks, and chunks not yet started never start, also
+    /// those of integrals driven elsewhere (which then fail with
+    /// [`Error::Cancelled`]). The join waits at most half a second past the
+    /// grace: a worker still inside a call that cannot be interrupted (an
+    /// integrand evaluation that does not return) is detached, counted in
+    /// [`Shutdown::abandoned`], and exits by itself when the call returns.
+    /// So `shutdown` returns within `grace` plus about half a second,
+    /// whatever the integrand does. A blocking closure from
     /// [`unblock`](Executor::unblock) cannot be interrupted and finishes on
     /// its own thread, its result discarded. Dropping an executor is a
-    /// shutdown with no grace at all.
+    /// shutdown with no grace at all. A grace too long to add to the clock
+    /// (`Duration::MAX`) waits for every task.
     ///
     /// # Examples
     ///
@@ -297,25 +344,51 @@ impl Executor {
 
     fn stop_and_join(&mut self, grace: Duration) -> Shutdown {
         let live = self.inner.tasks.live();
-        let deadline = Instant::now() + grace;
+        // A grace too long for an `Instant` (`Duration::MAX`) has no
+        // deadline: it waits for every task, as asked.
+        let deadline = Instant::now().checked_add(grace);
         // A task's end wakes nobody here; polling every millisecond is
         // cheap, and a grace period is not a hot path.
-        while self.inner.tasks.live() > 0 && Instant::now() < deadline {
+        while self.inner.tasks.live() > 0 && deadline.is_none_or(|end| Instant::now() < end) {
             thread::sleep(Duration::from_millis(1));
         }
+        // From here on, chunks that have not started never will, whoever
+        // drives their integral; then cancel the tasks and stop the workers.
+        self.inner.closed.store(true, Ordering::Release);
         let cancelled = self.inner.tasks.cancel_all();
         self.stop.clear();
         let current = thread::current().id();
-        for worker in self.workers.drain(..) {
-            // Dropped from inside one of its own tasks: that worker exits
-            // when the task's poll returns; joining it here would deadlock.
-            if worker.thread().id() != current {
+        // Dropped from inside one of its own tasks: that worker exits when
+        // the task's poll returns; joining it here would deadlock.
+        let mut running: Vec<_> = self
+            .workers
+            .drain(..)
+            .filter(|worker| worker.thread().id() != current)
+            .collect();
+        // Join with a bound: a worker inside an integrand call that never
+        // returns must not hold the caller forever. Polling
+        // `is_finished` is how std offers a join with a time limit.
+        let join_by = Instant::now() + JOIN_BOUND;
+        loop {
+            let (ended, still): (Vec<_>, Vec<_>) =
+                running.into_iter().partition(|worker| worker.is_finished());
+            ended.into_iter().for_each(|worker| {
                 let _ = worker.join();
+            });
+            running = still;
+            if running.is_empty() || Instant::now() >= join_by {
+                break;
             }
+            thread::sleep(Duration::from_millis(1));
         }
+        // Dropping a handle detaches its thread, which exits by itself once
+        // its call returns (its stop signal is already sent).
+        let abandoned = running.len();
+        drop(running);
         Shutdown {
             finished: live - cancelled.min(live),
             cancelled,
+            abandoned,
         }
         // The last strong reference usually goes when `self` does, and with
         // it the async executor, which drops the futures that had not ended.
@@ -331,6 +404,17 @@ impl Drop for Executor {
 }
 
 /// What [`Executor::shutdown`] did.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let executor = quadpipe::Executor::builder().threads(1).build()?;
+/// let report = executor.shutdown(Duration::ZERO);
+/// assert_eq!((report.finished, report.cancelled, report.abandoned), (0, 0, 0));
+/// # Ok::<(), quadpipe::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Shutdown {
@@ -338,6 +422,11 @@ pub struct Shutdown {
     pub finished: usize,
     /// Tasks still running when the grace period ran out, now cancelled.
     pub cancelled: usize,
+    /// Worker threads still inside a call that cannot be interrupted (an
+    /// integrand evaluation, or a future's poll, that had not returned)
+    /// half a second after the cancel. They were detached, not joined:
+    /// each exits by itself when its call returns, and runs nothing more.
+    pub abandoned: usize,
 }
 
 /// The tasks spawned on an executor, held weakly: a task that ends, or
@@ -447,21 +536,41 @@ impl Builder {
     /// # Errors
     ///
     /// [`Error::ZeroThreads`] if the thread count is zero;
+    /// [`Error::TooManyThreads`] if it is above [`Executor::MAX_THREADS`];
+    /// [`Error::InvalidThreadName`] if the name contains a NUL byte, which
+    /// no operating system takes in a thread's name;
     /// [`Error::SpawnThread`] if the operating system refuses a thread (the
     /// threads started so far are stopped and joined).
     ///
     /// # Examples
     ///
     /// ```
-    /// let executor = quadpipe::Executor::builder().build()?;
+    /// use quadpipe::{Error, Executor};
+    ///
+    /// let executor = Executor::builder().build()?;
+    /// let err = Executor::builder().threads(usize::MAX).build().unwrap_err();
+    /// assert!(matches!(err, Error::TooManyThreads { max: Executor::MAX_THREADS, .. }));
     /// # Ok::<(), quadpipe::Error>(())
     /// ```
     pub fn build(self) -> Result<Executor, Error> {
         let threads = match self.threads {
             Some(0) => return Err(Error::ZeroThreads),
+            Some(threads) if threads > Executor::MAX_THREADS => {
+                return Err(Error::TooManyThreads {
+                    threads: threads as u64,
+                    max: Executor::MAX_THREADS,
+                });
+            }
             Some(threads) => threads,
-            None => thread::available_parallelism().map_or(1, NonZeroUsize::get),
+            // A machine with more cores than the cap still gets a pool.
+            None => thread::available_parallelism()
+                .map_or(1, NonZeroUsize::get)
+                .min(Executor::MAX_THREADS),
         };
+        // std panics on a thread name with a NUL byte; refuse it here.
+        if self.name.contains('\0') {
+            return Err(Error::InvalidThreadName { name: self.name });
+        }
         Executor::start(self, threads)
     }
 }
@@ -472,6 +581,7 @@ impl Builder {
 #[derive(Clone, Debug)]
 pub(crate) struct PoolHandle {
     inner: Weak<Inner>,
+    id: usize,
     threads: usize,
 }
 
@@ -480,14 +590,51 @@ impl PoolHandle {
         self.threads
     }
 
-    /// Spawns `job` to run unobserved; false if the executor is gone.
+    /// Whether the calling thread is one of this pool's own workers.
+    ///
+    /// A driver that finds itself polled on one of its pool's workers may
+    /// be blocked there (`pollster::block_on(integral.run_on(&executor))`
+    /// inside a task): then its chunks can wait for the very worker it
+    /// holds, forever on a one-thread pool. One thread-local read; cheap
+    /// enough for every poll.
+    #[allow(dead_code, reason = "for the driver; see the reliability notes")]
+    pub(crate) fn is_current_worker(&self) -> bool {
+        WORKER_OF.get() == self.id
+    }
+
+    /// Runs one queued job or task of this pool on the calling thread, if
+    /// there is one: true if it ran one.
+    ///
+    /// For a driver blocked on one of its pool's own workers (see
+    /// [`is_current_worker`](Self::is_current_worker)): rather than wait
+    /// for chunks that may need the very worker it holds, it can run them
+    /// itself, as rayon's `join` helps. Whatever it runs is polled nested
+    /// in the caller's poll, on the caller's stack.
+    #[allow(dead_code, reason = "for the driver; see the reliability notes")]
+    pub(crate) fn help(&self) -> bool {
+        self.inner
+            .upgrade()
+            .is_some_and(|inner| inner.executor.try_tick())
+    }
+
+    /// Spawns `job` to run unobserved; false if the executor is gone or
+    /// shutting down. A job still queued when the executor shuts down is
+    /// dropped without running, which its driver sees as a cancel.
     pub(crate) fn spawn_detached(&self, job: Job) -> bool {
         match self.inner.upgrade() {
-            Some(inner) => {
-                inner.executor.spawn(job).detach();
+            Some(inner) if !inner.closed.load(Ordering::Acquire) => {
+                let closed = inner.closed.clone();
+                inner
+                    .executor
+                    .spawn(async move {
+                        if !closed.load(Ordering::Acquire) {
+                            job.await;
+                        }
+                    })
+                    .detach();
                 true
             }
-            None => false,
+            _ => false,
         }
     }
 }
@@ -503,7 +650,9 @@ impl fmt::Debug for Inner {
 
 /// The process-wide executor behind [`spawn`] and
 /// [`Integral::run`](crate::Integral::run), started on first use with
-/// `QUADPIPE_THREADS` threads, or one per core when that is not set.
+/// `QUADPIPE_THREADS` threads, or one per core when that is not set. A
+/// value above [`Executor::MAX_THREADS`] is an error at that first use, as it is for
+/// [`Builder::threads`], and not clamped: a silent cap would hide a typo.
 pub(crate) fn default_executor() -> Result<&'static Executor, Error> {
     static DEFAULT: OnceLock<Result<Executor, Error>> = OnceLock::new();
     DEFAULT
@@ -528,8 +677,15 @@ fn threads_from_env() -> Result<Option<usize>, Error> {
             });
         }
     };
-    match value.trim().parse::<usize>() {
-        Ok(threads) if threads > 0 => Ok(Some(threads)),
+    // Parsed as u64, so that a count too large for a usize (on 32-bit
+    // targets) is reported as too many, not as unreadable.
+    match value.trim().parse::<u64>() {
+        Ok(threads) if threads > Executor::MAX_THREADS as u64 => Err(Error::TooManyThreads {
+            threads,
+            max: Executor::MAX_THREADS,
+        }),
+        // Not above the cap, so it fits a usize on every target.
+        Ok(threads) if threads > 0 => Ok(Some(threads as usize)),
         _ => Err(Error::InvalidThreadsVar { value }),
     }
 }
@@ -540,7 +696,8 @@ fn threads_from_env() -> Result<Option<usize>, Error> {
 /// The default executor starts on first use with one worker per core, or
 /// with as many as the `QUADPIPE_THREADS` environment variable says. If that
 /// variable is not a positive integer, the handle resolves to
-/// [`Error::InvalidThreadsVar`].
+/// [`Error::InvalidThreadsVar`]; if it is above [`Executor::MAX_THREADS`], to
+/// [`Error::TooManyThreads`].
 ///
 /// # Examples
 ///
@@ -555,5 +712,34 @@ pub fn spawn<T: Send + 'static>(future: impl Future<Output = T> + Send + 'static
     match default_executor() {
         Ok(executor) => executor.spawn(future),
         Err(err) => Task::failed(err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_blocked_worker_can_help_with_its_own_queue() {
+        // One worker, blocked (as by `pollster::block_on` in a task) on a
+        // job queued behind it: without help this would wait forever.
+        let executor = Executor::builder().threads(1).build().unwrap();
+        let handle = executor.handle();
+        assert!(!handle.is_current_worker());
+        let task = executor.spawn(async move {
+            let ran = Arc::new(AtomicBool::new(false));
+            let flag = ran.clone();
+            let job = Box::pin(async move { flag.store(true, Ordering::Release) });
+            assert!(handle.spawn_detached(job));
+            assert!(handle.is_current_worker());
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while !ran.load(Ordering::Acquire) && Instant::now() < deadline {
+                if !handle.help() {
+                    thread::yield_now();
+                }
+            }
+            ran.load(Ordering::Acquire)
+        });
+        assert_eq!(executor.block_on(task).ok(), Some(true));
     }
 }

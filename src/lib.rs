@@ -37,6 +37,8 @@
 //! - [`Task`]: a spawned task's handle, with [`Status`] and [`Progress`].
 //! - [`Estimate`]: value, standard error, samples, and why it [`Stop`]ped.
 //! - [`Accumulator`]: count, mean and variance, merged in a fixed order.
+//! - [`TailCheck`]: whether chunk variances say a standard error can be
+//!   trusted.
 //! - [`Error`]: everything that can go wrong, bad input first of all.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
@@ -63,6 +65,7 @@ mod spawn;
 mod spec;
 mod stats;
 mod stop;
+mod tail;
 mod task;
 
 pub use accumulator::Accumulator;
@@ -78,6 +81,7 @@ pub use mpi::MpiControl;
 pub use progress::{Progress, ProgressStream};
 pub use source::Source;
 pub use spawn::{Inline, Job, Spawner};
+pub use tail::TailCheck;
 pub use task::{Status, Task};
 
 /// The handles that cross threads must be able to.

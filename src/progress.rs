@@ -5,7 +5,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::{Context, Poll, Waker};
 
-use futures::{Stream, StreamExt};
+use futures::Stream;
 
 use crate::Estimate;
 use crate::blocking::BlockingPool;
@@ -82,6 +82,8 @@ struct CellState {
     closed: bool,
     /// Streams waiting for the next snapshot.
     watchers: Vec<Waker>,
+    /// Hooks from `Task::on_progress`, told of each snapshot.
+    hooks: Vec<Arc<Hook>>,
 }
 
 impl ProgressCell {
@@ -95,26 +97,66 @@ impl ProgressCell {
 
     /// Publishes `progress`; the same snapshot again is not news.
     pub(crate) fn set(&self, progress: Progress) {
-        let watchers = {
+        let (watchers, hooks, version) = {
             let mut state = self.lock();
             if state.snapshot == progress {
                 return;
             }
             state.snapshot = progress;
             state.version += 1;
-            std::mem::take(&mut state.watchers)
+            // Cloning an empty list allocates nothing: tasks without hooks
+            // pay nothing for them.
+            (
+                std::mem::take(&mut state.watchers),
+                state.hooks.clone(),
+                state.version,
+            )
         };
         watchers.into_iter().for_each(Waker::wake);
+        for hook in hooks {
+            hook.post(version, progress, false);
+        }
     }
 
-    /// Marks the end of the task: streams end after the current snapshot.
+    /// Marks the end of the task: streams end after the current snapshot,
+    /// and hooks after it are dropped.
     pub(crate) fn close(&self) {
-        let watchers = {
+        let (watchers, hooks, version, snapshot) = {
             let mut state = self.lock();
             state.closed = true;
-            std::mem::take(&mut state.watchers)
+            (
+                std::mem::take(&mut state.watchers),
+                std::mem::take(&mut state.hooks),
+                state.version,
+                state.snapshot,
+            )
         };
         watchers.into_iter().for_each(Waker::wake);
+        for hook in hooks {
+            hook.post(version, snapshot, true);
+        }
+    }
+
+    /// Calls `hook` with the current snapshot and each later one; see
+    /// [`Hook`].
+    pub(crate) fn add_hook(&self, hook: impl FnMut(&Progress) + Send + 'static) {
+        let hook = Arc::new(Hook {
+            state: Mutex::new(HookState {
+                hook: Some(Box::new(hook)),
+                latest: None,
+                seen: None,
+                ended: false,
+                scheduled: false,
+            }),
+        });
+        let (version, snapshot, closed) = {
+            let mut state = self.lock();
+            if !state.closed {
+                state.hooks.push(hook.clone());
+            }
+            (state.version, state.snapshot, state.closed)
+        };
+        hook.post(version, snapshot, closed);
     }
 
     /// The snapshot after version `seen` (any snapshot if `None`), or the
@@ -182,27 +224,117 @@ impl Stream for ProgressStream {
     }
 }
 
-/// Threads for [`watch`]: one per watched task while it runs, shared by
-/// every executor, since a hook must not take a worker.
+/// The most hook calls in progress at once, on threads of their own: far
+/// more than hooks that return promptly ever need (a call holds a thread
+/// only while it runs), so hooks that block, up to this many, do not
+/// starve the others; beyond it, calls wait for a thread to free up.
+const MAX_HOOK_THREADS: usize = 4096;
+
+/// Threads that call progress hooks, shared by every task and executor,
+/// since a hook must not take a worker. A thread is taken per call, not
+/// per hook: a hook holds none between snapshots.
 fn hook_threads() -> &'static BlockingPool {
     static HOOK_THREADS: OnceLock<BlockingPool> = OnceLock::new();
-    HOOK_THREADS.get_or_init(|| BlockingPool::new("quadpipe-progress".to_owned()))
+    HOOK_THREADS.get_or_init(|| {
+        BlockingPool::with_max_threads("quadpipe-progress".to_owned(), MAX_HOOK_THREADS)
+    })
 }
 
-/// Calls `hook` with each item of `snapshots` on a thread of its own,
-/// until the stream ends or the hook panics.
-pub(crate) fn watch(
-    mut snapshots: ProgressStream,
-    mut hook: impl FnMut(&Progress) + Send + 'static,
-) {
-    let job = move || {
-        while let Some(snapshot) = pollster::block_on(snapshots.next()) {
-            if catch_unwind(AssertUnwindSafe(|| hook(&snapshot))).is_err() {
-                break;
+type HookFn = Box<dyn FnMut(&Progress) + Send>;
+
+/// One `on_progress` hook: a mailbox of one snapshot, and the hook.
+///
+/// The task posts each snapshot here (overwriting one not yet delivered,
+/// so a slow hook sees the latest and skips the rest) and, if no call is
+/// scheduled, schedules one on [`hook_threads`]. That call delivers
+/// snapshots until the mailbox is empty, then gives its thread back. So
+/// the task never waits for its hook, a hook needs no thread of its own
+/// between snapshots, and a slow hook delays only itself.
+pub(crate) struct Hook {
+    state: Mutex<HookState>,
+}
+
+struct HookState {
+    /// `None` while a call is running (it holds the hook), or once the
+    /// hook panicked or saw the final snapshot.
+    hook: Option<HookFn>,
+    /// The newest snapshot not yet delivered, with its version.
+    latest: Option<(u64, Progress)>,
+    /// The version last delivered, so that one is never delivered twice.
+    seen: Option<u64>,
+    /// The task ended: after `latest`, nothing more comes.
+    ended: bool,
+    /// A call is queued or running.
+    scheduled: bool,
+}
+
+impl Hook {
+    fn lock(&self) -> MutexGuard<'_, HookState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Leaves snapshot `version` for the hook and makes sure a call will
+    /// deliver it.
+    fn post(self: &Arc<Self>, version: u64, snapshot: Progress, ended: bool) {
+        let mut state = self.lock();
+        let newer = match (state.latest, state.seen) {
+            (Some((latest, _)), _) => version > latest,
+            (None, Some(seen)) => version > seen,
+            (None, None) => true,
+        };
+        if newer {
+            state.latest = Some((version, snapshot));
+        }
+        state.ended |= ended;
+        if state.scheduled {
+            return;
+        }
+        state.scheduled = true;
+        drop(state);
+        let hook = self.clone();
+        if hook_threads().submit(move || hook.deliver()).is_err() {
+            // No thread could be started: the next snapshot tries again.
+            self.lock().scheduled = false;
+        }
+    }
+
+    /// Calls the hook with each snapshot posted, until none is waiting.
+    fn deliver(&self) {
+        loop {
+            let (snapshot, mut hook) = {
+                let mut state = self.lock();
+                let next = state.latest.take();
+                match next {
+                    Some((version, snapshot)) if state.seen != Some(version) => {
+                        state.seen = Some(version);
+                        (snapshot, state.hook.take())
+                    }
+                    Some(_) => continue,
+                    None => {
+                        // Nothing comes after the final snapshot: drop the
+                        // hook, outside the lock, since its captures' drops
+                        // are user code.
+                        let finished = if state.ended { state.hook.take() } else { None };
+                        state.scheduled = false;
+                        drop(state);
+                        drop(finished);
+                        return;
+                    }
+                }
+            };
+            let Some(call) = hook.as_mut() else {
+                continue;
+            };
+            // A hook that panics is not called again; the task goes on.
+            if catch_unwind(AssertUnwindSafe(|| call(&snapshot))).is_ok() {
+                self.lock().hook = hook;
             }
         }
-    };
-    hook_threads()
-        .submit(job)
-        .expect("quadpipe: could not start a thread for a progress hook");
+    }
+}
+
+impl std::fmt::Debug for Hook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hook").finish_non_exhaustive()
+    }
 }

@@ -488,8 +488,7 @@ fn expected(input: &[u8]) -> Result<Vec<f64>, (u64, &[u8])> {
                 match value {
                     Some(value) => values.push(value),
                     None => {
-                        let newlines = input[..first].iter().filter(|&&b| b == b'\n').count();
-                        return Err((newlines as u64 + 1, token));
+                        return Err((line_breaks(&input[..first]) + 1, token));
                     }
                 }
             }
@@ -497,6 +496,16 @@ fn expected(input: &[u8]) -> Result<Vec<f64>, (u64, &[u8])> {
         }
     }
     Ok(values)
+}
+
+/// The line breaks in `text`: `\n`, `\r\n` and a lone `\r` each end one.
+fn line_breaks(text: &[u8]) -> u64 {
+    let lone_crs = text
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'\r' && text.get(i + 1) != Some(&b'\n'))
+        .count();
+    (text.iter().filter(|&&b| b == b'\n').count() + lone_crs) as u64
 }
 
 /// How an error quotes `token`: its lossy text, cut to [`QUOTED`]

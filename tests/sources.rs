@@ -89,8 +89,11 @@ fn an_io_error_is_returned_with_its_source() {
         good: Cursor::new(b"1 2 3\n".to_vec()),
     });
     let err = pollster::block_on(Source::from_reader(reader).reduce()).unwrap_err();
-    assert!(matches!(err, Error::Io(_)), "{err:?}");
-    assert_eq!(err.to_string(), "input or output failed");
+    assert!(matches!(err, Error::Read { line: 2, .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "reading the input failed on line 2: disk on fire"
+    );
     let source = std::error::Error::source(&err).expect("the io::Error");
     assert_eq!(source.to_string(), "disk on fire");
 }

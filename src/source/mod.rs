@@ -106,7 +106,16 @@ impl Source {
     /// other bad token: [`Error::Parse`] names the line and quotes the text
     /// (up to 64 characters). A token longer than 1024 bytes is refused the
     /// same way, so memory stays bounded even for input without a blank.
-    /// A read failure is [`Error::Io`], with the `io::Error` as its source.
+    /// Lines end at `\n`, `\r\n` or a lone `\r`.
+    ///
+    /// Numbers are read as Rust's `f64::from_str` reads them, rounded to
+    /// the nearest f64: a value too small for an f64 becomes a subnormal or
+    /// 0 (`1e-400` reads as 0, as it would in any f64 program), while one
+    /// too large for it is refused with [`Error::Parse`] naming its line
+    /// (`1e400` would otherwise become an infinity).
+    ///
+    /// A read failure is [`Error::Read`], naming the line reached, with
+    /// the `io::Error` as its source.
     ///
     /// # Examples
     ///
@@ -131,7 +140,7 @@ impl Source {
     ///
     /// # Errors
     ///
-    /// [`Error::Parse`] and [`Error::Io`] from a reader;
+    /// [`Error::Parse`] and [`Error::Read`] from a reader;
     /// [`Error::NonFiniteInput`] for a NaN or infinite value in a stream.
     ///
     /// # Examples
@@ -214,10 +223,10 @@ impl Source {
             Input::Text(mut reader) => {
                 let mut parser = NumberParser::new();
                 loop {
-                    let bytes = reader
-                        .fill_buf()
-                        .await
-                        .map_err(|err| Error::Io(Arc::new(err)))?;
+                    let bytes = reader.fill_buf().await.map_err(|err| Error::Read {
+                        line: parser.line(),
+                        error: Arc::new(err),
+                    })?;
                     if bytes.is_empty() {
                         parser.finish(&mut numbers)?;
                         break;

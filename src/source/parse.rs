@@ -12,7 +12,8 @@ const QUOTED: usize = 64;
 
 /// Splits bytes into tokens at ASCII whitespace, parses each as a finite
 /// f64, and pushes it into an accumulator. Tokens may span the pieces the
-/// bytes arrive in; lines are counted for error messages.
+/// bytes arrive in; lines are counted for error messages, ended by `\n`,
+/// `\r\n` or a lone `\r` (old Mac files), as text editors count them.
 #[derive(Debug)]
 pub(crate) struct NumberParser {
     token: Vec<u8>,
@@ -20,6 +21,8 @@ pub(crate) struct NumberParser {
     line: u64,
     /// The line the current token started on.
     token_line: u64,
+    /// The last byte was `\r`: a `\n` next ends no further line.
+    after_cr: bool,
 }
 
 impl NumberParser {
@@ -28,16 +31,23 @@ impl NumberParser {
             token: Vec::with_capacity(64),
             line: 1,
             token_line: 1,
+            after_cr: false,
         }
+    }
+
+    /// The line the next byte is on, counting from 1.
+    pub(crate) fn line(&self) -> u64 {
+        self.line
     }
 
     /// Parses every complete token in `bytes` into `sink`; an unfinished
     /// last token waits for the next piece.
     pub(crate) fn feed(&mut self, bytes: &[u8], sink: &mut Accumulator) -> Result<(), Error> {
         for &byte in bytes {
+            let after_cr = std::mem::replace(&mut self.after_cr, byte == b'\r');
             if byte.is_ascii_whitespace() {
                 self.end_token(sink)?;
-                if byte == b'\n' {
+                if byte == b'\r' || (byte == b'\n' && !after_cr) {
                     self.line += 1;
                 }
             } else {
@@ -134,6 +144,25 @@ mod tests {
         match parse_in_pieces(&endless, 100).unwrap_err() {
             Error::Parse { line: 1, token } => assert!(token.ends_with('…') && token.len() < 100),
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn lines_end_at_lf_crlf_and_lone_cr_across_pieces() {
+        for (input, line) in [
+            (&b"1\n2\n3\nx"[..], 4),
+            (b"1\r\n2\r\n3\r\nx", 4),
+            (b"1\r2\r3\rx", 4),
+            (b"1\r\r\nx", 3),
+            (b"1\n\r2 x", 3),
+        ] {
+            for piece in 1..input.len() {
+                let err = parse_in_pieces(input, piece).unwrap_err();
+                assert!(
+                    matches!(err, Error::Parse { line: l, .. } if l == line),
+                    "{input:?} in pieces of {piece}: {err}"
+                );
+            }
         }
     }
 

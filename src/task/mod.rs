@@ -12,7 +12,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 
-use crate::progress::{ProgressStream, watch};
+use crate::progress::ProgressStream;
 use crate::{Checkpoint, Error, Progress};
 use outcome::Outcome;
 use state::{TaskEnd, TaskState};
@@ -193,17 +193,20 @@ impl<T> Task<T> {
         ProgressStream::new(self.state.link.progress.clone())
     }
 
-    /// Calls `hook` with each new progress snapshot, from a thread of its
-    /// own, until the task ends: for code that does not poll.
+    /// Calls `hook` with the current progress snapshot and each new one
+    /// until the task ends: for code that does not poll.
     ///
-    /// The task never waits for the hook. A hook slower than the task sees
-    /// the latest snapshot and skips the ones in between; it always sees the
-    /// final one. A hook that panics is not called again, and the task goes
-    /// on unharmed.
-    ///
-    /// # Panics
-    ///
-    /// If the operating system refuses to start a thread for the hook.
+    /// Calls run on a shared pool of threads kept for hooks, never on a
+    /// worker, and a hook holds a thread only while it is being called:
+    /// any number of tasks may have hooks. The task never waits for its
+    /// hook, and a slow or blocked hook delays only its own later calls: a
+    /// hook slower than the task sees the latest snapshot and skips the
+    /// ones in between; it always sees the final one, unless it never
+    /// returns. Calls to one hook never overlap. A hook that panics is not
+    /// called again, and the task goes on unharmed: a hook watches the
+    /// task, it is not part of its work. The hook is dropped after its last
+    /// call. If no thread can be started for a call, that snapshot is
+    /// skipped and the next one tries again.
     ///
     /// # Examples
     ///
@@ -217,12 +220,12 @@ impl<T> Task<T> {
     /// task.on_progress(move |progress| log.lock().unwrap().push(progress.done));
     /// pollster::block_on(&mut task)?;
     /// # while !seen.lock().unwrap().contains(&(1 << 20)) { std::thread::yield_now() }
-    /// // The hook's last call, on its own thread, sees the final snapshot.
+    /// // The hook's last call, on a thread kept for hooks, sees the final snapshot.
     /// assert_eq!(seen.lock().unwrap().last(), Some(&(1 << 20)));
     /// # Ok::<(), quadpipe::Error>(())
     /// ```
     pub fn on_progress(&self, hook: impl FnMut(&Progress) + Send + 'static) {
-        watch(self.progress_stream(), hook);
+        self.state.link.progress.add_hook(hook);
     }
 
     /// Calls `callback` with the task's result when the task ends, on the

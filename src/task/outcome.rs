@@ -69,17 +69,26 @@ impl<T> Outcome<T> {
 
     /// Runs `callback` with the outcome: when it is delivered, or now if it
     /// already was. Never, if the handle has already taken it.
-    pub(crate) fn on_delivery(&self, callback: impl FnOnce(&Result<T, Error>) + Send + 'static) {
-        let mut slot = self.lock();
-        match &mut *slot {
-            Slot::Waiting { callbacks, .. } => callbacks.push(Box::new(callback)),
-            Slot::Ready(outcome) => {
-                // Call it with the lock held: the handle may not take the
-                // outcome while the callback reads it.
-                let _ = catch_unwind(AssertUnwindSafe(|| callback(outcome)));
+    ///
+    /// The callback never runs with the lock held, so it may register
+    /// another callback, or poll the handle, without deadlocking: a
+    /// delivered outcome is copied out first.
+    pub(crate) fn on_delivery(&self, callback: impl FnOnce(&Result<T, Error>) + Send + 'static)
+    where
+        T: Clone,
+    {
+        let ready = {
+            let mut slot = self.lock();
+            match &mut *slot {
+                Slot::Waiting { callbacks, .. } => {
+                    callbacks.push(Box::new(callback));
+                    return;
+                }
+                Slot::Ready(outcome) => outcome.clone(),
+                Slot::Taken => return,
             }
-            Slot::Taken => {}
-        }
+        };
+        let _ = catch_unwind(AssertUnwindSafe(|| callback(&ready)));
     }
 
     /// Takes the outcome if it has been delivered, or registers `cx`.
