@@ -205,20 +205,6 @@ impl Accumulator {
         self.count = count;
     }
 
-    /// [`merge`](Self::merge), and an error if two finite accumulators
-    /// merged into one that is not: their spread overflowed an f64. The
-    /// driver calls it at every chunk merge, so that overflow is caught
-    /// whatever the chunk size.
-    #[allow(dead_code, reason = "for the driver; see the reliability notes")]
-    pub(crate) fn checked_merge(&mut self, other: &Accumulator) -> Result<(), crate::Error> {
-        let finite = self.is_finite() && other.is_finite();
-        self.merge(other);
-        if finite && !self.is_finite() {
-            return Err(crate::Error::Overflow);
-        }
-        Ok(())
-    }
-
     /// Whether the mean and the spread are both finite.
     ///
     /// False once a value was NaN or infinite, or when finite values are
@@ -333,28 +319,6 @@ mod tests {
         assert_eq!(sums.count(), 1000);
         assert!((sums.mean() - welford.mean()).abs() < 1e-9);
         assert!((sums.variance() / welford.variance() - 1.0).abs() < 1e-9);
-    }
-
-    #[test]
-    fn checked_merge_reports_overflow_from_finite_parts() {
-        let mut top = Accumulator::new();
-        [1e300, -1e300].iter().for_each(|&x| top.push(x));
-        assert!(!top.is_finite());
-        let (mut a, mut b) = (Accumulator::new(), Accumulator::new());
-        [1e154, 1e154].iter().for_each(|&x| a.push(x));
-        [-1e154, -1e154].iter().for_each(|&x| b.push(x));
-        // Each part's spread is 0; the merged one, 4e308, overflows.
-        assert!(a.is_finite() && b.is_finite());
-        assert!(matches!(a.checked_merge(&b), Err(crate::Error::Overflow)));
-        assert_eq!(a.mean(), 0.0);
-        // Ordinary merges pass, with the bits of `merge`.
-        let (mut c, mut d) = (Accumulator::new(), Accumulator::new());
-        [1.0, 2.0].iter().for_each(|&x| c.push(x));
-        [3.0, 5.0].iter().for_each(|&x| d.push(x));
-        let mut plain = c;
-        plain.merge(&d);
-        c.checked_merge(&d).unwrap();
-        assert_eq!(c, plain);
     }
 
     #[test]

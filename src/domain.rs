@@ -99,26 +99,13 @@ impl Domain {
     /// the standard error of that mean.
     ///
     /// The value can overflow although the mean and the size are finite
-    /// (`1e308` over a width of 2); the driver should check it with
-    /// [`checked_scale`](Self::checked_scale).
+    /// (`1e308` over a width of 2); the driver refuses such an estimate
+    /// with [`Error::Overflow`].
     pub(crate) fn scale(&self, mean: f64, std_error: f64) -> (f64, f64) {
         let value = self.volume * mean;
         (
             if self.reversed { -value } else { value },
             self.volume * std_error,
         )
-    }
-
-    /// [`scale`](Self::scale), and [`Error::Overflow`] when a finite mean
-    /// scales to an infinite integral: `Ok(inf)` would be a silent wrong
-    /// number. An infinite standard error from a finite one is left to the
-    /// caller (it is an honest "too large to know").
-    #[allow(dead_code, reason = "for the driver; see the reliability notes")]
-    pub(crate) fn checked_scale(&self, mean: f64, std_error: f64) -> Result<(f64, f64), Error> {
-        let (value, std_error) = self.scale(mean, std_error);
-        if mean.is_finite() && !value.is_finite() {
-            return Err(Error::Overflow);
-        }
-        Ok((value, std_error))
     }
 }

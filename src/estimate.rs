@@ -158,7 +158,6 @@ impl Estimate {
     /// Marks the standard error as untrustworthy when `heavy_tails`: the
     /// driver passes [`TailCheck::is_heavy_tailed`](crate::TailCheck::is_heavy_tailed)
     /// of the run's chunks.
-    #[allow(dead_code, reason = "for the driver; see the reliability notes")]
     pub(crate) fn with_heavy_tails(mut self, heavy_tails: bool) -> Self {
         self.heavy_tails = heavy_tails;
         self

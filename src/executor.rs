@@ -597,7 +597,6 @@ impl PoolHandle {
     /// inside a task): then its chunks can wait for the very worker it
     /// holds, forever on a one-thread pool. One thread-local read; cheap
     /// enough for every poll.
-    #[allow(dead_code, reason = "for the driver; see the reliability notes")]
     pub(crate) fn is_current_worker(&self) -> bool {
         WORKER_OF.get() == self.id
     }
@@ -610,7 +609,6 @@ impl PoolHandle {
     /// for chunks that may need the very worker it holds, it can run them
     /// itself, as rayon's `join` helps. Whatever it runs is polled nested
     /// in the caller's poll, on the caller's stack.
-    #[allow(dead_code, reason = "for the driver; see the reliability notes")]
     pub(crate) fn help(&self) -> bool {
         self.inner
             .upgrade()

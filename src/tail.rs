@@ -220,7 +220,6 @@ impl TailCheck {
 
     /// Appends the state to a checkpoint's bytes, so a resumed run flags
     /// exactly as an uninterrupted one: count, then the two f64s' bits.
-    #[allow(dead_code, reason = "for the driver; see the reliability notes")]
     pub(crate) fn encode(self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.chunks.to_le_bytes());
         out.extend_from_slice(&self.sum_ln.to_bits().to_le_bytes());
@@ -228,7 +227,6 @@ impl TailCheck {
     }
 
     /// The state [`encode`](Self::encode) wrote, bit for bit.
-    #[allow(dead_code, reason = "for the driver; see the reliability notes")]
     pub(crate) fn from_raw((chunks, sum_ln, max): (u64, f64, f64)) -> Self {
         TailCheck {
             chunks,

@@ -5,7 +5,7 @@
 //! backend.
 
 use std::collections::VecDeque;
-use std::future::Future;
+use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -55,14 +55,18 @@ impl Backend for Spawner {
         match self.target() {
             Target::Pool(pool) => {
                 let spawn = |job| pool.spawn_detached(job);
-                merge_spawned(pool.threads(), spawn, &link.stop, merger).await
+                // A driver blocked on a worker of its own pool (pollster
+                // inside a task) runs its queued chunks itself, as rayon's
+                // `join` helps, instead of waiting for the worker it holds.
+                let help = || pool.is_current_worker() && pool.help();
+                merge_spawned(pool.threads(), spawn, help, &link.stop, merger).await
             }
             Target::Jobs { spawn, parallelism } => {
                 let spawn = |job| {
                     spawn(job);
                     true
                 };
-                merge_spawned(*parallelism, spawn, &link.stop, merger).await
+                merge_spawned(*parallelism, spawn, || false, &link.stop, merger).await
             }
             Target::Inline => merge_inline(merger).await,
         }
@@ -71,7 +75,9 @@ impl Backend for Spawner {
 
 /// Keeps a window of chunks running through `spawn` (false: the executor is
 /// gone) and merges them strictly in chunk order, so the result, and any
-/// stop decided on it, does not depend on which finished first.
+/// stop decided on it, does not depend on which finished first. While a
+/// chunk is not ready, `help` may run queued work on this thread (true if
+/// it ran some).
 ///
 /// Chunks stop when `cancel` is set: by a cancel of the task, or by this
 /// function ending with chunks still in flight (a stop rule, an error, or
@@ -80,6 +86,7 @@ impl Backend for Spawner {
 async fn merge_spawned<M: Passes>(
     parallelism: usize,
     spawn: impl Fn(Job) -> bool,
+    help: impl Fn() -> bool,
     cancel: &Arc<AtomicBool>,
     merger: &mut Merger<'_, M>,
 ) -> Result<Option<Stop>, Error> {
@@ -92,7 +99,7 @@ async fn merge_spawned<M: Passes>(
             in_flight.push_back(spawn_chunk(&merger.pass, &spawn, next, cancel)?);
             next += 1;
         }
-        let Some(chunk) = in_flight.pop_front() else {
+        let Some(mut chunk) = in_flight.pop_front() else {
             // Every chunk is merged and none is running: leave the flag
             // clear for the run's next pass.
             stop_chunks.0 = None;
@@ -101,8 +108,17 @@ async fn merge_spawned<M: Passes>(
         // Publish the prefix merged so far while waiting for more, so the
         // last merge is published once, as the final result.
         merger.report();
+        let part = poll_fn(|cx| {
+            loop {
+                match Pin::new(&mut chunk).poll(cx) {
+                    Poll::Pending if help() => continue,
+                    polled => return polled,
+                }
+            }
+        })
+        .await;
         // A dropped sender means the executor dropped the chunk: it shut down.
-        let part = chunk.await.unwrap_or(Err(Error::Cancelled))?;
+        let part = part.unwrap_or(Err(Error::Cancelled))?;
         if let Some(stop) = merger.merge(part)? {
             return Ok(Some(stop));
         }

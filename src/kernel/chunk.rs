@@ -197,7 +197,7 @@ impl McChunk<'_> {
 /// the range of an f64: the merge of two chunks' sums can overflow where
 /// neither chunk's did.
 pub(crate) fn overflowed(values: &Accumulator) -> bool {
-    !(values.mean().is_finite() && (values.count() < 2 || values.variance().is_finite()))
+    !values.is_finite()
 }
 
 /// The first finite value, the shift of a chunk's sums; 0 if there is none

@@ -9,7 +9,7 @@ use crate::driver::pass::{OnePass, Pass};
 use crate::kernel::chunk::{McChunk, McPart, overflowed};
 use crate::sample::chunk_key;
 use crate::settings::Settings;
-use crate::{Accumulator, Error, Estimate, Integrand, NonFinite, Stop};
+use crate::{Accumulator, Error, Estimate, Integrand, NonFinite, Stop, TailCheck};
 
 /// The integral over a domain by plain Monte Carlo: the mean of the
 /// integrand at uniform random points, times the domain's volume.
@@ -36,9 +36,17 @@ impl<I: Integrand> PlainMonteCarlo<I> {
     }
 }
 
+/// The chunks merged so far: their sums, and the spread of their
+/// variances, which says whether the standard error can be trusted.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct McMerged {
+    sums: McPart,
+    tails: TailCheck,
+}
+
 impl<I: Integrand> Pass for PlainMonteCarlo<I> {
     type Part = McPart;
-    type Merged = McPart;
+    type Merged = McMerged;
 
     fn chunks(&self) -> u64 {
         self.total().unwrap_or(0).div_ceil(self.chunk_size)
@@ -55,43 +63,56 @@ impl<I: Integrand> Pass for PlainMonteCarlo<I> {
         self.integrand.mc_chunk(&chunk, cancel)
     }
 
-    fn start(&self) -> McPart {
-        McPart::default()
+    fn start(&self) -> McMerged {
+        McMerged::default()
     }
 
-    fn merge(&self, merged: &mut McPart, part: McPart) {
-        merged.values.merge(&part.values);
-        merged.skipped += part.skipped;
+    fn merge(&self, merged: &mut McMerged, part: McPart) {
+        merged.sums.values.merge(&part.values);
+        merged.sums.skipped += part.skipped;
+        merged.tails.push(&part.values);
     }
 
-    fn overflowed(&self, merged: &McPart) -> bool {
-        overflowed(&merged.values)
+    fn overflowed(&self, merged: &McMerged) -> bool {
+        overflowed(&merged.sums.values)
     }
 
-    /// The merged accumulator and the count of skipped values.
-    fn encode(&self, merged: &McPart, out: &mut Vec<u8>) {
-        merged.values.encode(out);
-        out.extend_from_slice(&merged.skipped.to_le_bytes());
+    /// The merged accumulator, the count of skipped values, and the check
+    /// of the chunks' variances.
+    fn encode(&self, merged: &McMerged, out: &mut Vec<u8>) {
+        encode_part(&merged.sums, out);
+        merged.tails.encode(out);
     }
 
-    fn decode(&self, reader: &mut StateReader<'_>) -> Option<McPart> {
-        let values = Accumulator::from_raw((reader.u64()?, reader.f64()?, reader.f64()?));
-        let skipped = reader.u64()?;
-        Some(McPart { values, skipped })
+    fn decode(&self, reader: &mut StateReader<'_>) -> Option<McMerged> {
+        let sums = decode_part(reader)?;
+        let tails = TailCheck::from_raw((reader.u64()?, reader.f64()?, reader.f64()?));
+        Some(McMerged { sums, tails })
     }
 
-    /// A part is a merged state of one chunk.
     #[cfg(feature = "mpi")]
     fn encode_part(&self, part: &McPart, out: &mut Vec<u8>) {
-        self.encode(part, out);
+        encode_part(part, out);
     }
 
     #[cfg(feature = "mpi")]
     fn decode_part(&self, bytes: &[u8]) -> Option<McPart> {
         let mut reader = StateReader(bytes);
-        let part = self.decode(&mut reader)?;
+        let part = decode_part(&mut reader)?;
         reader.is_done().then_some(part)
     }
+}
+
+/// A chunk's accumulator and its count of skipped values.
+fn encode_part(part: &McPart, out: &mut Vec<u8>) {
+    part.values.encode(out);
+    out.extend_from_slice(&part.skipped.to_le_bytes());
+}
+
+fn decode_part(reader: &mut StateReader<'_>) -> Option<McPart> {
+    let values = Accumulator::from_raw((reader.u64()?, reader.f64()?, reader.f64()?));
+    let skipped = reader.u64()?;
+    Some(McPart { values, skipped })
 }
 
 impl<I: Integrand> OnePass for PlainMonteCarlo<I> {
@@ -104,17 +125,18 @@ impl<I: Integrand> OnePass for PlainMonteCarlo<I> {
         })
     }
 
-    fn done(&self, merged: &McPart) -> u64 {
-        merged.values.count()
+    fn done(&self, merged: &McMerged) -> u64 {
+        merged.sums.values.count()
     }
 
-    fn estimate(&self, merged: &McPart, stop: Stop) -> Estimate {
+    fn estimate(&self, merged: &McMerged, stop: Stop) -> Estimate {
         if self.domain.is_degenerate() {
             return Estimate::new(0.0, 0.0, 0, Stop::Exact);
         }
-        let (value, std_error) = self
-            .domain
-            .scale(merged.values.mean(), merged.values.std_error());
-        Estimate::new(value, std_error, merged.values.count(), stop).with_skipped(merged.skipped)
+        let values = &merged.sums.values;
+        let (value, std_error) = self.domain.scale(values.mean(), values.std_error());
+        Estimate::new(value, std_error, values.count(), stop)
+            .with_skipped(merged.sums.skipped)
+            .with_heavy_tails(merged.tails.is_heavy_tailed())
     }
 }
