@@ -199,3 +199,79 @@ fn bad_settings_are_errors() {
         ));
     });
 }
+
+/// Break points where bisection would chase a kink or a jump: the first
+/// pass's intervals end there, so two rules settle it.
+#[test]
+fn break_points_settle_kinks_and_jumps_in_one_pass() {
+    watchdog(|| {
+        type Problem = (&'static str, fn(f64) -> f64, f64, f64);
+        let problems: [Problem; 2] = [
+            (
+                "|x - 1/3|",
+                |x| (x - 1.0 / 3.0).abs(),
+                1.0 / 3.0,
+                5.0 / 18.0,
+            ),
+            ("step at 0.3", |x| if x < 0.3 { 1.0 } else { 2.0 }, 0.3, 1.7),
+        ];
+        for (name, f, point, exact) in problems {
+            let run = |method: Method| {
+                let integral = Integral::new(f, 0.0..1.0).method(method);
+                pollster::block_on(integral.run()).unwrap()
+            };
+            let with = run(Method::gauss_kronrod().points(&[point]).into());
+            let without = run(Method::GAUSS_KRONROD);
+            assert_eq!(
+                (with.stop, with.samples),
+                (Stop::ToleranceMet, 42),
+                "{name}"
+            );
+            assert!((with.value - exact).abs() <= 2.0 * f64::EPSILON, "{name}");
+            assert!(without.samples > 4 * with.samples, "{name}");
+        }
+    });
+}
+
+#[test]
+fn bad_break_points_are_errors() {
+    watchdog(|| {
+        let run = |range: std::ops::Range<f64>, method: quadpipe::method::GaussKronrod| {
+            let integral = Integral::new(|x: f64| x, range).method(method);
+            pollster::block_on(integral.run_inline()).unwrap_err()
+        };
+        let gk = Method::gauss_kronrod;
+        for (range, point) in [
+            (0.0..1.0, f64::NAN),
+            (0.0..1.0, f64::INFINITY),
+            (0.0..1.0, 1.5),
+            (1.0..0.0, -0.5),
+            (0.0..f64::INFINITY, 1.0),
+        ] {
+            assert!(
+                matches!(
+                    run(range.clone(), gk().points(&[point])),
+                    Error::InvalidBreakPoint { .. }
+                ),
+                "{range:?}, {point}"
+            );
+        }
+        let many: Vec<f64> = (1..=1001).map(|i| f64::from(i) / 1002.0).collect();
+        assert!(matches!(
+            run(0.0..1.0, gk().limit(5000).points(&many)),
+            Error::TooManyBreakPoints {
+                count: 1001,
+                max: 1000
+            }
+        ));
+        assert!(matches!(
+            run(0.0..1.0, gk().limit(3).points(&[0.2, 0.4, 0.6])),
+            Error::TooManyBreakPoints { count: 3, max: 2 }
+        ));
+        let err = run(0.0..1.0, gk().points(&[2.0]));
+        assert_eq!(
+            err.to_string(),
+            "break point 2 cannot be used: outside the interval"
+        );
+    });
+}

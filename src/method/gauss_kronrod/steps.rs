@@ -222,7 +222,8 @@ impl Quadrature {
         };
         let mut inside = Vec::with_capacity(points.len());
         for &point in points {
-            if !(point.is_finite() && lo <= point && point <= hi) || !matches!(map, Map::Finite) {
+            let usable = matches!(map, Map::Finite) && lo <= point && point <= hi;
+            if !usable {
                 return Err(GkStatus::Invalid);
             }
             if lo < point && point < hi {
