@@ -248,12 +248,15 @@ fn a_zero_checkpoint_interval_is_an_error() {
     ));
 }
 
+/// A name, the integrand, the bounds and the settings.
+type Quadrature = (&'static str, fn(f64) -> f64, f64, f64, Method);
+
 /// Gauss–Kronrod problems that take many steps: an oscillation, QAGI on a
 /// Gaussian over the whole line, a divergent integrand that ends on a
 /// subinterval too small to bisect, and break points around two cusps.
 /// Their steps are chunks of 21 evaluations (30 for QAGI on the whole
 /// line).
-fn quadratures() -> Vec<(&'static str, fn(f64) -> f64, f64, f64, Method)> {
+fn quadratures() -> Vec<Quadrature> {
     let inf = f64::INFINITY;
     vec![
         (

@@ -35,9 +35,23 @@ use steps::{GkSettings, GkStatus, MIN_RELATIVE, Quadrature};
 /// The relative tolerance of Gauss–Kronrod when none is set.
 const DEFAULT_REL: f64 = 1e-10;
 
-/// The most break points: each costs an interval of the initial partition
-/// (21 evaluations and about 50 bytes), and SciPy's users seldom need
-/// more than a handful.
+/// The most break points [`GaussKronrod::points`] takes: each costs an
+/// interval of the initial partition (21 evaluations and about 50 bytes
+/// of bookkeeping), and the default [`limit`](GaussKronrod::limit) of 1000
+/// subintervals leaves room for 999 of them.
+///
+/// # Examples
+///
+/// ```
+/// use quadpipe::method::MAX_BREAK_POINTS;
+/// use quadpipe::{Error, Integral, Method};
+///
+/// let points: Vec<f64> = (1..=MAX_BREAK_POINTS + 1).map(|i| i as f64 / 2000.0).collect();
+/// let integral = Integral::new(|x: f64| x, 0.0..1.0)
+///     .method(Method::gauss_kronrod().limit(5000).points(&points));
+/// let err = pollster::block_on(integral.run_inline()).unwrap_err();
+/// assert!(matches!(err, Error::TooManyBreakPoints { max: MAX_BREAK_POINTS, .. }));
+/// ```
 pub const MAX_BREAK_POINTS: usize = 1000;
 
 /// Adaptive Gauss–Kronrod quadrature in one dimension: QUADPACK's QAGS

@@ -325,8 +325,18 @@ fn same_inputs_same_bits() {
 fn same_steps_and_value_bits_as_quadpack_with_break_points() {
     use GkStatus::*;
     const T: f64 = 1.0 / 3.0;
+    /// A name, the integrand, the bounds, the break points, the
+    /// tolerances and limit, and QUADPACK's results.
+    type Case = (
+        &'static str,
+        Integrand,
+        [f64; 2],
+        &'static [f64],
+        (f64, f64, usize),
+        Reference,
+    );
     #[rustfmt::skip]
-    let cases: [(&str, Integrand, [f64; 2], &[f64], (f64, f64, usize), Reference); 10] = [
+    let cases: [Case; 10] = [
         ("kink", |x| (x - T).abs(), [0.0, 1.0], &[T], (0.0, 1e-12, 1000), (0x3fd1c71c71c71c73, 0x3cebc71c71c71c73, 42, 2, Converged)),
         ("step", |x| if x < 0.3 { 1.0 } else { 2.0 }, [0.0, 1.0], &[0.3], (0.0, 1e-12, 1000), (0x3ffb333333333333, 0x3d15400000000000, 42, 2, Converged)),
         ("interior", |x| 1.0 / (x - T).abs().sqrt(), [0.0, 1.0], &[T], (0.0, 1e-10, 1000), (0x40064d325ace2f70, 0x3d42e00000000000, 462, 12, Converged)),
