@@ -156,8 +156,10 @@ impl EpsilonTable {
         let last = [reader.f64()?, reader.f64()?, reader.f64()?];
         let len = usize::try_from(reader.u64()?).ok()?;
         let calls = usize::try_from(reader.u64()?).ok()?;
-        // `push` writes up to two past `len`, which it keeps below LIMEXP.
-        (1..=LIMEXP).contains(&len).then_some(EpsilonTable {
+        // `push` writes up to two past `len`, which it keeps below LIMEXP;
+        // `calls` counts steps of a run, far fewer than 2^32.
+        let fits = (1..=LIMEXP).contains(&len) && calls <= u32::MAX as usize;
+        fits.then_some(EpsilonTable {
             table,
             len,
             last,
