@@ -275,3 +275,40 @@ fn bad_break_points_are_errors() {
         );
     });
 }
+
+/// What the algorithm reports at its edges comes through the driver: a
+/// zero-width interval is exactly 0 after no evaluations, a non-finite
+/// value names its point in the caller's variable (not QAGI's `t`), and
+/// finite values whose sum overflows are an overflow.
+#[test]
+fn edges_come_through_the_driver() {
+    watchdog(|| {
+        let empty = Integral::new(|x: f64| x, 2.0..2.0).method(Method::GAUSS_KRONROD);
+        let empty = pollster::block_on(empty.run()).unwrap();
+        assert_eq!(
+            (
+                empty.value.to_bits(),
+                empty.std_error,
+                empty.samples,
+                empty.stop
+            ),
+            (0, 0.0, 0, Stop::ToleranceMet)
+        );
+        let tail = |x: f64| if x > 5.0 { f64::NAN } else { (-x).exp() };
+        let err = pollster::block_on(
+            Integral::new(tail, 0.0..f64::INFINITY)
+                .method(Method::GAUSS_KRONROD)
+                .run(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, Error::NonFiniteValue { ref point, value } if point[0] > 5.0 && value.is_nan()),
+            "{err:?}"
+        );
+        let huge = Integral::new(|_: f64| 1e308, 0.0..10.0).method(Method::GAUSS_KRONROD);
+        assert!(matches!(
+            pollster::block_on(huge.run()),
+            Err(Error::Overflow)
+        ));
+    });
+}
