@@ -6,6 +6,8 @@
 mod common;
 
 use std::f64::consts::PI;
+use std::sync::Barrier;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use common::watchdog;
 use quadpipe::{Error, Estimate, Executor, Integral, Method, Stop};
@@ -310,5 +312,32 @@ fn edges_come_through_the_driver() {
             pollster::block_on(huge.run()),
             Err(Error::Overflow)
         ));
+    });
+}
+
+/// The two halves of a bisection are two chunks that run at once: each
+/// waits at a barrier for the other, which would never come if they ran
+/// one after the other.
+#[test]
+fn the_halves_of_a_bisection_run_side_by_side() {
+    watchdog(|| {
+        let executor = Executor::builder().threads(2).build().unwrap();
+        let (calls, both) = (AtomicU64::new(0), Barrier::new(2));
+        let integral = Integral::batched(
+            move |points: &[f64], values: &mut [f64]| {
+                // Call 0 is the first pass; 1 and 2 are the first halves.
+                if (1..3).contains(&calls.fetch_add(1, Ordering::SeqCst)) {
+                    both.wait();
+                }
+                for (value, &x) in values.iter_mut().zip(points) {
+                    *value = (200.0 * x).cos();
+                }
+            },
+            [0.0..1.0],
+        )
+        .method(Method::GAUSS_KRONROD);
+        let estimate = executor.block_on(integral.spawn_on(&executor)).unwrap();
+        assert_eq!(estimate.stop, Stop::ToleranceMet);
+        assert!(estimate.samples > 3 * 21);
     });
 }
