@@ -44,7 +44,7 @@ fn measure(genz: &Arc<Genz>, method: Method, samples: u64) -> Result<(f64, f64),
         let integral = Integral::over(move |x: &[f64]| g.eval(x), vec![0.0..1.0; genz.dim()])
             .samples(samples)
             .chunk_size(samples.min(1 << 16))
-            .method(method)
+            .method(method.clone())
             .seed(seed);
         let estimate = pollster::block_on(integral.run())?;
         squares += (estimate.value - exact).powi(2);

@@ -178,7 +178,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         .chunk_size(1 << 14)
         .tolerance(0.0, 1e-4)
         .seed(4);
-    // One chunk, on rank 0; the others wait for it.
+    // A pass per bisection, its two halves a chunk each, on two ranks.
     let quadrature = Integral::new(|x| x.sqrt() * (1.0 / x).ln(), 0.0..1.0)
         .method(Method::GAUSS_KRONROD)
         .tolerance(0.0, 1e-12);

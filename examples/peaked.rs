@@ -50,6 +50,8 @@ fn peak(x: &[f64]) -> f64 {
 
 /// Runs one method behind a progress bar, and returns its estimate.
 fn run(name: &str, method: Method, style: &ProgressStyle) -> Result<Estimate, quadpipe::Error> {
+    // VEGAS works in iterations of equal size: say how many are done.
+    let iterations = (method == Method::VEGAS).then_some(10);
     let task = Integral::over(peak, vec![0.0..1.0; 6])
         .samples(SAMPLES)
         .seed(1)
@@ -60,8 +62,6 @@ fn run(name: &str, method: Method, style: &ProgressStyle) -> Result<Estimate, qu
     let bar = ProgressBar::new(task.progress().total.unwrap_or(SAMPLES))
         .with_style(style.clone())
         .with_prefix(name.to_owned());
-    // VEGAS works in iterations of equal size: say how many are done.
-    let iterations = (method == Method::VEGAS).then_some(10);
     pollster::block_on(async {
         // Snapshots coalesce: a slow terminal never holds the task back.
         let mut progress = task.progress_stream();

@@ -190,6 +190,23 @@ pub enum Error {
     },
     /// Gauss–Kronrod was allowed no subintervals at all.
     ZeroSubdivisionLimit,
+    /// A break point of [`GaussKronrod::points`](crate::method::GaussKronrod::points)
+    /// that cannot be used.
+    InvalidBreakPoint {
+        /// The point.
+        value: f64,
+        /// Why not: not finite, outside the interval, or an infinite bound.
+        reason: &'static str,
+    },
+    /// More break points than
+    /// [`MAX_BREAK_POINTS`](crate::method::MAX_BREAK_POINTS), or than the
+    /// subdivision limit leaves room for.
+    TooManyBreakPoints {
+        /// The break points given.
+        count: usize,
+        /// The most allowed: `min(MAX_BREAK_POINTS, limit − 1)`.
+        max: usize,
+    },
     /// A setting of [`Method::vegas`](crate::Method::vegas) that cannot
     /// work.
     InvalidVegas {
@@ -336,6 +353,12 @@ impl fmt::Display for Error {
                 write!(f, "Gauss–Kronrod integrates in one dimension, not {dims}")
             }
             Error::ZeroSubdivisionLimit => f.write_str("subdivision limit is zero"),
+            Error::InvalidBreakPoint { value, reason } => {
+                write!(f, "break point {value} cannot be used: {reason}")
+            }
+            Error::TooManyBreakPoints { count, max } => {
+                write!(f, "{count} break points, at most {max} allowed")
+            }
             Error::InvalidVegas { reason } => write!(f, "invalid VEGAS setting: {reason}"),
             Error::RankFailed { rank, reason } => write!(f, "MPI rank {rank} stopped: {reason}"),
             Error::MpiCheckpointFiles => {

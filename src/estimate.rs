@@ -253,7 +253,7 @@ impl Estimate {
     /// and `Display` says so. Then trust the value less than the error bar
     /// suggests: transform the integrand to tame the singularity (here
     /// `x = u⁴` gives `4u^0` on [0, 1]), or use
-    /// [`Method::Vegas`](crate::Method::Vegas) or Gauss–Kronrod. A run
+    /// [`Method::vegas`](crate::Method::vegas) or Gauss–Kronrod. A run
     /// with fewer than eight chunks is never flagged, as the check cannot
     /// tell.
     ///

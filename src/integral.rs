@@ -593,7 +593,7 @@ impl<I: Integrand> Integral<I> {
     }
 
     pub(crate) fn spec(&self) -> Result<Spec<I>, Error> {
-        Spec::new(&self.integrand, &self.settings, self.method)
+        Spec::new(&self.integrand, &self.settings, self.method.clone())
     }
 
     /// The checked run, with its chunks on `spawner`.
@@ -607,7 +607,7 @@ impl<I> Clone for Integral<I> {
         Integral {
             integrand: self.integrand.clone(),
             settings: self.settings.clone(),
-            method: self.method,
+            method: self.method.clone(),
         }
     }
 }

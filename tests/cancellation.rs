@@ -5,13 +5,13 @@ mod common;
 
 use std::pin::pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
 
 use common::{eventually, watchdog};
 use futures::FutureExt;
-use quadpipe::{Error, Executor, Integral, Integrand, Status};
+use quadpipe::{Error, Executor, Integral, Integrand, Method, Status, Stop};
 
 /// A chunk looks at the cancel flag before every 1024 steps of 16 lanes,
 /// and once after its first step: a chunk running when the cancel lands
@@ -163,5 +163,55 @@ fn detached_tasks_run_to_the_end() {
         .spawn_on(&executor)
         .detach();
         assert!(eventually(|| calls.load(Ordering::SeqCst) == 1 << 20));
+    });
+}
+
+/// A Gauss–Kronrod run cancelled mid-run stops there: its status is
+/// cancelled, and its progress keeps the sum so far (± the sum of the
+/// error estimates), marked partial, with the evaluations merged.
+#[test]
+fn a_cancelled_quadrature_keeps_its_partial_estimate() {
+    watchdog(|| {
+        let executor = Executor::builder().threads(THREADS).build().unwrap();
+        // Every evaluation after the first 400 waits for the gate: 19
+        // chunks of 21 have merged by then.
+        let (calls, open) = (
+            Arc::new(AtomicU64::new(0)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let (counter, gate) = (calls.clone(), open.clone());
+        let integral = Integral::new(
+            move |x: f64| {
+                if counter.fetch_add(1, Ordering::SeqCst) >= 400 {
+                    while !gate.load(Ordering::SeqCst) {
+                        thread::sleep(Duration::from_millis(1));
+                    }
+                }
+                (200.0 * x).cos()
+            },
+            0.0..1.0,
+        )
+        .method(Method::GAUSS_KRONROD)
+        .tolerance(0.0, 1e-12);
+        let task = integral.spawn_on(&executor);
+        assert!(eventually(|| calls.load(Ordering::SeqCst) > 400));
+        task.cancel();
+        open.store(true, Ordering::SeqCst);
+        assert!(eventually(|| task.status() == Status::Cancelled));
+        let progress = task.progress();
+        let estimate = progress.estimate.expect("a partial estimate");
+        assert_eq!(estimate.stop, Stop::Partial);
+        assert!(estimate.value.is_finite() && estimate.std_error > 0.0);
+        assert_eq!(progress.total, None);
+        assert_eq!(progress.done % 21, 0);
+        assert!(
+            progress.done > 0 && progress.done <= 400,
+            "{}",
+            progress.done
+        );
+        assert!(matches!(executor.block_on(task), Err(Error::Cancelled)));
+        // Only the chunks held at the gate went on.
+        assert!(settled(&calls) <= 400 + THREADS as u64 * 21);
+        executor_still_works(&executor);
     });
 }

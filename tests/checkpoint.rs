@@ -5,6 +5,8 @@
 mod common;
 
 use std::fs;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use common::{eventually, watchdog};
 use quadpipe::{Checkpoint, Error, Estimate, Executor, Integral, Integrand, Method};
@@ -282,5 +284,185 @@ fn a_checkpoint_at_a_tolerance_stop_resumes_to_the_same_stop() {
                 .unwrap();
             assert_eq!(resumed, whole);
         }
+    });
+}
+
+/// A name, the integrand, the bounds and the settings.
+type Quadrature = (&'static str, fn(f64) -> f64, f64, f64, Method);
+
+/// Gauss–Kronrod problems that take many steps: an oscillation, QAGI on a
+/// Gaussian over the whole line, a divergent integrand that ends on a
+/// subinterval too small to bisect, and break points around two cusps.
+/// Their steps are chunks of 21 evaluations (30 for QAGI on the whole
+/// line).
+fn quadratures() -> Vec<Quadrature> {
+    let inf = f64::INFINITY;
+    vec![
+        (
+            "cos 200x",
+            |x| (200.0 * x).cos(),
+            0.0,
+            1.0,
+            Method::GAUSS_KRONROD,
+        ),
+        (
+            "e^-x^2",
+            |x| (-x * x).exp(),
+            -inf,
+            inf,
+            Method::GAUSS_KRONROD,
+        ),
+        (
+            "1/|x - 1/3|",
+            |x| 1.0 / (x - 1.0 / 3.0).abs(),
+            0.0,
+            1.0,
+            Method::GAUSS_KRONROD,
+        ),
+        (
+            "cusp at 1/3 and 0.7",
+            |x| (x - 1.0 / 3.0).abs().sqrt() + (x - 0.7).abs().cbrt(),
+            0.0,
+            1.0,
+            Method::gauss_kronrod().points(&[0.7, 1.0 / 3.0]).into(),
+        ),
+    ]
+}
+
+fn gk_integral(
+    f: impl Fn(f64) -> f64 + Send + Sync + 'static,
+    a: f64,
+    b: f64,
+    method: &Method,
+) -> Integral<impl Integrand> {
+    Integral::new(f, a..b)
+        .method(method.clone())
+        .tolerance(0.0, 1e-12)
+        .id("quadrature")
+}
+
+fn all_bits(estimate: Estimate) -> (u64, u64, u64, quadpipe::Stop) {
+    (
+        estimate.value.to_bits(),
+        estimate.std_error.to_bits(),
+        estimate.samples,
+        estimate.stop,
+    )
+}
+
+/// A run that saves every `k` chunks and fails at chunk `k + 1` leaves, in
+/// its checkpoint file, the state after `k` chunks: mid-step or between
+/// steps, whatever `k`. From
+/// every one of them, the resumed run ends with the uninterrupted run's
+/// bits, status and evaluations.
+#[test]
+fn gauss_kronrod_resumes_from_every_chunk_with_the_same_bits() {
+    watchdog(|| {
+        let directory = std::env::temp_dir().join(format!("quadpipe-gk-{}", std::process::id()));
+        fs::create_dir_all(&directory).unwrap();
+        let path = directory.join("run.qpck");
+        for (name, f, a, b, method) in quadratures() {
+            let whole = pollster::block_on(gk_integral(f, a, b, &method).run_inline()).unwrap();
+            let per_chunk = if a.is_infinite() && b.is_infinite() {
+                30
+            } else {
+                21
+            };
+            let chunks = whole.samples / per_chunk;
+            assert!(chunks > 12, "{name}: {chunks} chunks");
+            for k in 1..chunks {
+                // Evaluates the first `k` chunks, then fails.
+                let calls = Arc::new(AtomicU64::new(0));
+                let counter = calls.clone();
+                let failing = move |x: f64| {
+                    if counter.fetch_add(1, Ordering::Relaxed) < k * per_chunk {
+                        f(x)
+                    } else {
+                        f64::NAN
+                    }
+                };
+                let saving = gk_integral(failing, a, b, &method).checkpoint_every(k, &path);
+                assert!(matches!(
+                    pollster::block_on(saving.run_inline()),
+                    Err(Error::NonFiniteValue { .. })
+                ));
+                let saved = Checkpoint::read(&path).unwrap();
+                assert_eq!(saved.samples_done(), k * per_chunk, "{name}, {k}");
+                let resumed = gk_integral(f, a, b, &method).resume(&saved);
+                let resumed = pollster::block_on(resumed.run_inline()).unwrap();
+                assert_eq!(
+                    all_bits(resumed),
+                    all_bits(whole),
+                    "{name}, after {k} chunks"
+                );
+            }
+        }
+        fs::remove_dir_all(&directory).unwrap();
+    });
+}
+
+/// A run cancelled while its integrand is held mid-run keeps a checkpoint
+/// a task can hand out; resumed on a pool or inline, it ends with the
+/// bits of the run that was never stopped.
+#[test]
+fn a_cancelled_gauss_kronrod_task_resumes_to_the_same_bits() {
+    watchdog(|| {
+        let executor = Executor::builder().threads(2).build().unwrap();
+        for (name, f, a, b, method) in quadratures() {
+            let whole = pollster::block_on(gk_integral(f, a, b, &method).run_inline()).unwrap();
+            // Every evaluation past half the run's waits for the gate.
+            let half = whole.samples / 2;
+            let (calls, open) = (
+                Arc::new(AtomicU64::new(0)),
+                Arc::new(AtomicBool::new(false)),
+            );
+            let (counter, gate) = (calls.clone(), open.clone());
+            let held = move |x: f64| {
+                if counter.fetch_add(1, Ordering::SeqCst) >= half {
+                    while !gate.load(Ordering::SeqCst) {
+                        std::thread::sleep(std::time::Duration::from_millis(1));
+                    }
+                }
+                f(x)
+            };
+            let task = gk_integral(held, a, b, &method).spawn_on(&executor);
+            assert!(eventually(|| calls.load(Ordering::SeqCst) > half));
+            assert!(eventually(|| task.checkpoint().is_some()));
+            task.cancel();
+            open.store(true, Ordering::SeqCst);
+            let checkpoint = task.checkpoint().unwrap();
+            assert!(matches!(executor.block_on(task), Err(Error::Cancelled)));
+            assert!(checkpoint.samples_done() > 0 && checkpoint.samples_done() <= half);
+            let checkpoint = Checkpoint::from_bytes(checkpoint.as_bytes().to_vec()).unwrap();
+            let inline = gk_integral(f, a, b, &method).resume(&checkpoint);
+            let pool = gk_integral(f, a, b, &method).resume(&checkpoint);
+            let inline = pollster::block_on(inline.run_inline()).unwrap();
+            let pool = executor.block_on(pool.spawn_on(&executor)).unwrap();
+            assert_eq!(all_bits(inline), all_bits(whole), "{name}, inline");
+            assert_eq!(all_bits(pool), all_bits(whole), "{name}, pool");
+        }
+    });
+}
+
+/// A Gauss–Kronrod checkpoint is refused by a run with other break
+/// points, or none.
+#[test]
+fn a_gauss_kronrod_checkpoint_needs_the_same_settings() {
+    watchdog(|| {
+        let directory =
+            std::env::temp_dir().join(format!("quadpipe-gk-other-{}", std::process::id()));
+        fs::create_dir_all(&directory).unwrap();
+        let path = directory.join("run.qpck");
+        let f = |x: f64| (200.0 * x).cos();
+        let method = Method::gauss_kronrod().points(&[0.5]).into();
+        let saving = gk_integral(f, 0.0, 1.0, &method).checkpoint_every(3, &path);
+        pollster::block_on(saving.run_inline()).unwrap();
+        let saved = Checkpoint::read(&path).unwrap();
+        let settings = "integrand id, domain, method, non-finite policy or stop rules";
+        let other = Method::gauss_kronrod().points(&[0.25]).into();
+        assert_eq!(refused(gk_integral(f, 0.0, 1.0, &other), &saved), settings);
+        let none = Method::GAUSS_KRONROD;
+        assert_eq!(refused(gk_integral(f, 0.0, 1.0, &none), &saved), settings);
+        fs::remove_dir_all(&directory).unwrap();
     });
 }

@@ -15,12 +15,12 @@ use quadpipe::{Estimate, Integral, Method};
 /// 2^20 points, as the target asks; RQMC spreads them over 8 replicas.
 const POINTS: u64 = 1 << 20;
 
-fn estimate(genz: &Arc<Genz>, method: Method, seed: u64) -> Estimate {
+fn estimate(genz: &Arc<Genz>, method: &Method, seed: u64) -> Estimate {
     let (dims, genz) = (genz.dim(), genz.clone());
     let integral = Integral::over(move |x: &[f64]| genz.eval(x), vec![0.0..1.0; dims])
         .samples(POINTS)
         .chunk_size(1 << 16)
-        .method(method)
+        .method(method.clone())
         .seed(seed);
     pollster::block_on(integral.run()).unwrap()
 }
@@ -35,7 +35,7 @@ fn every_family_lands_within_five_standard_errors() {
                 let genz = Arc::new(Genz::new(family, d));
                 let exact = genz.exact();
                 for method in [Method::MONTE_CARLO, Method::SOBOL] {
-                    let estimate = estimate(&genz, method, 1);
+                    let estimate = estimate(&genz, &method, 1);
                     let distance = (estimate.value - exact).abs() / estimate.std_error;
                     println!(
                         "{:>14} d={d} {method:?}: {estimate:.9} exact {exact:.9} ({distance:.2} σ)",
@@ -58,7 +58,7 @@ fn rms_error(genz: &Arc<Genz>, method: Method) -> f64 {
     const SEEDS: u64 = 6;
     let exact = genz.exact();
     let squares: f64 = (0..SEEDS)
-        .map(|seed| (estimate(genz, method, seed).value - exact).powi(2))
+        .map(|seed| (estimate(genz, &method, seed).value - exact).powi(2))
         .sum();
     (squares / SEEDS as f64).sqrt()
 }

@@ -6,6 +6,8 @@
 mod common;
 
 use std::f64::consts::PI;
+use std::sync::Barrier;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use common::watchdog;
 use quadpipe::{Error, Estimate, Executor, Integral, Method, Stop};
@@ -197,5 +199,145 @@ fn bad_settings_are_errors() {
             pollster::block_on(two.run()),
             Err(Error::QuadratureDimensions { dims: 2 })
         ));
+    });
+}
+
+/// Break points where bisection would chase a kink or a jump: the first
+/// pass's intervals end there, so two rules settle it.
+#[test]
+fn break_points_settle_kinks_and_jumps_in_one_pass() {
+    watchdog(|| {
+        type Problem = (&'static str, fn(f64) -> f64, f64, f64);
+        let problems: [Problem; 2] = [
+            (
+                "|x - 1/3|",
+                |x| (x - 1.0 / 3.0).abs(),
+                1.0 / 3.0,
+                5.0 / 18.0,
+            ),
+            ("step at 0.3", |x| if x < 0.3 { 1.0 } else { 2.0 }, 0.3, 1.7),
+        ];
+        for (name, f, point, exact) in problems {
+            let run = |method: Method| {
+                let integral = Integral::new(f, 0.0..1.0).method(method);
+                pollster::block_on(integral.run()).unwrap()
+            };
+            let with = run(Method::gauss_kronrod().points(&[point]).into());
+            let without = run(Method::GAUSS_KRONROD);
+            assert_eq!(
+                (with.stop, with.samples),
+                (Stop::ToleranceMet, 42),
+                "{name}"
+            );
+            assert!((with.value - exact).abs() <= 2.0 * f64::EPSILON, "{name}");
+            assert!(without.samples > 4 * with.samples, "{name}");
+        }
+    });
+}
+
+#[test]
+fn bad_break_points_are_errors() {
+    watchdog(|| {
+        let run = |range: std::ops::Range<f64>, method: quadpipe::method::GaussKronrod| {
+            let integral = Integral::new(|x: f64| x, range).method(method);
+            pollster::block_on(integral.run_inline()).unwrap_err()
+        };
+        let gk = Method::gauss_kronrod;
+        for (range, point) in [
+            (0.0..1.0, f64::NAN),
+            (0.0..1.0, f64::INFINITY),
+            (0.0..1.0, 1.5),
+            (1.0..0.0, -0.5),
+            (0.0..f64::INFINITY, 1.0),
+        ] {
+            assert!(
+                matches!(
+                    run(range.clone(), gk().points(&[point])),
+                    Error::InvalidBreakPoint { .. }
+                ),
+                "{range:?}, {point}"
+            );
+        }
+        let many: Vec<f64> = (1..=1001).map(|i| f64::from(i) / 1002.0).collect();
+        assert!(matches!(
+            run(0.0..1.0, gk().limit(5000).points(&many)),
+            Error::TooManyBreakPoints {
+                count: 1001,
+                max: 1000
+            }
+        ));
+        assert!(matches!(
+            run(0.0..1.0, gk().limit(3).points(&[0.2, 0.4, 0.6])),
+            Error::TooManyBreakPoints { count: 3, max: 2 }
+        ));
+        let err = run(0.0..1.0, gk().points(&[2.0]));
+        assert_eq!(
+            err.to_string(),
+            "break point 2 cannot be used: outside the interval"
+        );
+    });
+}
+
+/// What the algorithm reports at its edges comes through the driver: a
+/// zero-width interval is exactly 0 after no evaluations, a non-finite
+/// value names its point in the caller's variable (not QAGI's `t`), and
+/// finite values whose sum overflows are an overflow.
+#[test]
+fn edges_come_through_the_driver() {
+    watchdog(|| {
+        let empty = Integral::new(|x: f64| x, 2.0..2.0).method(Method::GAUSS_KRONROD);
+        let empty = pollster::block_on(empty.run()).unwrap();
+        assert_eq!(
+            (
+                empty.value.to_bits(),
+                empty.std_error,
+                empty.samples,
+                empty.stop
+            ),
+            (0, 0.0, 0, Stop::ToleranceMet)
+        );
+        let tail = |x: f64| if x > 5.0 { f64::NAN } else { (-x).exp() };
+        let err = pollster::block_on(
+            Integral::new(tail, 0.0..f64::INFINITY)
+                .method(Method::GAUSS_KRONROD)
+                .run(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, Error::NonFiniteValue { ref point, value } if point[0] > 5.0 && value.is_nan()),
+            "{err:?}"
+        );
+        let huge = Integral::new(|_: f64| 1e308, 0.0..10.0).method(Method::GAUSS_KRONROD);
+        assert!(matches!(
+            pollster::block_on(huge.run()),
+            Err(Error::Overflow)
+        ));
+    });
+}
+
+/// The two halves of a bisection are two chunks that run at once: each
+/// waits at a barrier for the other, which would never come if they ran
+/// one after the other.
+#[test]
+fn the_halves_of_a_bisection_run_side_by_side() {
+    watchdog(|| {
+        let executor = Executor::builder().threads(2).build().unwrap();
+        let (calls, both) = (AtomicU64::new(0), Barrier::new(2));
+        let integral = Integral::batched(
+            move |points: &[f64], values: &mut [f64]| {
+                // Call 0 is the first pass; 1 and 2 are the first halves.
+                if (1..3).contains(&calls.fetch_add(1, Ordering::SeqCst)) {
+                    both.wait();
+                }
+                for (value, &x) in values.iter_mut().zip(points) {
+                    *value = (200.0 * x).cos();
+                }
+            },
+            [0.0..1.0],
+        )
+        .method(Method::GAUSS_KRONROD);
+        let estimate = executor.block_on(integral.spawn_on(&executor)).unwrap();
+        assert_eq!(estimate.stop, Stop::ToleranceMet);
+        assert!(estimate.samples > 3 * 21);
     });
 }

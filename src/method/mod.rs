@@ -7,7 +7,6 @@
 
 pub(crate) mod gauss_kronrod;
 pub(crate) mod plain;
-pub(crate) mod quadrature;
 pub(crate) mod sobol;
 pub(crate) mod vegas;
 pub(crate) mod vegas_grid;
@@ -18,7 +17,7 @@ use crate::driver::pass::{Passes, Single};
 use crate::settings::Settings;
 use crate::{Error, Integrand};
 
-pub use quadrature::GaussKronrod;
+pub use gauss_kronrod::{GaussKronrod, MAX_BREAK_POINTS};
 pub use sobol::{MAX_REPLICAS, Sobol};
 pub use vegas::Vegas;
 
@@ -43,11 +42,11 @@ pub use vegas::Vegas;
 /// assert!(qmc.std_error < mc.std_error / 10.0);
 /// # Ok::<(), quadpipe::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Method(Kind);
 
 /// Every method, with its settings.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) enum Kind {
     #[default]
     MonteCarlo,
@@ -179,17 +178,17 @@ pub(crate) fn dispatch<I: Integrand, V: Visit>(
     settings: &Settings,
     visitor: V,
 ) -> Result<V::Output, Error> {
+    use gauss_kronrod::GkRun;
     use plain::PlainMonteCarlo;
-    use quadrature::Quadrature;
     use sobol::RandomisedSobol;
     use vegas::VegasRun;
 
     let (f, s) = (integrand, settings);
-    Ok(match method.0 {
+    Ok(match &method.0 {
         Kind::MonteCarlo => visitor.visit(Single::new(PlainMonteCarlo::new(f, s)?)),
-        Kind::Sobol(sobol) => visitor.visit(Single::new(RandomisedSobol::new(f, s, sobol)?)),
-        Kind::Vegas(vegas) => visitor.visit(VegasRun::new(f, s, vegas)?),
-        Kind::GaussKronrod(gk) => visitor.visit(Single::new(Quadrature::new(f, s, gk)?)),
+        Kind::Sobol(sobol) => visitor.visit(Single::new(RandomisedSobol::new(f, s, *sobol)?)),
+        Kind::Vegas(vegas) => visitor.visit(VegasRun::new(f, s, *vegas)?),
+        Kind::GaussKronrod(gk) => visitor.visit(GkRun::new(f, s, gk)?),
     })
 }
 
