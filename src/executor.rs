@@ -601,20 +601,6 @@ impl PoolHandle {
         WORKER_OF.get() == self.id
     }
 
-    /// Runs one queued job or task of this pool on the calling thread, if
-    /// there is one: true if it ran one.
-    ///
-    /// For a driver blocked on one of its pool's own workers (see
-    /// [`is_current_worker`](Self::is_current_worker)): rather than wait
-    /// for chunks that may need the very worker it holds, it can run them
-    /// itself, as rayon's `join` helps. Whatever it runs is polled nested
-    /// in the caller's poll, on the caller's stack.
-    pub(crate) fn help(&self) -> bool {
-        self.inner
-            .upgrade()
-            .is_some_and(|inner| inner.executor.try_tick())
-    }
-
     /// Spawns `job` to run unobserved; false if the executor is gone or
     /// shutting down. A job still queued when the executor shuts down is
     /// dropped without running, which its driver sees as a cancel.
@@ -710,34 +696,5 @@ pub fn spawn<T: Send + 'static>(future: impl Future<Output = T> + Send + 'static
     match default_executor() {
         Ok(executor) => executor.spawn(future),
         Err(err) => Task::failed(err),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_blocked_worker_can_help_with_its_own_queue() {
-        // One worker, blocked (as by `pollster::block_on` in a task) on a
-        // job queued behind it: without help this would wait forever.
-        let executor = Executor::builder().threads(1).build().unwrap();
-        let handle = executor.handle();
-        assert!(!handle.is_current_worker());
-        let task = executor.spawn(async move {
-            let ran = Arc::new(AtomicBool::new(false));
-            let flag = ran.clone();
-            let job = Box::pin(async move { flag.store(true, Ordering::Release) });
-            assert!(handle.spawn_detached(job));
-            assert!(handle.is_current_worker());
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while !ran.load(Ordering::Acquire) && Instant::now() < deadline {
-                if !handle.help() {
-                    thread::yield_now();
-                }
-            }
-            ran.load(Ordering::Acquire)
-        });
-        assert_eq!(executor.block_on(task).ok(), Some(true));
     }
 }

@@ -20,15 +20,6 @@ use crate::{
 /// Samples drawn when [`Integral::samples`] is not called.
 const DEFAULT_SAMPLES: u64 = 1_000_000;
 
-/// Samples per chunk when [`Integral::chunk_size`] is not called: 2^20,
-/// about 0.6 ms of a cheap integrand on one AVX2 core (the kernel runs at
-/// ~0.6 ns per sample) and ~15 ms of one that calls `sin`. Spawning and
-/// merging a chunk costs a few microseconds, so that vanishes; a cancel is
-/// still prompt, because a chunk looks at its cancel flag every 16 Ki
-/// samples; and a run of 10^8 samples still makes ~100 chunks to spread
-/// over the cores and report progress with.
-const DEFAULT_CHUNK_SIZE: u64 = 1 << 20;
-
 /// An integral to estimate: an integrand, a domain, a method, a budget and
 /// stop rules.
 ///
@@ -180,7 +171,7 @@ impl<I: Integrand> Integral<I> {
                 bounds,
                 samples: DEFAULT_SAMPLES,
                 seed: 0,
-                chunk_size: DEFAULT_CHUNK_SIZE,
+                chunk_size: None,
                 tolerance: None,
                 min_samples: None,
                 time_limit: None,
@@ -233,7 +224,13 @@ impl<I: Integrand> Integral<I> {
         self
     }
 
-    /// Samples per chunk, the unit of scheduling; 2^20 by default.
+    /// Samples per chunk, the unit of scheduling. By default each pass of
+    /// the method (the whole budget for plain MC and randomised QMC, an
+    /// iteration for VEGAS) is cut into about 64 chunks of a power of two
+    /// samples, at least 2^14 coordinates (2^12 samples) and at most 2^20
+    /// samples each: a pure function of the budget, the method and the
+    /// dimension, never of the machine, so the bits are the same
+    /// everywhere, and from 2^16 samples up every core has work.
     ///
     /// Chunks are what run in parallel, merge, and report progress, and
     /// where stop rules are checked. Make them larger if the integrand is
@@ -258,7 +255,7 @@ impl<I: Integrand> Integral<I> {
     /// # }).unwrap();
     /// ```
     pub fn chunk_size(mut self, chunk_size: u64) -> Self {
-        self.settings.chunk_size = chunk_size;
+        self.settings.chunk_size = Some(chunk_size);
         self
     }
 

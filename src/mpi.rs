@@ -341,7 +341,7 @@ impl<C: Communicator> MpiBackend<'_, C> {
         };
         for index in chunks {
             match spawn_chunk(pass, spawn, index, &self.cancel) {
-                Ok(chunk) => local.pending.push(chunk),
+                Ok(chunk) => local.pending.push(chunk.result),
                 Err(err) => {
                     local.failed = Some(err);
                     break;

@@ -42,7 +42,7 @@ impl<I: Integrand> Spec<I> {
         if settings.samples == 0 {
             return Err(Error::ZeroSamples);
         }
-        if settings.chunk_size == 0 {
+        if settings.chunk_size == Some(0) {
             return Err(Error::ZeroChunkSize);
         }
         let rules = stop_rules(settings)?;
@@ -194,7 +194,8 @@ fn header(settings: &Settings, method: &Method) -> Header {
         ]),
         seed: settings.seed,
         samples: settings.samples,
-        chunk_size: settings.chunk_size,
+        // 0: the default policy, itself a function of the spec.
+        chunk_size: settings.chunk_size.unwrap_or(0),
         pass: 0,
         next_chunk: 0,
         done: 0,

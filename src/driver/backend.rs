@@ -55,18 +55,20 @@ impl Backend for Spawner {
         match self.target() {
             Target::Pool(pool) => {
                 let spawn = |job| pool.spawn_detached(job);
-                // A driver blocked on a worker of its own pool (pollster
-                // inside a task) runs its queued chunks itself, as rayon's
-                // `join` helps, instead of waiting for the worker it holds.
-                let help = || pool.is_current_worker() && pool.help();
-                merge_spawned(pool.threads(), spawn, help, &link.stop, merger).await
+                // On a worker of its own pool, a driver runs the chunk it
+                // waits for itself if no worker has started it, as rayon's
+                // `join` pops its own job back: blocked there (pollster
+                // inside a task) it would otherwise wait for the worker it
+                // holds.
+                let helps = pool.is_current_worker();
+                merge_spawned(pool.threads(), spawn, helps, &link.stop, merger).await
             }
             Target::Jobs { spawn, parallelism } => {
                 let spawn = |job| {
                     spawn(job);
                     true
                 };
-                merge_spawned(*parallelism, spawn, || false, &link.stop, merger).await
+                merge_spawned(*parallelism, spawn, false, &link.stop, merger).await
             }
             Target::Inline => merge_inline(merger).await,
         }
@@ -75,9 +77,9 @@ impl Backend for Spawner {
 
 /// Keeps a window of chunks running through `spawn` (false: the executor is
 /// gone) and merges them strictly in chunk order, so the result, and any
-/// stop decided on it, does not depend on which finished first. While a
-/// chunk is not ready, `help` may run queued work on this thread (true if
-/// it ran some).
+/// stop decided on it, does not depend on which finished first. With
+/// `helps`, the chunk awaited is run right here if no worker has started
+/// it, then the driver yields so that other tasks get their turn.
 ///
 /// Chunks stop when `cancel` is set: by a cancel of the task, or by this
 /// function ending with chunks still in flight (a stop rule, an error, or
@@ -86,7 +88,7 @@ impl Backend for Spawner {
 async fn merge_spawned<M: Passes>(
     parallelism: usize,
     spawn: impl Fn(Job) -> bool,
-    help: impl Fn() -> bool,
+    helps: bool,
     cancel: &Arc<AtomicBool>,
     merger: &mut Merger<'_, M>,
 ) -> Result<Option<Stop>, Error> {
@@ -108,17 +110,21 @@ async fn merge_spawned<M: Passes>(
         // Publish the prefix merged so far while waiting for more, so the
         // last merge is published once, as the final result.
         merger.report();
-        let part = poll_fn(|cx| {
-            loop {
-                match Pin::new(&mut chunk).poll(cx) {
-                    Poll::Pending if help() => continue,
-                    polled => return polled,
-                }
-            }
+        let awaited = poll_fn(|cx| match Pin::new(&mut chunk.result).poll(cx) {
+            Poll::Ready(part) => Poll::Ready(Some(part)),
+            Poll::Pending if helps && chunk.claim() => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
         })
         .await;
-        // A dropped sender means the executor dropped the chunk: it shut down.
-        let part = part.unwrap_or(Err(Error::Cancelled))?;
+        let part = match awaited {
+            // A dropped sender means the executor dropped the chunk: it shut down.
+            Some(part) => part.unwrap_or(Err(Error::Cancelled))?,
+            None => {
+                let part = run_chunk_caught(&*merger.pass, chunk.index, cancel)?;
+                YieldNow::default().await;
+                part
+            }
+        };
         if let Some(stop) = merger.merge(part)? {
             return Ok(Some(stop));
         }
@@ -128,24 +134,45 @@ async fn merge_spawned<M: Passes>(
 /// A chunk's part, when it is computed.
 pub(crate) type ChunkResult<P> = oneshot::Receiver<Result<P, Error>>;
 
+/// A spawned chunk: where its part arrives, and who runs it.
+pub(crate) struct Chunk<P> {
+    pub(crate) result: ChunkResult<P>,
+    index: u64,
+    /// Set by whoever starts the chunk: the job, or the driver itself.
+    claimed: Arc<AtomicBool>,
+}
+
+impl<P> Chunk<P> {
+    /// Takes the chunk for the caller to run, if nobody has started it.
+    fn claim(&self) -> bool {
+        !self.claimed.swap(true, Ordering::Relaxed)
+    }
+}
+
 /// Spawns chunk `index` of `pass` through `spawn`; the part arrives on the
-/// receiver. `Err(Cancelled)` if the executor is gone.
+/// chunk's receiver. `Err(Cancelled)` if the executor is gone.
 pub(crate) fn spawn_chunk<P: Pass>(
     pass: &Arc<P>,
     spawn: impl Fn(Job) -> bool,
     index: u64,
     cancel: &Arc<AtomicBool>,
-) -> Result<ChunkResult<P::Part>, Error> {
+) -> Result<Chunk<P::Part>, Error> {
     let (sender, receiver) = oneshot::channel();
-    let (pass, cancel) = (pass.clone(), cancel.clone());
+    let claimed = Arc::new(AtomicBool::new(false));
+    let (pass, cancel, claim) = (pass.clone(), cancel.clone(), claimed.clone());
     let job = async move {
-        // A chunk still queued when its run is cancelled never starts.
-        if !cancel.load(Ordering::Relaxed) {
+        // A chunk still queued when its run is cancelled never starts, nor
+        // one its driver took back to run itself.
+        if !cancel.load(Ordering::Relaxed) && !claim.swap(true, Ordering::Relaxed) {
             let _ = sender.send(run_chunk_caught(&*pass, index, &cancel));
         }
     };
     if spawn(Box::pin(job)) {
-        Ok(receiver)
+        Ok(Chunk {
+            result: receiver,
+            index,
+            claimed,
+        })
     } else {
         Err(Error::Cancelled)
     }

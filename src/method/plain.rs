@@ -25,12 +25,13 @@ pub(crate) struct PlainMonteCarlo<I> {
 impl<I: Integrand> PlainMonteCarlo<I> {
     /// Plain Monte Carlo over the spec's box, which must be finite.
     pub(crate) fn new(integrand: &Arc<I>, settings: &Settings) -> Result<Self, Error> {
+        let domain = settings.domain()?;
         Ok(PlainMonteCarlo {
             integrand: integrand.clone(),
-            domain: settings.domain()?,
+            chunk_size: settings.chunk_size_for(settings.samples, domain.dims()),
+            domain,
             seed: settings.seed,
             samples: settings.samples,
-            chunk_size: settings.chunk_size,
             policy: settings.non_finite,
         })
     }

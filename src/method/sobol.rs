@@ -143,10 +143,9 @@ impl<I: Integrand> RandomisedSobol<I> {
                 replicas,
             });
         }
-        if !settings.chunk_size.is_power_of_two() {
-            return Err(Error::SobolChunkSize {
-                chunk_size: settings.chunk_size,
-            });
+        let chunk_size = settings.chunk_size_for(settings.samples, domain.dims());
+        if !chunk_size.is_power_of_two() {
+            return Err(Error::SobolChunkSize { chunk_size });
         }
         let directions = Arc::new(SobolDirections::new(domain.dims()));
         Ok(RandomisedSobol {
@@ -158,7 +157,7 @@ impl<I: Integrand> RandomisedSobol<I> {
                 .collect(),
             domain,
             points_per_replica: per_replica,
-            chunk: settings.chunk_size.min(per_replica),
+            chunk: chunk_size.min(per_replica),
             policy: settings.non_finite,
         })
     }

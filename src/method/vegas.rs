@@ -225,11 +225,12 @@ impl<I: Integrand> VegasRun<I> {
             n => n as usize,
         };
         let grid = Grid::uniform(domain.lo(), domain.width(), increments);
+        let chunk_size = settings.chunk_size_for(per_iteration, domain.dims());
         Ok(VegasRun {
             integrand: integrand.clone(),
             domain,
             seed: settings.seed,
-            chunk_size: settings.chunk_size,
+            chunk_size,
             policy: settings.non_finite,
             iterations: vegas.iterations,
             warmup: vegas.warmup,
