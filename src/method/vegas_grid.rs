@@ -957,6 +957,68 @@ mod tests {
         assert!(before / after > 500.0, "{before:e} -> {after:e}");
     }
 
+    /// One refinement, then a second on the refined grid, agree with
+    /// vegas's own `AdaptiveMap.adapt` (vegas 6.4.1) to 1e-12, for its
+    /// default alpha and GSL's. The reference edges came from
+    /// `bench/pin_adapt.py`, which feeds vegas the same points: `f · J = v`
+    /// at `y = (i + ¼)/8` for each `(i, v)` below (vegas is given `v²`, as
+    /// its `Integrator` gives it `(f · J)²`). Increments 3 and 6 are empty
+    /// in the first round and some hold several points, so the mean per
+    /// increment (not the sum) and the floor for empty increments both
+    /// count.
+    #[test]
+    fn refine_matches_vegas_adaptive_map() {
+        let first: [(usize, f64); 9] = [
+            (0, 1.0),
+            (0, 3.0),
+            (1, 2.0),
+            (2, 0.5),
+            (4, 4.0),
+            (4, 1.0),
+            (4, 2.0),
+            (5, 0.25),
+            (7, 1.5),
+        ];
+        let mut second: Vec<(usize, f64)> = (0..8).map(|i| (i, 1.0 + 0.5 * i as f64)).collect();
+        second.extend([(2, 6.0), (6, 0.125)]);
+        #[rustfmt::skip]
+        let expected: [(f64, [[f64; 9]; 2]); 2] = [
+            (0.5, [
+                [0.0, 0.10480808810776832, 0.214381796959343, 0.34766851250375147,
+                 0.48735677064851035, 0.5938424949905468, 0.7216011854611853,
+                 0.8766890018187932, 1.0],
+                [0.0, 0.13385234634982018, 0.2549150687328084, 0.37913074117637124,
+                 0.5116233509731892, 0.6208600805524083, 0.7479458692907563,
+                 0.8925868608675456, 1.0],
+            ]),
+            (1.5, [
+                [0.0, 0.0787672131511962, 0.16334689554430637, 0.2636114380055525,
+                 0.45796943584640465, 0.5579707677899798, 0.6449414584800116,
+                 0.8678238855313652, 1.0],
+                [0.0, 0.1481470065676463, 0.228948892409936, 0.3741370495029627,
+                 0.517901829373412, 0.6055018890486977, 0.7516556653802806,
+                 0.9092985932104334, 1.0],
+            ]),
+        ];
+        for (alpha, rounds) in expected {
+            let mut grid = Grid::uniform(&[0.0], &[1.0], 8);
+            for (data, edges) in [&first[..], &second[..]].into_iter().zip(rounds) {
+                let mut histogram = Histogram::new(1, 8);
+                for &(i, v) in data {
+                    // The cell the map gives the point vegas was fed.
+                    let (mut x, mut cells) = ([0.0], [0]);
+                    grid.map(&[(i as f64 + 0.25) / 8.0], &mut x, &mut cells);
+                    assert_eq!(cells[0], i);
+                    histogram.add(&cells, v);
+                }
+                grid.refine(&histogram, alpha);
+                for (got, want) in grid.edges(0).iter().zip(edges) {
+                    assert!((got - want).abs() < 1e-12, "alpha {alpha}: {got} vs {want}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn histograms_merge_to_the_whole() {
         let mut whole = Histogram::new(3, 8);
