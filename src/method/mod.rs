@@ -6,6 +6,7 @@ pub(crate) mod quadrature;
 pub(crate) mod sobol;
 pub(crate) mod vegas;
 pub(crate) mod vegas_grid;
+pub(crate) mod vegas_strata;
 
 /// How an [`Integral`](crate::Integral) samples its integrand.
 ///
