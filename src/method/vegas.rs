@@ -18,11 +18,12 @@ use crate::checkpoint::{Checkpoint, Header, StateReader};
 use crate::domain::Domain;
 use crate::kernel::fill_points;
 use crate::method::vegas_grid::{Grid, Histogram, IterationAverage, increments_for};
+use crate::method::vegas_strata::{CubeSums, CubeTally, DEFAULT_BETA, Strata};
 use crate::pipeline::{Backend, Checkpointing, ChunkedWork, announce, drive_merged};
 use crate::sample::{LANES, Lanes, chunk_key};
 use crate::stop::StopRules;
 use crate::task::TaskLink;
-use crate::{Accumulator, Error, Estimate, Integrand, NonFinite, Progress, Stop};
+use crate::{Error, Estimate, Integrand, NonFinite, Progress, Stop};
 
 /// Coordinates in a block of points, as for plain Monte Carlo: the block's
 /// `y`, `x` and cells stay in the L1 and L2 caches between being drawn,
@@ -42,8 +43,21 @@ pub(crate) struct VegasSettings {
     iterations: u32,
     warmup: u32,
     alpha: f64,
+    /// VEGAS+'s exponent of `σ_h` in the allocation of samples to
+    /// hypercubes (`vegas_strata`); 0 stratifies evenly.
+    beta: f64,
     increments: usize,
     per_iteration: u64,
+}
+
+/// Prototype only: `QUADPIPE_VEGAS_BETA` overrides [`DEFAULT_BETA`] for
+/// tuning runs of `bench/peers.py`, until `Method` can carry it (issue 13).
+fn beta() -> f64 {
+    std::env::var("QUADPIPE_VEGAS_BETA")
+        .ok()
+        .and_then(|b| b.parse().ok())
+        .filter(|b: &f64| b.is_finite() && *b >= 0.0)
+        .unwrap_or(DEFAULT_BETA)
 }
 
 impl VegasSettings {
@@ -82,6 +96,7 @@ impl VegasSettings {
             iterations,
             warmup,
             alpha,
+            beta: beta(),
             increments,
             per_iteration,
         })
@@ -114,6 +129,7 @@ struct Between {
     skipped: u64,
     average: IterationAverage,
     grid: Grid,
+    strata: Strata,
 }
 
 impl Between {
@@ -125,6 +141,7 @@ impl Between {
         out.extend_from_slice(&self.skipped.to_le_bytes());
         self.average.encode(out);
         self.grid.encode(out);
+        self.strata.encode(out);
     }
 
     fn decode(state: &[u8], domain: &Domain, settings: &VegasSettings) -> Option<Between> {
@@ -140,9 +157,13 @@ impl Between {
                 domain.width(),
                 settings.increments,
             )?,
+            strata: Strata::decode(&mut reader)?,
         };
+        let fresh = Strata::new(domain.dims(), settings.per_iteration, settings.beta);
         let consistent = between.iteration <= settings.iterations
-            && between.done == u64::from(between.iteration) * settings.per_iteration;
+            && between.done == u64::from(between.iteration) * fresh.samples()
+            && between.strata.slices() == fresh.slices()
+            && between.strata.samples() == fresh.samples();
         (reader.is_done() && consistent).then_some(between)
     }
 }
@@ -190,6 +211,7 @@ impl<I: Integrand> Vegas<I> {
                 skipped: 0,
                 average: IterationAverage::new(),
                 grid: Grid::uniform(self.domain.lo(), self.domain.width(), settings.increments),
+                strata: Strata::new(self.domain.dims(), settings.per_iteration, settings.beta),
             },
         };
         let first = between.iteration;
@@ -237,7 +259,7 @@ impl<I: Integrand> Vegas<I> {
             )
             .await?;
             let (value, std_error) = work.result(&merged);
-            between.done += merged.values.count();
+            between.done += merged.count;
             between.skipped += merged.skipped;
             last = IterationAverage::new();
             last.add(value, std_error);
@@ -248,6 +270,7 @@ impl<I: Integrand> Vegas<I> {
                 break Stop::TimeLimit;
             }
             between.grid.refine(&merged.histogram, settings.alpha);
+            between.strata.update(&merged.cubes);
             between.iteration += 1;
             chunks_since_saved += work.chunks();
             if self.save(&between, &checkpointing, &link, chunks_since_saved)? {
@@ -266,9 +289,9 @@ impl<I: Integrand> Vegas<I> {
         VegasIteration {
             integrand: self.integrand.clone(),
             grid: between.grid.clone(),
+            ranges: between.strata.chunks(self.chunk_size),
+            strata: between.strata.clone(),
             key: chunk_key(self.seed, u64::from(between.iteration)),
-            samples: self.settings.per_iteration,
-            chunk_size: self.chunk_size,
             policy: self.policy,
             sign: if self.domain.is_reversed() { -1.0 } else { 1.0 },
             before: Before {
@@ -313,7 +336,7 @@ impl<I: Integrand> Vegas<I> {
         }
         let mut state = Vec::new();
         between.encode(&mut state);
-        let chunks_per_iteration = self.settings.per_iteration.div_ceil(self.chunk_size);
+        let chunks_per_iteration = between.strata.chunks(self.chunk_size).len() as u64;
         let header = Header {
             kind: KIND,
             next_chunk: u64::from(between.iteration) * chunks_per_iteration,
@@ -346,15 +369,17 @@ fn average_estimate(average: &IterationAverage, done: u64, skipped: u64, stop: S
         .with_chi2(average.chi2_per_dof(), dof)
 }
 
-/// One iteration: `samples` points drawn uniformly in the unit cube and
-/// mapped through `grid`, in chunks.
+/// One iteration: each hypercube of `strata` gets its count of points,
+/// drawn uniformly in it and mapped through `grid`; chunks are ranges of
+/// hypercubes.
 struct VegasIteration<I> {
     integrand: Arc<I>,
     grid: Grid,
+    strata: Strata,
+    /// The chunks' hypercubes, a pure function of the strata's counts.
+    ranges: Vec<std::ops::Range<usize>>,
     /// The iteration's own seed; chunk `i` draws from `chunk_key(key, i)`.
     key: u64,
-    samples: u64,
-    chunk_size: u64,
     policy: NonFinite,
     /// −1 for a one-dimensional interval given from its upper end.
     sign: f64,
@@ -370,60 +395,100 @@ struct Before {
     average: Option<IterationAverage>,
 }
 
-/// What chunks of an iteration yield and merge into: the sums of `f · J`,
-/// and their squares histogrammed per axis and increment.
+/// What chunks of an iteration yield and merge into: each hypercube's
+/// sums of `f · J`, in hypercube order, and the squares histogrammed per
+/// axis and increment.
 struct IterationSums {
-    values: Accumulator,
+    count: u64,
+    cubes: Vec<CubeSums>,
     histogram: Histogram,
     skipped: u64,
 }
 
 impl<I: Integrand> VegasIteration<I> {
-    /// The iteration's estimate and standard error.
+    /// The iteration's estimate and standard error. A whole iteration is
+    /// the stratified estimate; one a time limit cut short has only its
+    /// first hypercubes (spread over the cube by the visiting order), whose
+    /// means are then taken as a sample of all hypercubes' means.
     fn result(&self, merged: &IterationSums) -> (f64, f64) {
-        (self.sign * merged.values.mean(), merged.values.std_error())
+        let (value, variance) = if merged.cubes.len() == self.strata.hypercubes() {
+            self.strata.estimate(&merged.cubes)
+        } else {
+            partial_estimate(&merged.cubes)
+        };
+        (self.sign * value, variance.sqrt())
     }
 
-    /// `count` points from `lanes`: `f · J` summed, shifted by the first
-    /// value, and histogrammed.
+    /// The points of hypercubes `range`, from `lanes`: `f · J` tallied per
+    /// hypercube and histogrammed.
     fn sample(
         &self,
         lanes: &mut Lanes,
-        count: u64,
+        range: std::ops::Range<usize>,
         cancel: &AtomicBool,
     ) -> Result<IterationSums, Error> {
         let dims = self.grid.dims();
+        let counts = &self.strata.counts()[range.clone()];
+        let count: u64 = counts.iter().sum();
         let block = (COORDINATES_PER_BLOCK / dims / LANES).max(1) * LANES;
         let (zeros, ones) = (vec![0.0; dims], vec![1.0; dims]);
-        let mut y = vec![0.0; block * dims];
+        let widths: Vec<f64> = self
+            .strata
+            .slices()
+            .iter()
+            .map(|&s| 1.0 / s as f64)
+            .collect();
+        let mut corner = vec![0.0; dims];
+        let mut u = vec![0.0; block * dims];
         let mut x = vec![0.0; block * dims];
         let mut cells = vec![0; block * dims];
         let mut jacobians = vec![0.0; block];
         let mut values = vec![0.0; block];
+        let mut owners = vec![0; block];
         let mut histogram = Histogram::new(dims, self.grid.increments());
-        let (mut shift, mut sum, mut squares, mut skipped) = (None, 0.0, 0.0, 0);
+        let mut tallies = vec![CubeTally::default(); counts.len()];
+        let mut skipped = 0;
+        // The hypercube being filled, and how many of its points are left.
+        let (mut cube, mut left) = (0, 0);
         let mut done = 0;
         while done < count {
             if cancel.load(Ordering::Relaxed) {
                 return Err(Error::Cancelled);
             }
             let n = block.min((count - done) as usize);
-            let (y, x, cells) = (
-                &mut y[..n * dims],
+            let (u, x, cells) = (
+                &mut u[..n * dims],
                 &mut x[..n * dims],
                 &mut cells[..n * dims],
             );
-            fill_points(lanes, &zeros, &ones, y);
-            for (((y, x), cells), jacobian) in y
-                .chunks_exact(dims)
+            fill_points(lanes, &zeros, &ones, u);
+            for (((u, x), cells), (jacobian, owner)) in u
+                .chunks_exact_mut(dims)
                 .zip(x.chunks_exact_mut(dims))
                 .zip(cells.chunks_exact_mut(dims))
-                .zip(&mut jacobians)
+                .zip(jacobians.iter_mut().zip(&mut owners))
             {
-                *jacobian = self.grid.map(y, x, cells);
+                while left == 0 {
+                    self.strata.corner(range.start + cube, &mut corner);
+                    left = counts[cube];
+                    cube += 1;
+                }
+                left -= 1;
+                *owner = cube - 1;
+                // Into the hypercube, in place.
+                for ((u, &c), &w) in u.iter_mut().zip(&corner).zip(&widths) {
+                    *u = c + *u * w;
+                }
+                *jacobian = self.grid.map(u, x, cells);
             }
             self.integrand.evaluate(dims, x, &mut values[..n]);
-            for (p, (&value, &jacobian)) in values.iter().zip(&jacobians).take(n).enumerate() {
+            for (p, ((&value, &jacobian), &owner)) in values
+                .iter()
+                .zip(&jacobians)
+                .zip(&owners)
+                .take(n)
+                .enumerate()
+            {
                 let weighted = if value.is_finite() {
                     value * jacobian
                 } else if self.policy == NonFinite::Skip {
@@ -436,21 +501,38 @@ impl<I: Integrand> VegasIteration<I> {
                     });
                 };
                 histogram.add(&cells[p * dims..(p + 1) * dims], weighted);
-                let d = weighted - *shift.get_or_insert(weighted);
-                sum += d;
-                squares += d * d;
+                tallies[owner].push(weighted);
             }
             done += n as u64;
         }
-        if !(sum.is_finite() && squares.is_finite() && histogram.is_finite()) {
+        let cubes: Vec<CubeSums> = tallies.iter().map(CubeTally::finish).collect();
+        let finite = cubes.iter().all(|c| c.mean.is_finite() && c.m2.is_finite());
+        if !(finite && histogram.is_finite()) {
             return Err(Error::Overflow);
         }
         Ok(IterationSums {
-            values: Accumulator::from_shifted_sums(count, shift.unwrap_or(0.0), sum, squares),
+            count,
+            cubes,
             histogram,
             skipped,
         })
     }
+}
+
+/// The mean of the hypercubes' means and its standard error from their
+/// spread, for an iteration cut short: its hypercubes are a part of the
+/// cube, not all of it, so the stratified variance would not hold.
+fn partial_estimate(cubes: &[CubeSums]) -> (f64, f64) {
+    let m = cubes.len() as f64;
+    let mean = cubes.iter().map(|c| c.mean).sum::<f64>() / m;
+    if cubes.len() < 2 {
+        let within = cubes.first().map_or(f64::INFINITY, |c| {
+            c.m2 / (c.count.saturating_sub(1).max(1) * c.count) as f64
+        });
+        return (mean, within);
+    }
+    let spread = cubes.iter().map(|c| (c.mean - mean).powi(2)).sum::<f64>() / (m - 1.0);
+    (mean, spread / m)
 }
 
 impl<I: Integrand> ChunkedWork for VegasIteration<I> {
@@ -463,35 +545,32 @@ impl<I: Integrand> ChunkedWork for VegasIteration<I> {
     }
 
     fn chunks(&self) -> u64 {
-        self.samples.div_ceil(self.chunk_size)
+        self.ranges.len() as u64
     }
 
     fn run_chunk(&self, index: u64, cancel: &AtomicBool) -> Result<IterationSums, Error> {
-        let start = index * self.chunk_size;
         let mut lanes = Lanes::new(chunk_key(self.key, index));
-        self.sample(
-            &mut lanes,
-            self.chunk_size.min(self.samples - start),
-            cancel,
-        )
+        self.sample(&mut lanes, self.ranges[index as usize].clone(), cancel)
     }
 
     fn start(&self) -> IterationSums {
         IterationSums {
-            values: Accumulator::new(),
+            count: 0,
+            cubes: Vec::with_capacity(self.strata.hypercubes()),
             histogram: Histogram::new(self.grid.dims(), self.grid.increments()),
             skipped: 0,
         }
     }
 
     fn merge(&self, merged: &mut IterationSums, part: IterationSums) {
-        merged.values.merge(&part.values);
+        merged.count += part.count;
+        merged.cubes.extend_from_slice(&part.cubes);
         merged.histogram.merge(&part.histogram);
         merged.skipped += part.skipped;
     }
 
     fn done(&self, merged: &IterationSums) -> u64 {
-        self.before.done + merged.values.count()
+        self.before.done + merged.count
     }
 
     /// For progress: the average so far with this iteration's prefix
@@ -510,22 +589,42 @@ impl<I: Integrand> ChunkedWork for VegasIteration<I> {
 
     const KIND: u8 = KIND;
 
-    /// The sums, the skipped count, then the histogram.
+    /// The count, the skipped count, the hypercubes, then the histogram.
     #[cfg(feature = "mpi")]
     fn encode_part(&self, part: &IterationSums, out: &mut Vec<u8>) {
-        part.values.encode(out);
+        out.extend_from_slice(&part.count.to_le_bytes());
         out.extend_from_slice(&part.skipped.to_le_bytes());
+        out.extend_from_slice(&(part.cubes.len() as u64).to_le_bytes());
+        for cube in &part.cubes {
+            out.extend_from_slice(&cube.count.to_le_bytes());
+            out.extend_from_slice(&cube.mean.to_bits().to_le_bytes());
+            out.extend_from_slice(&cube.m2.to_bits().to_le_bytes());
+        }
         part.histogram.encode(out);
     }
 
     #[cfg(feature = "mpi")]
     fn decode_part(&self, bytes: &[u8]) -> Option<IterationSums> {
         let mut reader = StateReader(bytes);
-        let values = Accumulator::from_raw((reader.u64()?, reader.f64()?, reader.f64()?));
+        let count = reader.u64()?;
         let skipped = reader.u64()?;
+        let cubes = usize::try_from(reader.u64()?).ok()?;
+        if cubes > self.strata.hypercubes() {
+            return None;
+        }
+        let cubes = (0..cubes)
+            .map(|_| {
+                Some(CubeSums {
+                    count: reader.u64()?,
+                    mean: reader.f64()?,
+                    m2: reader.f64()?,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
         let histogram = Histogram::decode(&mut reader, self.grid.dims(), self.grid.increments())?;
         reader.is_done().then_some(IterationSums {
-            values,
+            count,
+            cubes,
             histogram,
             skipped,
         })

@@ -121,6 +121,43 @@ impl CubeSums {
     }
 }
 
+/// One hypercube's `f · J` values summed as they come, shifted by the
+/// first: accurate when the values are nearly equal (the shifted values
+/// are small) without storing them for a second pass.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct CubeTally {
+    count: u64,
+    shift: f64,
+    sum: f64,
+    squares: f64,
+}
+
+impl CubeTally {
+    /// Adds one value.
+    pub(crate) fn push(&mut self, value: f64) {
+        if self.count == 0 {
+            self.shift = value;
+        }
+        let d = value - self.shift;
+        self.count += 1;
+        self.sum += d;
+        self.squares += d * d;
+    }
+
+    /// The hypercube's [`CubeSums`].
+    pub(crate) fn finish(&self) -> CubeSums {
+        if self.count == 0 {
+            return CubeSums::default();
+        }
+        let n = self.count as f64;
+        CubeSums {
+            count: self.count,
+            mean: self.shift + self.sum / n,
+            m2: (self.squares - self.sum * self.sum / n).max(0.0),
+        }
+    }
+}
+
 /// The hypercubes of VEGAS+ and their sample counts.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Strata {
@@ -133,6 +170,14 @@ pub(crate) struct Strata {
     weights: Vec<f64>,
     /// `n_h`, from the weights.
     counts: Vec<u64>,
+    /// The visiting order's step: hypercube `h` in the order of
+    /// [`Strata::counts`] is the one at `h · stride mod H` in the grid of
+    /// hypercubes (axis 0 fastest). `stride` is coprime with `H`, near
+    /// `H · 0.618` (a Kronecker lattice), so that any run of consecutive
+    /// hypercubes, such as the first chunks of an iteration that a time
+    /// limit cut short, spreads over the whole cube instead of filling a
+    /// slab of it.
+    stride: u64,
 }
 
 impl Strata {
@@ -163,6 +208,7 @@ impl Strata {
             beta,
             weights: vec![1.0; hypercubes],
             counts: vec![0; hypercubes],
+            stride: stride_for(hypercubes as u64),
         };
         strata.allocate();
         strata
@@ -183,8 +229,8 @@ impl Strata {
         &self.counts
     }
 
-    /// `Σ n_h`: the samples the iteration draws, at most its budget (vegas
-    /// also draws a little less than `neval`).
+    /// `Σ n_h`: the samples the iteration draws, its budget (or, when
+    /// the budget is below 2, 2).
     pub(crate) fn samples(&self) -> u64 {
         self.counts.iter().sum()
     }
@@ -197,16 +243,34 @@ impl Strata {
     ///
     /// If `u` or `y` is not one entry per axis, or `h` is out of range.
     pub(crate) fn point(&self, h: usize, u: &[f64], y: &mut [f64]) {
-        assert!(h < self.hypercubes(), "hypercube {h} out of range");
         assert!(
             u.len() == self.slices.len() && y.len() == self.slices.len(),
             "one coordinate per axis"
         );
-        let mut rest = h as u64;
-        for ((&s, &u), y) in self.slices.iter().zip(u).zip(y) {
-            let k = rest % s;
+        let mut corner = vec![0.0; self.slices.len()];
+        self.corner(h, &mut corner);
+        for (((y, &u), &c), &s) in y.iter_mut().zip(u).zip(&corner).zip(&self.slices) {
+            *y = c + u / s as f64;
+        }
+    }
+
+    /// The lower corner of hypercube `h` (in visiting order) in `y`:
+    /// `k_a / s_a` on each axis. A point of the hypercube is then
+    /// `corner + u / s` for `u` in the unit cube, which is what
+    /// [`Strata::point`] computes; a sampler that draws many points per
+    /// hypercube finds the corner once.
+    ///
+    /// # Panics
+    ///
+    /// If `corner` is not one entry per axis, or `h` is out of range.
+    pub(crate) fn corner(&self, h: usize, corner: &mut [f64]) {
+        assert!(h < self.hypercubes(), "hypercube {h} out of range");
+        assert_eq!(corner.len(), self.slices.len(), "one coordinate per axis");
+        let at = (h as u128 * u128::from(self.stride) % self.hypercubes() as u128) as u64;
+        let mut rest = at;
+        for (&s, corner) in self.slices.iter().zip(corner) {
+            *corner = (rest % s) as f64 / s as f64;
             rest /= s;
-            *y = (k as f64 + u) / s as f64;
         }
     }
 
@@ -291,6 +355,15 @@ impl Strata {
             // Σ ⌊·⌋ ≤ f N and H n_min ≤ (1 − f) N, so Σ n_h ≤ N.
             *count = (weight * per_weight) as u64 + floor;
         }
+        // What rounding down left over goes one by one to the hypercubes
+        // in order (vegas leaves it undrawn), so that every iteration
+        // draws its whole budget. Rounding in `per_weight` may overshoot
+        // by a sample or two; then nothing is added.
+        let left = n.saturating_sub(self.counts.iter().sum());
+        let (each, first) = (left / hypercubes, (left % hypercubes) as usize);
+        for (h, count) in self.counts.iter_mut().enumerate() {
+            *count += each + u64::from(h < first);
+        }
     }
 
     /// Appends the strata to a checkpoint's bytes: the axes, the budget,
@@ -322,6 +395,26 @@ impl Strata {
         strata.allocate();
         valid.then_some(strata)
     }
+}
+
+/// The step of the visiting order: the integer nearest `H (√5 − 1)/2`
+/// that is coprime with `H`, so that `h ↦ h · stride mod H` is a
+/// permutation.
+fn stride_for(hypercubes: u64) -> u64 {
+    if hypercubes <= 2 {
+        return 1;
+    }
+    let gcd = |mut a: u64, mut b: u64| {
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        a
+    };
+    let mut stride = ((hypercubes as f64) * 0.618_033_988_749_895).round() as u64;
+    while gcd(stride, hypercubes) != 1 {
+        stride += 1;
+    }
+    stride
 }
 
 /// Slices per axis for at most `fit` hypercubes: `s = ⌊fit^(1/d)⌋` on
@@ -389,18 +482,13 @@ mod tests {
     }
 
     #[test]
-    fn counts_start_even_and_fit_the_budget() {
-        for (d, n) in [(2, 6553), (5, 104_857), (8, 1 << 16), (1, 7)] {
+    fn counts_start_even_and_fill_the_budget() {
+        for (d, n) in [(2, 6553), (5, 104_857), (8, 1 << 16), (1, 7), (3, 2)] {
             let strata = Strata::new(d, n, DEFAULT_BETA);
             let counts = strata.counts();
-            assert!(counts.iter().all(|&c| c >= 2 && c == counts[0]), "{d} {n}");
-            assert!(strata.samples() <= n, "{d} {n}: {}", strata.samples());
-            // Nearly all of it: at most one sample per hypercube is lost
-            // to rounding down.
-            assert!(
-                strata.samples() + strata.hypercubes() as u64 >= n,
-                "{d} {n}"
-            );
+            let (least, most) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
+            assert!(*least >= 2 && most - least <= 1, "{d} {n}: {least}..{most}");
+            assert_eq!(strata.samples(), n.max(2), "{d} {n}");
         }
     }
 
@@ -409,24 +497,34 @@ mod tests {
         let strata = Strata::new(3, 1200, DEFAULT_BETA);
         let s = strata.slices().to_vec();
         assert_eq!(s, [6, 5, 5]);
-        let mut y = [0.0; 3];
+        let (mut y, mut corner) = ([0.0; 3], [0.0; 3]);
         let mut seen = vec![false; strata.hypercubes()];
         for h in 0..strata.hypercubes() {
+            strata.corner(h, &mut corner);
             strata.point(h, &[0.5; 3], &mut y);
-            // Axis 0 fastest.
-            let k = [h % 6, h / 6 % 5, h / 30];
+            // Axis 0 fastest, in the grid of hypercubes.
+            let k: Vec<usize> = (0..3)
+                .map(|a| (corner[a] * s[a] as f64).round() as usize)
+                .collect();
             for a in 0..3 {
-                assert_eq!(y[a], (k[a] as f64 + 0.5) / s[a] as f64);
+                assert_eq!(corner[a], k[a] as f64 / s[a] as f64);
+                assert_eq!(y[a], corner[a] + 0.5 / s[a] as f64);
             }
-            let back =
-                (y[0] * 6.0) as usize + 6 * ((y[1] * 5.0) as usize + 5 * (y[2] * 5.0) as usize);
-            assert!(!seen[back]);
-            seen[back] = true;
-            // Corners: u = 0 is the lower corner, u → 1 the upper.
-            strata.point(h, &[0.0; 3], &mut y);
-            assert_eq!(y[0], k[0] as f64 / 6.0);
+            let at = k[0] + 6 * (k[1] + 5 * k[2]);
+            assert!(!seen[at], "hypercube {at} twice");
+            seen[at] = true;
+            // The visiting order is h · stride mod H.
+            assert_eq!(at as u64, h as u64 * strata.stride % 150);
         }
         assert!(seen.iter().all(|&s| s));
+        // The first fifth of the order already reaches every slice of the
+        // slowest axis: a prefix is spread over the cube, not a slab.
+        let mut slabs = [0; 5];
+        for h in 0..30 {
+            strata.corner(h, &mut corner);
+            slabs[(corner[2] * 5.0).round() as usize] += 1;
+        }
+        assert!(slabs.iter().all(|&n| n >= 4), "{slabs:?}");
     }
 
     #[test]
@@ -438,6 +536,11 @@ mod tests {
         assert_eq!(cube.m2, 5.0);
         assert_eq!(cube.variance_of_mean(), 5.0 / 12.0);
         assert_eq!(CubeSums::from_values(&[3.0]).variance_of_mean(), 0.0);
+        // Summed as they come, shifted by the first: the same here.
+        let mut tally = CubeTally::default();
+        values.iter().for_each(|&v| tally.push(v));
+        assert_eq!(tally.finish(), cube);
+        assert_eq!(CubeTally::default().finish(), CubeSums::default());
     }
 
     /// The estimate is `Σ V_h mean_h`, its variance `Σ V_h² s_h²/n_h`:
@@ -467,10 +570,12 @@ mod tests {
         let mut cubes = vec![CubeSums::from_values(&[0.0, 2.0, 0.0, 2.0, 0.0, 2.0, 0.0, 2.0]); 50];
         cubes[0] = CubeSums::from_values(&[0.0, 6.0, 0.0, 6.0, 0.0, 6.0, 0.0, 6.0]);
         strata.update(&cubes);
-        // ⌊300 · 3/52⌋ + 2 = 19 and ⌊300/52⌋ + 2 = 7.
-        assert_eq!(strata.counts()[0], 19);
-        assert!(strata.counts()[1..].iter().all(|&c| c == 7));
-        assert!(strata.samples() <= 400);
+        // ⌊300 · 3/52⌋ + 2 = 19 and ⌊300/52⌋ + 2 = 7, 362 in all; the 38
+        // left over go one each to the first 38 hypercubes.
+        assert_eq!(strata.counts()[0], 20);
+        assert!(strata.counts()[1..38].iter().all(|&c| c == 8));
+        assert!(strata.counts()[38..].iter().all(|&c| c == 7));
+        assert_eq!(strata.samples(), 400);
         // A constant integrand: back to even.
         strata.update(&vec![CubeSums::from_values(&[1.0, 1.0]); 50]);
         assert!(strata.counts().iter().all(|&c| c == 8));
