@@ -41,10 +41,6 @@
 //! Everything is deterministic: sums run in hypercube order, and only
 //! `powf` and correctly rounded arithmetic are used.
 
-// A building block for the pass-based driver of issue 13, which will call
-// it; until then only the tests do.
-#![cfg_attr(not(test), allow(dead_code))]
-
 use std::ops::Range;
 
 use crate::checkpoint::StateReader;
@@ -87,6 +83,9 @@ impl CubeSums {
     /// is nearly constant across the hypercube (as on a well-adapted grid),
     /// where `Σx² − (Σx)²/n` would lose most digits. vegas does the same
     /// (its `__call__`, with "Neely corrections").
+    // The prototype driver streams values through `CubeTally`; a pass
+    // that keeps a hypercube's values may prefer this.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn from_values(values: &[f64]) -> CubeSums {
         let count = values.len() as u64;
         if count == 0 {
@@ -242,6 +241,8 @@ impl Strata {
     /// # Panics
     ///
     /// If `u` or `y` is not one entry per axis, or `h` is out of range.
+    // The prototype driver finds each corner once ([`Strata::corner`]).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn point(&self, h: usize, u: &[f64], y: &mut [f64]) {
         assert!(
             u.len() == self.slices.len() && y.len() == self.slices.len(),
