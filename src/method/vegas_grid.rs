@@ -205,6 +205,7 @@ impl Grid {
     /// # Panics
     ///
     /// If `axis >= self.dims()`.
+    #[cfg(test)]
     pub(crate) fn edges(&self, axis: usize) -> &[f64] {
         let stride = self.increments + 1;
         &self.edges[axis * stride..(axis + 1) * stride]
@@ -230,18 +231,29 @@ impl Grid {
             "y, x and cells need one entry per axis"
         );
         let n = self.increments as f64;
+        let last = (self.increments - 1) as f64;
+        let axes = self
+            .edges
+            .chunks_exact(self.increments + 1)
+            .zip(self.lo.iter().zip(&self.width));
         let mut jacobian = 1.0;
-        for (axis, ((&y, x), cell)) in y.iter().zip(x).zip(cells).enumerate() {
-            let edges = self.edges(axis);
+        for (((&y, x), cell), (edges, (&lo, &width))) in y.iter().zip(x).zip(cells).zip(axes) {
             let t = y * n;
-            // `as` saturates: negative and NaN give 0, and y = 1 (or a `y·N`
-            // that rounds up to N) is clamped into the last increment.
-            let i = (t as usize).min(self.increments - 1);
-            let du = edges[i + 1] - edges[i];
-            let u = edges[i] + du * (t - i as f64);
-            *x = self.lo[axis] + self.width[axis] * u;
+            // Clamped in floating point first, so that the conversion to
+            // an integer is a plain truncation (an `as usize` of an
+            // unclamped value costs a dozen instructions of saturation
+            // logic per axis): NaN and negatives give 0 (`max` returns
+            // the number), and y = 1 (or a `y·N` that rounds up to N) the
+            // last increment. At most 65536 increments, so `i32` holds it.
+            let k = t.max(0.0).min(last) as i32;
+            let i = k as usize;
+            let (e0, e1) = (edges[i], edges[i + 1]);
+            let du = e1 - e0;
+            // `f64::from(i32)` is one instruction; from `usize` it is not.
+            let u = e0 + du * (t - f64::from(k));
+            *x = lo + width * u;
             *cell = i;
-            jacobian *= self.width[axis] * (du * n);
+            jacobian *= width * (du * n);
         }
         jacobian
     }
@@ -473,11 +485,16 @@ impl Histogram {
     pub(crate) fn add(&mut self, cells: &[usize], weighted_value: f64) {
         assert_eq!(cells.len(), self.dims, "one cell per axis");
         let square = weighted_value * weighted_value;
-        for (axis, &cell) in cells.iter().enumerate() {
-            assert!(cell < self.increments, "cell {cell} out of range");
-            let at = axis * self.increments + cell;
-            self.sums[at] += square;
-            self.counts[at] += 1;
+        let n = self.increments;
+        // One axis's increments at a time: the index checks are then
+        // against `n` alone, and an out-of-range cell still panics.
+        let axes = self
+            .sums
+            .chunks_exact_mut(n)
+            .zip(self.counts.chunks_exact_mut(n));
+        for (&cell, (sums, counts)) in cells.iter().zip(axes) {
+            sums[cell] += square;
+            counts[cell] += 1;
         }
     }
 
