@@ -520,12 +520,8 @@ impl<I: Integrand> VegasIteration<I> {
                 &mut cells[..n * dims],
             );
             fill_points(lanes, &zeros, &ones, u);
-            for (((u, x), cells), (jacobian, owner)) in u
-                .chunks_exact_mut(dims)
-                .zip(x.chunks_exact_mut(dims))
-                .zip(cells.chunks_exact_mut(dims))
-                .zip(jacobians.iter_mut().zip(&mut owners))
-            {
+            // Each point's hypercube, then the points into them, in place.
+            for (u, owner) in u.chunks_exact_mut(dims).zip(&mut owners) {
                 while left == 0 {
                     self.strata.corner(range.start + cube, &mut corner);
                     left = counts[cube];
@@ -533,32 +529,30 @@ impl<I: Integrand> VegasIteration<I> {
                 }
                 left -= 1;
                 *owner = cube - 1;
-                // Into the hypercube, in place.
                 for ((u, &c), &w) in u.iter_mut().zip(&corner).zip(&widths) {
                     *u = c + *u * w;
                 }
-                *jacobian = self.grid.map(u, x, cells);
             }
-            self.integrand.evaluate(dims, x, &mut values[..n]);
-            for (p, ((&value, &jacobian), &owner)) in values
-                .iter()
-                .zip(&jacobians)
-                .zip(&owners)
-                .take(n)
-                .enumerate()
-            {
-                let weighted = if value.is_finite() {
-                    value * jacobian
+            let jacobians = &mut jacobians[..n];
+            self.grid.map_block(u, x, cells, jacobians);
+            let values = &mut values[..n];
+            self.integrand.evaluate(dims, x, values);
+            // f · J, in place of f.
+            for (p, (value, &jacobian)) in values.iter_mut().zip(jacobians.iter()).enumerate() {
+                *value = if value.is_finite() {
+                    *value * jacobian
                 } else if self.policy == NonFinite::Skip {
                     skipped += 1;
                     0.0
                 } else {
                     return Err(Error::NonFiniteValue {
                         point: x[p * dims..(p + 1) * dims].into(),
-                        value,
+                        value: *value,
                     });
                 };
-                histogram.add(&cells[p * dims..(p + 1) * dims], weighted);
+            }
+            histogram.add_block(cells, values);
+            for (&weighted, &owner) in values.iter().zip(&owners) {
                 tallies[owner].push(weighted);
             }
             done += n as u64;

@@ -267,7 +267,8 @@ impl Strata {
     pub(crate) fn corner(&self, h: usize, corner: &mut [f64]) {
         assert!(h < self.hypercubes(), "hypercube {h} out of range");
         assert_eq!(corner.len(), self.slices.len(), "one coordinate per axis");
-        let at = (h as u128 * u128::from(self.stride) % self.hypercubes() as u128) as u64;
+        // H ≤ 2^20 and stride < H, so the product fits in 64 bits.
+        let at = h as u64 * self.stride % self.hypercubes() as u64;
         let mut rest = at;
         for (&s, corner) in self.slices.iter().zip(corner) {
             *corner = (rest % s) as f64 / s as f64;
