@@ -1,5 +1,7 @@
-//! VEGAS: iterations of importance sampling through an adaptive grid, each
-//! iteration's points run through the chunked driver.
+//! VEGAS+: iterations of importance sampling through an adaptive grid,
+//! stratified over the hypercubes of `vegas_strata`, each iteration's
+//! points run through the chunked driver, a chunk being a range of
+//! hypercubes.
 //!
 //! The grid ([`Grid`]) is fixed while an iteration runs, so its chunks are
 //! pure functions of the grid, the seed, the iteration and the chunk's

@@ -54,7 +54,7 @@ pub(crate) const DEFAULT_ALPHA: f64 = 0.5;
 /// GSL (`BINS_MAX`) and Numerical Recipes (`NDMX`) use 50. More increments
 /// follow a narrow peak more closely: the map is linear within an
 /// increment, so a peak narrower than an increment is sampled no better
-/// than by plain Monte Carlo. Their cost is small: [`Grid::map`] finds an
+/// than by plain Monte Carlo. Their cost is small: `Grid::map` finds an
 /// increment by one multiplication whatever `N`, and [`Grid::refine`] is
 /// linear in `N`. The histogram, though, needs samples in every increment
 /// to say anything, so vegas uses `min(neval / 10, 1000)`; see
@@ -260,7 +260,7 @@ impl Grid {
         jacobian
     }
 
-    /// [`Grid::map`] for a block of points, `y`, `x` and `cells` holding
+    /// `Grid::map` for a block of points, `y`, `x` and `cells` holding
     /// `dims` coordinates per point, one Jacobian per point.
     ///
     /// The same arithmetic in the same order per point (the bits are those
@@ -548,7 +548,7 @@ impl Histogram {
         }
     }
 
-    /// [`Histogram::add`] for a block of points: `cells` as
+    /// `Histogram::add` for a block of points: `cells` as
     /// [`Grid::map_block`] wrote them, one `f · J` per point. Axis by axis,
     /// each increment's sums receive the points in the same order as
     /// point by point, so the bits are those of `add`.

@@ -23,7 +23,8 @@
 //! A driver uses a [`Strata`] per run, and per iteration:
 //!
 //! 1. **allocate**: [`Strata::counts`] holds each hypercube's `n_h`,
-//!    [`Strata::samples`] their sum, at most the iteration's budget;
+//!    [`Strata::samples`] their sum, the iteration's budget (what vegas's
+//!    rounding down leaves is handed out one by one);
 //! 2. **split**: [`Strata::chunks`] cuts the hypercubes into contiguous
 //!    ranges of about equal sample counts, a pure function of the
 //!    counts, so the chunks (and their random streams) do not depend on
