@@ -434,7 +434,10 @@ fn compress(r: f64, alpha: f64) -> f64 {
         return 1.0;
     }
     let r = r.max(R_FLOOR);
-    ((1.0 - r) / -r.ln()).powf(alpha)
+    let base = (1.0 - r) / -r.ln();
+    // `pow(x, 1)` is `x` exactly (C99 F.9.4.4); `Method::VEGAS` uses
+    // alpha = 1, and this skips a libm call per increment per iteration.
+    if alpha == 1.0 { base } else { base.powf(alpha) }
 }
 
 /// Step 4 of [`Grid::refine`]: raises weights so that the weight per unit

@@ -332,7 +332,7 @@ impl Strata {
         let volume = 1.0 / self.hypercubes() as f64;
         for (weight, cube) in self.weights.iter_mut().zip(cubes) {
             let variance = volume * volume * cube.variance_of_mean();
-            *weight = variance.powf(self.beta / 2.0);
+            *weight = damped(variance, self.beta);
         }
         let total: f64 = self.weights.iter().sum();
         if !(total > 0.0 && total.is_finite()) {
@@ -397,6 +397,20 @@ impl Strata {
             && strata.weights.iter().sum::<f64>() > 0.0;
         strata.allocate();
         valid.then_some(strata)
+    }
+}
+
+/// `σ^β` from `σ²`. For the default `β = 0.75`, `(σ²)^0.375` is
+/// `q · √q` with `q = √√σ²`: three square roots, correctly rounded on
+/// every platform (a libm `pow` need not be) and, for the hundred thousand
+/// hypercubes of a large iteration, a tenth of `powf`'s cost, which had
+/// been 8% of a 5-D run's instructions (callgrind).
+fn damped(variance: f64, beta: f64) -> f64 {
+    if beta == DEFAULT_BETA {
+        let q = variance.sqrt().sqrt();
+        q * q.sqrt()
+    } else {
+        variance.powf(beta / 2.0)
     }
 }
 
@@ -591,6 +605,19 @@ mod tests {
 
     /// Chunks cover the hypercubes in order, each with at least the
     /// target but the last, whatever the counts.
+    #[test]
+    fn damped_is_sigma_to_the_beta() {
+        for v in [0.0, 1e-300, 3e-17, 0.5, 1.0, 7.0, 1e200] {
+            let fast = damped(v, DEFAULT_BETA);
+            let slow = v.powf(0.375);
+            assert!(
+                (fast - slow).abs() <= 4.0 * f64::EPSILON * slow,
+                "{v}: {fast} {slow}"
+            );
+        }
+        assert_eq!(damped(4.0, 1.0), 2.0);
+    }
+
     #[test]
     fn chunks_are_contiguous_and_balanced() {
         let mut strata = Strata::new(2, 10_000, DEFAULT_BETA);
