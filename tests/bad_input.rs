@@ -142,7 +142,7 @@ fn an_overflow_is_caught_at_any_chunk_size() {
         for chunk_size in [1, 7, 64, 1 << 20] {
             for method in [quadpipe::Method::MONTE_CARLO, quadpipe::Method::VEGAS] {
                 let integral = Integral::new(alternating, 0.0..1.0)
-                    .samples(64)
+                    .samples(1024)
                     .chunk_size(chunk_size)
                     .method(method);
                 let err = every_way(&integral);

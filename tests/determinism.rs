@@ -191,8 +191,10 @@ fn value_stability_of_vegas() {
     .seed(7);
     let vegas = pollster::block_on(integral.run_inline()).unwrap();
     let chi2 = vegas.chi2_per_dof().unwrap();
-    // 6.335548822638865e-2 ± 3.5261598668302096e-4, χ²/dof 1.3998528
-    // (exact 6.2745049e-2: 1.7 σ off).
+    // 6.270352518304424e-2 ± 3.0411593283221498e-5, χ²/dof 1.4717431
+    // (exact 6.2745049e-2: 1.4 σ off). Re-pinned for VEGAS+ (stratified
+    // hypercubes, graded grid, a warm-up of at most a fifth of the
+    // samples); the error fell 12× from the pin before.
     assert_eq!(
         (
             vegas.value.to_bits(),
@@ -200,9 +202,9 @@ fn value_stability_of_vegas() {
             chi2.to_bits()
         ),
         (
-            0x3fb0_3810_b5f4_56fc,
-            0x3f37_1bea_217f_6887,
-            0x3ff6_65cc_18ec_1b4d
+            0x3fb0_0d56_9601_4d69,
+            0x3eff_e38c_c6f2_0f36,
+            0x3ff7_8c42_804f_607b
         ),
         "VEGAS: {:e} ± {:e}, χ²/dof {chi2:e}: {:#x} {:#x} {:#x}",
         vegas.value,

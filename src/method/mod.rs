@@ -10,6 +10,7 @@ pub(crate) mod plain;
 pub(crate) mod sobol;
 pub(crate) mod vegas;
 pub(crate) mod vegas_grid;
+pub(crate) mod vegas_strata;
 
 use std::sync::Arc;
 

@@ -1,0 +1,697 @@
+//! VEGAS+'s adaptive stratified sampling: hypercubes in the map's `y`
+//! space, and how many samples each gets.
+//!
+//! G. P. Lepage, "Adaptive multidimensional integration: VEGAS enhanced",
+//! J. Comput. Phys. 439 (2021) 110386, section 3, and its implementation,
+//! `Integrator` in Lepage's Python package `vegas` (`src/vegas/_vegas.pyx`,
+//! `Integrator.set`, `_random_batch` and `__call__`). The unit cube of `y`
+//! is cut into `Π s_a` equal hypercubes, `s_a` slices along axis `a`; each
+//! hypercube `h` gets `n_h ≥ 2` samples drawn uniformly in it, so its
+//! mean and sample variance of `f · J` are known, and the iteration's
+//! estimate is `Σ V_h mean_h` with variance `Σ V_h² s_h² / n_h`
+//! (`V_h = 1/H`, the hypercube's volume in `y`). Stratification alone
+//! removes the variance between hypercubes, which is most of it for a
+//! smooth `f · J` in few dimensions. After each iteration the samples are
+//! moved towards the hypercubes where `f · J` varies most: vegas sets
+//! `n_h = ⌊f N σ_h^β / Σ σ^β⌋ + n_min`, where `σ_h²` is the variance of
+//! hypercube `h`'s estimate in the iteration just run (`V_h² s_h² / n_h`),
+//! `f = 3/4` of the samples follow it (`neval_frac`) and the rest are
+//! spread evenly, `n_min = ⌊(1 − f) N / H⌋ ≥ 2` each. `β = 0.75`
+//! (vegas's default) damps the reallocation; `β = 0` gives every
+//! hypercube the same count, VEGAS with plain stratification.
+//!
+//! A driver uses a [`Strata`] per run, and per iteration:
+//!
+//! 1. **allocate**: [`Strata::counts`] holds each hypercube's `n_h`,
+//!    [`Strata::samples`] their sum, the iteration's budget (what vegas's
+//!    rounding down leaves is handed out one by one);
+//! 2. **split**: [`Strata::chunks`] cuts the hypercubes into contiguous
+//!    ranges of about equal sample counts, a pure function of the
+//!    counts, so the chunks (and their random streams) do not depend on
+//!    the thread count;
+//! 3. **sample**: for each hypercube of a chunk, in order, draw `n_h`
+//!    uniform `u` in the unit cube, map them into the hypercube with
+//!    [`Strata::point`], through the grid, evaluate, and reduce the
+//!    hypercube's `f · J` values with [`CubeSums::from_values`];
+//! 4. **merge**: concatenate the chunks' [`CubeSums`] in chunk order, which
+//!    is hypercube order;
+//! 5. **estimate**: [`Strata::estimate`] sums over the hypercubes in
+//!    their order, so the bits do not depend on where the chunks were cut;
+//! 6. **update**: [`Strata::update`] sets the next iteration's counts.
+//!
+//! Everything is deterministic: sums run in hypercube order, and only
+//! `powf` and correctly rounded arithmetic are used.
+
+use std::ops::Range;
+
+use crate::checkpoint::StateReader;
+
+/// vegas's default `beta`: the exponent of `σ_h` in the allocation.
+///
+/// Lepage (2021), section 3: `β = 1` would be the optimal (Neyman)
+/// allocation for exact `σ_h`, but the `σ_h` are estimated from few samples
+/// and a smaller `β` "damps" the response to their noise; vegas uses 0.75.
+pub(crate) const DEFAULT_BETA: f64 = 0.75;
+
+/// The share of each iteration's samples that follows `σ_h^β`, vegas's
+/// `neval_frac`; the rest is spread evenly over the hypercubes so that
+/// none starves because one iteration happened to see little variance.
+const ADAPTIVE_SHARE: f64 = 0.75;
+
+/// The fewest samples a hypercube gets: two, for a sample variance.
+const MIN_PER_HYPERCUBE: u64 = 2;
+
+/// The most hypercubes: vegas caps them by memory (`max_mem`); 2^20 keeps
+/// `Strata` (16 bytes per hypercube) and an iteration's [`CubeSums`] (24
+/// bytes per hypercube) to a few tens of MiB.
+pub(crate) const MAX_HYPERCUBES: u64 = 1 << 20;
+
+/// Per hypercube, the mean of its `f · J` values and the sum of their
+/// squared deviations from it (`M2` of Welford's algorithm), and the count.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct CubeSums {
+    /// `n_h`.
+    pub(crate) count: u64,
+    /// The mean of `f · J` over the hypercube's samples.
+    pub(crate) mean: f64,
+    /// `Σ (f·J − mean)²`.
+    pub(crate) m2: f64,
+}
+
+impl CubeSums {
+    /// The hypercube's values reduced in two passes, the mean and then the
+    /// squared deviations from it, in order: no cancellation when `f · J`
+    /// is nearly constant across the hypercube (as on a well-adapted grid),
+    /// where `Σx² − (Σx)²/n` would lose most digits. vegas does the same
+    /// (its `__call__`, with "Neely corrections").
+    // The prototype driver streams values through `CubeTally`; a pass
+    // that keeps a hypercube's values may prefer this.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn from_values(values: &[f64]) -> CubeSums {
+        let count = values.len() as u64;
+        if count == 0 {
+            return CubeSums::default();
+        }
+        let mean = values.iter().sum::<f64>() / count as f64;
+        let (mut deviations, mut m2) = (0.0, 0.0);
+        for &v in values {
+            let d = v - mean;
+            deviations += d;
+            m2 += d * d;
+        }
+        // The first pass's rounding, corrected (Neely; Chan, Golub and
+        // LeVeque's "corrected two-pass algorithm").
+        let mean = mean + deviations / count as f64;
+        let m2 = m2 - deviations * deviations / count as f64;
+        CubeSums {
+            count,
+            mean,
+            m2: m2.max(0.0),
+        }
+    }
+
+    /// The variance of the hypercube's mean, `s² / n`; 0 with fewer than
+    /// two values.
+    fn variance_of_mean(&self) -> f64 {
+        if self.count < 2 {
+            0.0
+        } else {
+            self.m2 / ((self.count - 1) as f64 * self.count as f64)
+        }
+    }
+}
+
+/// One hypercube's `f · J` values summed as they come, shifted by the
+/// first: accurate when the values are nearly equal (the shifted values
+/// are small) without storing them for a second pass.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct CubeTally {
+    count: u64,
+    shift: f64,
+    sum: f64,
+    squares: f64,
+}
+
+impl CubeTally {
+    /// Adds one value.
+    pub(crate) fn push(&mut self, value: f64) {
+        if self.count == 0 {
+            self.shift = value;
+        }
+        let d = value - self.shift;
+        self.count += 1;
+        self.sum += d;
+        self.squares += d * d;
+    }
+
+    /// The hypercube's [`CubeSums`].
+    pub(crate) fn finish(&self) -> CubeSums {
+        if self.count == 0 {
+            return CubeSums::default();
+        }
+        let n = self.count as f64;
+        CubeSums {
+            count: self.count,
+            mean: self.shift + self.sum / n,
+            m2: (self.squares - self.sum * self.sum / n).max(0.0),
+        }
+    }
+}
+
+/// The hypercubes of VEGAS+ and their sample counts.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Strata {
+    /// Slices along each axis, `s_a`.
+    slices: Vec<u64>,
+    /// The iteration's sample budget, `N`.
+    per_iteration: u64,
+    beta: f64,
+    /// The damped weights `σ_h^β` from the last update (all 1 at first).
+    weights: Vec<f64>,
+    /// `n_h`, from the weights.
+    counts: Vec<u64>,
+    /// The visiting order's step: hypercube `h` in the order of
+    /// [`Strata::counts`] is the one at `h · stride mod H` in the grid of
+    /// hypercubes (axis 0 fastest). `stride` is coprime with `H`, near
+    /// `H · 0.618` (a Kronecker lattice), so that any run of consecutive
+    /// hypercubes, such as the first chunks of an iteration that a time
+    /// limit cut short, spreads over the whole cube instead of filling a
+    /// slab of it.
+    stride: u64,
+}
+
+impl Strata {
+    /// The hypercubes for `dims` axes and `per_iteration` samples per
+    /// iteration, as vegas's `Integrator.set` chooses them: `s` slices per
+    /// axis with `s^d ≤ (1 − f) N / 2` (every hypercube keeps 2 samples
+    /// when the adaptive share `f` goes elsewhere; `f = 0` when `β = 0`),
+    /// and then one more slice on as many leading axes as still fit; at
+    /// most [`MAX_HYPERCUBES`] in all. Every hypercube starts with the same
+    /// count.
+    ///
+    /// A negative or NaN `beta` is taken as 0; the caller validates.
+    pub(crate) fn new(dims: usize, per_iteration: u64, beta: f64) -> Strata {
+        let beta = if beta > 0.0 && beta.is_finite() {
+            beta
+        } else {
+            0.0
+        };
+        let share = if beta > 0.0 { ADAPTIVE_SHARE } else { 0.0 };
+        let fit = (((1.0 - share) * per_iteration as f64 / MIN_PER_HYPERCUBE as f64).floor()
+            as u64)
+            .clamp(1, MAX_HYPERCUBES);
+        let slices = slices_for(dims, fit);
+        let hypercubes = slices.iter().product::<u64>() as usize;
+        let mut strata = Strata {
+            slices,
+            per_iteration,
+            beta,
+            weights: vec![1.0; hypercubes],
+            counts: vec![0; hypercubes],
+            stride: stride_for(hypercubes as u64),
+        };
+        strata.allocate();
+        strata
+    }
+
+    /// How many hypercubes, `H`.
+    pub(crate) fn hypercubes(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// Slices per axis.
+    pub(crate) fn slices(&self) -> &[u64] {
+        &self.slices
+    }
+
+    /// `n_h` for every hypercube, in order.
+    pub(crate) fn counts(&self) -> &[u64] {
+        &self.counts
+    }
+
+    /// `Σ n_h`: the samples the iteration draws, its budget (or, when
+    /// the budget is below 2, 2).
+    pub(crate) fn samples(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    /// Maps `u` in the unit cube into hypercube `h`: `y_a = (k_a + u_a) /
+    /// s_a`, with `k_a` the hypercube's index along axis `a`. Axis 0 varies
+    /// fastest in `h`, as in vegas.
+    ///
+    /// # Panics
+    ///
+    /// If `u` or `y` is not one entry per axis, or `h` is out of range.
+    // The prototype driver finds each corner once ([`Strata::corner`]).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn point(&self, h: usize, u: &[f64], y: &mut [f64]) {
+        assert!(
+            u.len() == self.slices.len() && y.len() == self.slices.len(),
+            "one coordinate per axis"
+        );
+        let mut corner = vec![0.0; self.slices.len()];
+        self.corner(h, &mut corner);
+        for (((y, &u), &c), &s) in y.iter_mut().zip(u).zip(&corner).zip(&self.slices) {
+            *y = c + u / s as f64;
+        }
+    }
+
+    /// The lower corner of hypercube `h` (in visiting order) in `y`:
+    /// `k_a / s_a` on each axis. A point of the hypercube is then
+    /// `corner + u / s` for `u` in the unit cube, which is what
+    /// [`Strata::point`] computes; a sampler that draws many points per
+    /// hypercube finds the corner once.
+    ///
+    /// # Panics
+    ///
+    /// If `corner` is not one entry per axis, or `h` is out of range.
+    pub(crate) fn corner(&self, h: usize, corner: &mut [f64]) {
+        assert!(h < self.hypercubes(), "hypercube {h} out of range");
+        assert_eq!(corner.len(), self.slices.len(), "one coordinate per axis");
+        // H ≤ 2^20 and stride < H, so the product fits in 64 bits.
+        let at = h as u64 * self.stride % self.hypercubes() as u64;
+        let mut rest = at;
+        for (&s, corner) in self.slices.iter().zip(corner) {
+            *corner = (rest % s) as f64 / s as f64;
+            rest /= s;
+        }
+    }
+
+    /// The hypercubes cut into contiguous ranges, in order, each closed as
+    /// soon as it holds at least `target` samples (the last may hold
+    /// fewer): a pure function of the counts, so a chunk's hypercubes and
+    /// random stream do not depend on the number of threads.
+    pub(crate) fn chunks(&self, target: u64) -> Vec<Range<usize>> {
+        let target = target.max(1);
+        let (mut chunks, mut start, mut held) = (Vec::new(), 0, 0);
+        for (h, &n) in self.counts.iter().enumerate() {
+            held += n;
+            if held >= target {
+                chunks.push(start..h + 1);
+                start = h + 1;
+                held = 0;
+            }
+        }
+        if start < self.counts.len() {
+            chunks.push(start..self.counts.len());
+        }
+        chunks
+    }
+
+    /// The iteration's estimate and its variance from every hypercube's
+    /// sums, in hypercube order: `Σ V_h mean_h` and `Σ V_h² s_h² / n_h`.
+    ///
+    /// # Panics
+    ///
+    /// If `cubes` is not one per hypercube.
+    pub(crate) fn estimate(&self, cubes: &[CubeSums]) -> (f64, f64) {
+        assert_eq!(cubes.len(), self.hypercubes(), "one CubeSums per hypercube");
+        let volume = 1.0 / self.hypercubes() as f64;
+        let (mut value, mut variance) = (0.0, 0.0);
+        for cube in cubes {
+            value += volume * cube.mean;
+            variance += volume * volume * cube.variance_of_mean();
+        }
+        (value, variance)
+    }
+
+    /// Reallocates the samples from an iteration's hypercube sums:
+    /// `σ_h^β` with `σ_h² = V_h² s_h² / n_h`, then [`Strata::counts`] as
+    /// the module's documentation says. If every `σ_h` is 0 (a constant
+    /// `f · J`), or any is not finite, the counts are spread evenly again,
+    /// as vegas does for the first case; with `β = 0` nothing changes.
+    ///
+    /// # Panics
+    ///
+    /// If `cubes` is not one per hypercube.
+    pub(crate) fn update(&mut self, cubes: &[CubeSums]) {
+        assert_eq!(cubes.len(), self.hypercubes(), "one CubeSums per hypercube");
+        if self.beta == 0.0 {
+            return;
+        }
+        let volume = 1.0 / self.hypercubes() as f64;
+        for (weight, cube) in self.weights.iter_mut().zip(cubes) {
+            let variance = volume * volume * cube.variance_of_mean();
+            *weight = damped(variance, self.beta);
+        }
+        let total: f64 = self.weights.iter().sum();
+        if !(total > 0.0 && total.is_finite()) {
+            self.weights.fill(1.0);
+        }
+        self.allocate();
+    }
+
+    /// `n_h = ⌊f N w_h / Σw⌋ + n_min`, `n_min = max(2, ⌊(1 − f) N / H⌋)`,
+    /// `f` the adaptive share (0 when `β = 0`): vegas's `_random_batch`.
+    fn allocate(&mut self) {
+        let hypercubes = self.hypercubes() as u64;
+        let n = self.per_iteration;
+        if hypercubes == 1 {
+            self.counts[0] = n.max(MIN_PER_HYPERCUBE);
+            return;
+        }
+        let share = if self.beta > 0.0 { ADAPTIVE_SHARE } else { 0.0 };
+        let floor = (((1.0 - share) * n as f64 / hypercubes as f64) as u64).max(MIN_PER_HYPERCUBE);
+        let total: f64 = self.weights.iter().sum();
+        let per_weight = share * n as f64 / total;
+        for (count, &weight) in self.counts.iter_mut().zip(&self.weights) {
+            // Σ ⌊·⌋ ≤ f N and H n_min ≤ (1 − f) N, so Σ n_h ≤ N.
+            *count = (weight * per_weight) as u64 + floor;
+        }
+        // What rounding down left over goes one by one to the hypercubes
+        // in order (vegas leaves it undrawn), so that every iteration
+        // draws its whole budget. Rounding in `per_weight` may overshoot
+        // by a sample or two; then nothing is added.
+        let left = n.saturating_sub(self.counts.iter().sum());
+        let (each, first) = (left / hypercubes, (left % hypercubes) as usize);
+        for (h, count) in self.counts.iter_mut().enumerate() {
+            *count += each + u64::from(h < first);
+        }
+    }
+
+    /// Appends the strata to a checkpoint's bytes: the axes, the budget,
+    /// `β`, then the weights, bit for bit (the counts follow from them).
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&(self.slices.len() as u64).to_le_bytes());
+        out.extend_from_slice(&self.per_iteration.to_le_bytes());
+        out.extend_from_slice(&self.beta.to_bits().to_le_bytes());
+        for weight in &self.weights {
+            out.extend_from_slice(&weight.to_bits().to_le_bytes());
+        }
+    }
+
+    /// The strata `encode` wrote; `None` if a weight is negative or not
+    /// finite, or all are 0.
+    pub(crate) fn decode(reader: &mut StateReader<'_>) -> Option<Strata> {
+        let dims = usize::try_from(reader.u64()?).ok()?;
+        let per_iteration = reader.u64()?;
+        let beta = reader.f64()?;
+        if !(beta >= 0.0 && beta.is_finite()) {
+            return None;
+        }
+        let mut strata = Strata::new(dims, per_iteration, beta);
+        for weight in &mut strata.weights {
+            *weight = reader.f64()?;
+        }
+        let valid = strata.weights.iter().all(|w| *w >= 0.0 && w.is_finite())
+            && strata.weights.iter().sum::<f64>() > 0.0;
+        strata.allocate();
+        valid.then_some(strata)
+    }
+}
+
+/// `σ^β` from `σ²`. For the default `β = 0.75`, `(σ²)^0.375` is
+/// `q · √q` with `q = √√σ²`: three square roots, correctly rounded on
+/// every platform (a libm `pow` need not be) and, for the hundred thousand
+/// hypercubes of a large iteration, a tenth of `powf`'s cost, which had
+/// been 8% of a 5-D run's instructions (callgrind).
+fn damped(variance: f64, beta: f64) -> f64 {
+    if beta == DEFAULT_BETA {
+        let q = variance.sqrt().sqrt();
+        q * q.sqrt()
+    } else {
+        variance.powf(beta / 2.0)
+    }
+}
+
+/// The step of the visiting order: the integer nearest `H (√5 − 1)/2`
+/// that is coprime with `H`, so that `h ↦ h · stride mod H` is a
+/// permutation.
+fn stride_for(hypercubes: u64) -> u64 {
+    if hypercubes <= 2 {
+        return 1;
+    }
+    let gcd = |mut a: u64, mut b: u64| {
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        a
+    };
+    let mut stride = ((hypercubes as f64) * 0.618_033_988_749_895).round() as u64;
+    while gcd(stride, hypercubes) != 1 {
+        stride += 1;
+    }
+    stride
+}
+
+/// Slices per axis for at most `fit` hypercubes: `s = ⌊fit^(1/d)⌋` on
+/// every axis, then `s + 1` on as many leading axes as keep the product
+/// within `fit` (vegas computes the same count with logarithms; integers
+/// here, so that rounding cannot overshoot).
+fn slices_for(dims: usize, fit: u64) -> Vec<u64> {
+    if dims == 0 {
+        return Vec::new();
+    }
+    let product = |slices: &[u64]| {
+        slices
+            .iter()
+            .try_fold(1u64, |p, &s| p.checked_mul(s))
+            .unwrap_or(u64::MAX)
+    };
+    // The float root may be off by one either way: correct it exactly.
+    let mut s = ((fit as f64).powf(1.0 / dims as f64).floor() as u64).max(1);
+    while s > 1 && product(&vec![s; dims]) > fit {
+        s -= 1;
+    }
+    while product(&vec![s + 1; dims]) <= fit {
+        s += 1;
+    }
+    let mut slices = vec![s; dims];
+    for axis in 0..dims {
+        slices[axis] = s + 1;
+        if product(&slices) > fit {
+            slices[axis] = s;
+            break;
+        }
+    }
+    slices
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slices_follow_vegas() {
+        // vegas, neval = 104857 (2^20 / 10), beta > 0: (1 − 0.75) N / 2 =
+        // 13107 hypercubes at most. d = 2: 114² = 12996; d = 5: 6⁵ = 7776,
+        // then 7 on three axes (7³·6² = 12348); d = 8: 3⁸ = 6561, then 4
+        // on two (4²·3⁶ = 11664).
+        let strata = |d| Strata::new(d, 104_857, DEFAULT_BETA);
+        assert_eq!(strata(2).slices(), [114, 114]);
+        assert_eq!(strata(5).slices(), [7, 7, 7, 6, 6]);
+        assert_eq!(strata(8).slices(), [4, 4, 3, 3, 3, 3, 3, 3]);
+        // β = 0: all samples evenly, N/2 hypercubes.
+        assert_eq!(Strata::new(2, 104_857, 0.0).slices(), [229, 228]);
+        // Many axes, few samples: two slices on as many axes as fit
+        // (vegas's d = ⌊ln 125 / ln 2⌋ = 6), one on the rest.
+        let many = Strata::new(30, 1000, DEFAULT_BETA);
+        assert_eq!(many.hypercubes(), 64);
+        assert_eq!(many.slices()[5..7], [2, 1]);
+        // Too few samples for two slices: one hypercube, classic VEGAS.
+        let one = Strata::new(3, 7, DEFAULT_BETA);
+        assert_eq!(one.hypercubes(), 1);
+        assert_eq!(one.counts(), [7]);
+        // The cap.
+        let big = Strata::new(3, 1 << 40, DEFAULT_BETA);
+        assert!(big.hypercubes() as u64 <= MAX_HYPERCUBES);
+        assert_eq!(big.slices(), [102, 101, 101]);
+    }
+
+    #[test]
+    fn counts_start_even_and_fill_the_budget() {
+        for (d, n) in [(2, 6553), (5, 104_857), (8, 1 << 16), (1, 7), (3, 2)] {
+            let strata = Strata::new(d, n, DEFAULT_BETA);
+            let counts = strata.counts();
+            let (least, most) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
+            assert!(*least >= 2 && most - least <= 1, "{d} {n}: {least}..{most}");
+            assert_eq!(strata.samples(), n.max(2), "{d} {n}");
+        }
+    }
+
+    #[test]
+    fn points_land_in_their_hypercube() {
+        let strata = Strata::new(3, 1200, DEFAULT_BETA);
+        let s = strata.slices().to_vec();
+        assert_eq!(s, [6, 5, 5]);
+        let (mut y, mut corner) = ([0.0; 3], [0.0; 3]);
+        let mut seen = vec![false; strata.hypercubes()];
+        for h in 0..strata.hypercubes() {
+            strata.corner(h, &mut corner);
+            strata.point(h, &[0.5; 3], &mut y);
+            // Axis 0 fastest, in the grid of hypercubes.
+            let k: Vec<usize> = (0..3)
+                .map(|a| (corner[a] * s[a] as f64).round() as usize)
+                .collect();
+            for a in 0..3 {
+                assert_eq!(corner[a], k[a] as f64 / s[a] as f64);
+                assert_eq!(y[a], corner[a] + 0.5 / s[a] as f64);
+            }
+            let at = k[0] + 6 * (k[1] + 5 * k[2]);
+            assert!(!seen[at], "hypercube {at} twice");
+            seen[at] = true;
+            // The visiting order is h · stride mod H.
+            assert_eq!(at as u64, h as u64 * strata.stride % 150);
+        }
+        assert!(seen.iter().all(|&s| s));
+        // The first fifth of the order already reaches every slice of the
+        // slowest axis: a prefix is spread over the cube, not a slab.
+        let mut slabs = [0; 5];
+        for h in 0..30 {
+            strata.corner(h, &mut corner);
+            slabs[(corner[2] * 5.0).round() as usize] += 1;
+        }
+        assert!(slabs.iter().all(|&n| n >= 4), "{slabs:?}");
+    }
+
+    #[test]
+    fn cube_sums_are_exact_for_nearly_constant_values() {
+        let values = [1e8 + 1.0, 1e8 + 2.0, 1e8 + 3.0, 1e8 + 4.0];
+        let cube = CubeSums::from_values(&values);
+        assert_eq!(cube.count, 4);
+        assert_eq!(cube.mean, 1e8 + 2.5);
+        assert_eq!(cube.m2, 5.0);
+        assert_eq!(cube.variance_of_mean(), 5.0 / 12.0);
+        assert_eq!(CubeSums::from_values(&[3.0]).variance_of_mean(), 0.0);
+        // Summed as they come, shifted by the first: the same here.
+        let mut tally = CubeTally::default();
+        values.iter().for_each(|&v| tally.push(v));
+        assert_eq!(tally.finish(), cube);
+        assert_eq!(CubeTally::default().finish(), CubeSums::default());
+    }
+
+    /// The estimate is `Σ V_h mean_h`, its variance `Σ V_h² s_h²/n_h`:
+    /// two hypercubes by hand.
+    #[test]
+    fn estimate_by_hand() {
+        let strata = Strata::new(1, 8, 0.0);
+        assert_eq!(strata.hypercubes(), 4);
+        let cubes =
+            [[1.0, 3.0], [2.0, 2.0], [0.0, 4.0], [5.0, 7.0]].map(|v| CubeSums::from_values(&v));
+        let (value, variance) = strata.estimate(&cubes);
+        // Means 2, 2, 2, 6; s² = 2, 0, 8, 2, over n = 2.
+        assert_eq!(value, (2.0 + 2.0 + 2.0 + 6.0) / 4.0);
+        assert_eq!(variance, (1.0 + 0.0 + 4.0 + 1.0) / 16.0);
+    }
+
+    /// Samples follow `σ_h^β`: with `β = 1` and σ_h in ratio 1 : 3 (the
+    /// variance of the hypercube's mean, as vegas takes it), the adaptive
+    /// three quarters split 1 : 3 on top of the even floor.
+    #[test]
+    fn update_moves_samples_to_the_variance() {
+        let mut strata = Strata::new(1, 400, 1.0);
+        // (1 − 0.75)·400/2 = 50 hypercubes, 2 each at least.
+        assert_eq!(strata.hypercubes(), 50);
+        assert_eq!(strata.counts()[0], 8);
+        // Hypercube 0 has s² = 9× the others', so σ_0 = 3σ at equal n.
+        let mut cubes = vec![CubeSums::from_values(&[0.0, 2.0, 0.0, 2.0, 0.0, 2.0, 0.0, 2.0]); 50];
+        cubes[0] = CubeSums::from_values(&[0.0, 6.0, 0.0, 6.0, 0.0, 6.0, 0.0, 6.0]);
+        strata.update(&cubes);
+        // ⌊300 · 3/52⌋ + 2 = 19 and ⌊300/52⌋ + 2 = 7, 362 in all; the 38
+        // left over go one each to the first 38 hypercubes.
+        assert_eq!(strata.counts()[0], 20);
+        assert!(strata.counts()[1..38].iter().all(|&c| c == 8));
+        assert!(strata.counts()[38..].iter().all(|&c| c == 7));
+        assert_eq!(strata.samples(), 400);
+        // A constant integrand: back to even.
+        strata.update(&vec![CubeSums::from_values(&[1.0, 1.0]); 50]);
+        assert!(strata.counts().iter().all(|&c| c == 8));
+        // β = 0 never moves.
+        let mut even = Strata::new(1, 400, 0.0);
+        let before = even.clone();
+        even.update(&vec![CubeSums::from_values(&[0.0, 9.0]); even.hypercubes()]);
+        assert_eq!(even, before);
+    }
+
+    /// Chunks cover the hypercubes in order, each with at least the
+    /// target but the last, whatever the counts.
+    #[test]
+    fn damped_is_sigma_to_the_beta() {
+        for v in [0.0, 1e-300, 3e-17, 0.5, 1.0, 7.0, 1e200] {
+            let fast = damped(v, DEFAULT_BETA);
+            let slow = v.powf(0.375);
+            assert!(
+                (fast - slow).abs() <= 4.0 * f64::EPSILON * slow,
+                "{v}: {fast} {slow}"
+            );
+        }
+        assert_eq!(damped(4.0, 1.0), 2.0);
+    }
+
+    #[test]
+    fn chunks_are_contiguous_and_balanced() {
+        let mut strata = Strata::new(2, 10_000, DEFAULT_BETA);
+        let mut cubes = vec![CubeSums::from_values(&[0.0, 1.0]); strata.hypercubes()];
+        cubes[7] = CubeSums::from_values(&[0.0, 100.0]);
+        strata.update(&cubes);
+        let chunks = strata.chunks(1000);
+        assert_eq!(chunks[0].start, 0);
+        assert_eq!(chunks.last().unwrap().end, strata.hypercubes());
+        for pair in chunks.windows(2) {
+            assert_eq!(pair[0].end, pair[1].start);
+        }
+        let held = |r: &Range<usize>| strata.counts()[r.clone()].iter().sum::<u64>();
+        for chunk in &chunks[..chunks.len() - 1] {
+            assert!(held(chunk) >= 1000);
+        }
+        let total: u64 = chunks.iter().map(held).sum();
+        assert_eq!(total, strata.samples());
+        // Deterministic: the same counts, the same chunks.
+        assert_eq!(strata.chunks(1000), chunks);
+        assert_eq!(strata.chunks(0).len(), strata.hypercubes());
+    }
+
+    /// A stratified estimate of a known integral, `∫₀¹∫₀¹ 4xy = 1`, with
+    /// `f · J = 4 y₀ y₁` (the identity map) at fixed points: merged from
+    /// chunks in order, it has the bits of the whole, and it is close.
+    #[test]
+    fn chunks_merge_to_the_bits_of_the_whole() {
+        let strata = Strata::new(2, 4096, DEFAULT_BETA);
+        let mut y = [0.0; 2];
+        let mut draws = (1u64..).map(|i| crate::sample::unit_open(crate::sample::mix64(i)));
+        let mut cubes = Vec::new();
+        for range in strata.chunks(300) {
+            for h in range {
+                let values: Vec<f64> = (0..strata.counts()[h])
+                    .map(|_| {
+                        let u = [draws.next().unwrap(), draws.next().unwrap()];
+                        strata.point(h, &u, &mut y);
+                        4.0 * y[0] * y[1]
+                    })
+                    .collect();
+                cubes.push(CubeSums::from_values(&values));
+            }
+        }
+        let (value, variance) = strata.estimate(&cubes);
+        assert!(
+            (value - 1.0).abs() < 5.0 * variance.sqrt(),
+            "{value} ± {}",
+            variance.sqrt()
+        );
+        // Stratified: far below plain MC's variance (4/9 − 1/4·… ≈ 0.78 / N).
+        assert!(variance < 0.78 / 4096.0 / 100.0, "{variance:e}");
+    }
+
+    #[test]
+    fn encode_decode_round_trip() {
+        let mut strata = Strata::new(3, 50_000, DEFAULT_BETA);
+        let cubes: Vec<CubeSums> = (0..strata.hypercubes())
+            .map(|h| CubeSums::from_values(&[0.0, h as f64 * 0.1]))
+            .collect();
+        strata.update(&cubes);
+        let mut bytes = Vec::new();
+        strata.encode(&mut bytes);
+        let mut reader = StateReader(&bytes);
+        assert_eq!(Strata::decode(&mut reader), Some(strata.clone()));
+        assert!(reader.is_done());
+        // Truncated, or a negative weight: refused.
+        assert_eq!(
+            Strata::decode(&mut StateReader(&bytes[..bytes.len() - 1])),
+            None
+        );
+        let mut bad = bytes.clone();
+        let at = bad.len() - 8;
+        bad[at..].copy_from_slice(&(-1.0f64).to_bits().to_le_bytes());
+        assert_eq!(Strata::decode(&mut StateReader(&bad)), None);
+    }
+}
