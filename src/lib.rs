@@ -43,46 +43,33 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 
-mod accumulator;
-mod blocking;
-mod checkpoint;
-mod domain;
 mod driver;
 mod error;
-mod estimate;
-mod executor;
-mod integral;
 mod integrand;
 mod kernel;
 pub mod method;
-#[cfg(feature = "mpi")]
-mod mpi;
-mod progress;
+mod result;
+mod runtime;
 mod sample;
-mod settings;
 mod source;
-mod spawn;
 mod spec;
-mod stats;
-mod stop;
-mod tail;
-mod task;
 
-pub use accumulator::Accumulator;
-pub use checkpoint::Checkpoint;
+pub use driver::checkpoint::Checkpoint;
+#[cfg(feature = "mpi")]
+pub use driver::mpi::MpiControl;
 pub use error::Error;
-pub use estimate::{Estimate, Stop};
-pub use executor::{Builder, Executor, Shutdown, spawn};
-pub use integral::Integral;
 pub use integrand::{Batched, Integrand, NonFinite, Pointwise, Scalar};
 pub use method::Method;
-#[cfg(feature = "mpi")]
-pub use mpi::MpiControl;
-pub use progress::{Progress, ProgressStream};
+pub use result::accumulator::Accumulator;
+pub use result::estimate::{Estimate, Stop};
+pub use result::tail::TailCheck;
+pub use runtime::executor::{Builder, Executor, Shutdown, spawn};
+pub use runtime::job::Job;
+pub use runtime::progress::{Progress, ProgressStream};
+pub use runtime::spawn::{Inline, Spawner};
+pub use runtime::task::{Status, Task};
 pub use source::Source;
-pub use spawn::{Inline, Job, Spawner};
-pub use tail::TailCheck;
-pub use task::{Status, Task};
+pub use spec::integral::Integral;
 
 /// The handles that cross threads must be able to.
 #[allow(dead_code)]

@@ -70,7 +70,7 @@ fn readme_mpi_snippet_is_a_doc_example() {
     // The README's block cannot be a doctest (MPI is an optional feature);
     // `run_mpi`'s doc example is, with `--features mpi`.
     let readme = code_blocks(&fs::read_to_string("README.md").unwrap());
-    let docs: String = fs::read_to_string("src/mpi.rs")
+    let docs: String = fs::read_to_string("src/driver/mpi.rs")
         .unwrap()
         .lines()
         .filter_map(|line| line.trim_start().strip_prefix("///"))
@@ -84,6 +84,6 @@ fn readme_mpi_snippet_is_a_doc_example() {
         .expect("README.md shows run_mpi");
     assert!(
         code_blocks(&docs).contains(snippet),
-        "README.md's MPI block is not a doc example of src/mpi.rs:\n{snippet}"
+        "README.md's MPI block is not a doc example of src/driver/mpi.rs:\n{snippet}"
     );
 }

@@ -17,8 +17,9 @@ use futures::channel::oneshot;
 
 use crate::driver::Merger;
 use crate::driver::pass::{Pass, Passes};
-use crate::spawn::{Job, Spawner, Target};
-use crate::task::{TaskLink, panic_message};
+use crate::runtime::job::Job;
+use crate::runtime::spawn::{Spawner, Target};
+use crate::runtime::task::{TaskLink, panic_message};
 use crate::{Error, Stop};
 
 /// Chunks in flight per worker thread: enough that a worker that finishes a

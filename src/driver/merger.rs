@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::checkpoint::{Checkpoint, Header};
+use crate::driver::checkpoint::{Checkpoint, Header};
 use crate::driver::pass::{Merged, Pass, Passes};
-use crate::stop::StopRules;
-use crate::task::TaskLink;
+use crate::runtime::task::TaskLink;
+use crate::spec::stop::StopRules;
 use crate::{Error, Progress, Stop};
 
 /// What a run does with checkpoints: where it starts, and where it saves.

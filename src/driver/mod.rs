@@ -8,14 +8,17 @@
 //! methods' business), and nothing below it knows about runtimes.
 
 mod backend;
+pub(crate) mod checkpoint;
 mod merger;
+#[cfg(feature = "mpi")]
+pub(crate) mod mpi;
 pub(crate) mod pass;
 
 use std::time::Instant;
 
-use crate::checkpoint::{Header, StateReader};
-use crate::stop::StopRules;
-use crate::task::TaskLink;
+use crate::driver::checkpoint::{Header, StateReader};
+use crate::runtime::task::TaskLink;
+use crate::spec::stop::StopRules;
 use crate::{Error, Estimate, Progress, Stop};
 pub(crate) use backend::{Backend, YieldNow};
 #[cfg(feature = "mpi")]

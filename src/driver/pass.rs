@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use crate::checkpoint::StateReader;
+use crate::driver::checkpoint::StateReader;
 use crate::{Error, Estimate, Stop};
 
 /// One pass: chunks `0..chunks()`, where chunk `i` is a pure function of

@@ -4,9 +4,9 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::domain::Domain;
 use crate::kernel::{Interval, LaneSums, add_values, fill_points, sum_steps};
 use crate::sample::{LANES, Lanes};
+use crate::spec::domain::Domain;
 use crate::{Accumulator, Error};
 
 /// Steps (of `LANES` samples each) between two looks at the cancel flag:

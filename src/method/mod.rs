@@ -9,13 +9,11 @@ pub(crate) mod gauss_kronrod;
 pub(crate) mod plain;
 pub(crate) mod sobol;
 pub(crate) mod vegas;
-pub(crate) mod vegas_grid;
-pub(crate) mod vegas_strata;
 
 use std::sync::Arc;
 
 use crate::driver::pass::{Passes, Single};
-use crate::settings::Settings;
+use crate::spec::settings::Settings;
 use crate::{Error, Integrand};
 
 pub use gauss_kronrod::{GaussKronrod, MAX_BREAK_POINTS};

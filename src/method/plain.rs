@@ -3,12 +3,12 @@
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use crate::checkpoint::StateReader;
-use crate::domain::Domain;
+use crate::driver::checkpoint::StateReader;
 use crate::driver::pass::{OnePass, Pass};
 use crate::kernel::chunk::{McChunk, McPart, overflowed};
 use crate::sample::chunk_key;
-use crate::settings::Settings;
+use crate::spec::domain::Domain;
+use crate::spec::settings::Settings;
 use crate::{Accumulator, Error, Estimate, Integrand, NonFinite, Stop, TailCheck};
 
 /// The integral over a domain by plain Monte Carlo: the mean of the

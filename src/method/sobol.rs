@@ -3,13 +3,13 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::checkpoint::StateReader;
-use crate::domain::Domain;
+use crate::driver::checkpoint::StateReader;
 use crate::driver::pass::{OnePass, Pass};
 use crate::kernel::chunk::overflowed;
 use crate::sample::chunk_key;
 use crate::sample::sobol::{MAX_DIMENSIONS, MAX_LOG2_POINTS, ScrambledSobol, SobolDirections};
-use crate::settings::Settings;
+use crate::spec::domain::Domain;
+use crate::spec::settings::Settings;
 use crate::{Accumulator, Error, Estimate, Integrand, NonFinite, Stop};
 
 /// The most replicas: each holds its own scramble and accumulator, and

@@ -12,8 +12,8 @@ use futures::io::{AsyncBufRead, AsyncBufReadExt};
 use futures::stream::{BoxStream, Stream, StreamExt};
 
 use crate::driver::YieldNow;
-use crate::progress::ProgressCell;
-use crate::task::TaskLink;
+use crate::runtime::progress::ProgressCell;
+use crate::runtime::task::TaskLink;
 use crate::{Accumulator, Error, Estimate, Executor, Progress, Stop, Task};
 use parse::NumberParser;
 

@@ -1,8 +1,8 @@
 //! Wynn's epsilon algorithm, QUADPACK's `dqelg`: the limit of a slowly
 //! converging sequence of sums, for QAGS's extrapolation.
 
-use crate::checkpoint::StateReader;
-use crate::method::gauss_kronrod::steps::EPMACH;
+use crate::driver::checkpoint::StateReader;
+use crate::method::gauss_kronrod::status::EPMACH;
 
 /// Wynn's epsilon algorithm on a sequence of sums: QUADPACK's `dqelg`.
 ///

@@ -18,6 +18,7 @@
 mod epsilon;
 mod qags;
 mod rules;
+mod status;
 mod steps;
 #[cfg(test)]
 mod tests;
@@ -25,12 +26,13 @@ mod tests;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::checkpoint::StateReader;
+use crate::driver::checkpoint::StateReader;
 use crate::driver::pass::{Pass, Passes, Running};
-use crate::settings::{Bounds, Settings};
+use crate::spec::settings::{Bounds, Settings};
 use crate::{Error, Estimate, Integrand, Stop};
 use rules::{Map, Piece};
-use steps::{GkSettings, GkStatus, MIN_RELATIVE, Quadrature};
+use status::{GkSettings, GkStatus, MIN_RELATIVE};
+use steps::Quadrature;
 
 /// The relative tolerance of Gauss–Kronrod when none is set.
 const DEFAULT_REL: f64 = 1e-10;

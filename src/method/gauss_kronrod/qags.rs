@@ -5,10 +5,10 @@
 //! The comments name `dqagse`'s variables and labels, so that the two can
 //! be read side by side.
 
-use crate::checkpoint::StateReader;
+use crate::driver::checkpoint::StateReader;
 use crate::method::gauss_kronrod::epsilon::EpsilonTable;
 use crate::method::gauss_kronrod::rules::Piece;
-use crate::method::gauss_kronrod::steps::{EPMACH, GkSettings, GkStatus, UFLOW};
+use crate::method::gauss_kronrod::status::{EPMACH, GkSettings, GkStatus, UFLOW};
 
 /// One subinterval and the rule's estimates over it.
 #[derive(Clone, Copy, Debug)]

@@ -2,8 +2,8 @@
 //! QAGI), their error estimate, and the maps of an infinite interval onto
 //! (0, 1]: everything that turns one subinterval into a [`Piece`].
 
-use crate::checkpoint::StateReader;
-use crate::method::gauss_kronrod::steps::{EPMACH, GkStatus, UFLOW};
+use crate::driver::checkpoint::StateReader;
+use crate::method::gauss_kronrod::status::{EPMACH, GkStatus, UFLOW};
 
 /// A Gauss–Kronrod pair on [−1, 1], by symmetry only its nodes in [0, 1].
 pub(crate) struct Rule {

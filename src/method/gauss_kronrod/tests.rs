@@ -4,7 +4,8 @@
 
 use std::f64::consts::PI;
 
-use super::steps::{GkOutcome, GkSettings, GkStatus, MIN_RELATIVE, integrate};
+use super::status::{GkOutcome, GkSettings, GkStatus, MIN_RELATIVE};
+use super::steps::integrate;
 
 /// Integrates a function of one variable, point by point.
 fn run(f: impl Fn(f64) -> f64, a: f64, b: f64, settings: GkSettings) -> GkOutcome {

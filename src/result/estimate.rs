@@ -3,7 +3,7 @@
 use std::fmt;
 use std::ops::RangeInclusive;
 
-use crate::stats::{chi_squared_survival, normal_quantile, student_t_quantile};
+use crate::result::stats::{chi_squared_survival, normal_quantile, student_t_quantile};
 
 /// Why a run stopped sampling.
 ///

@@ -12,7 +12,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 
-use crate::progress::ProgressStream;
+use crate::runtime::progress::ProgressStream;
 use crate::{Checkpoint, Error, Progress};
 use outcome::Outcome;
 use state::{TaskEnd, TaskState};

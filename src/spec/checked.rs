@@ -6,14 +6,14 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::checkpoint::{Header, fnv1a};
+use crate::driver::checkpoint::{Header, fnv1a};
 use crate::driver::pass::Passes;
 use crate::driver::{Checkpointing, drive};
 use crate::method::{Visit, dispatch};
-use crate::settings::{Bounds, DEFAULT_MIN_SAMPLES, Settings};
-use crate::spawn::Spawner;
-use crate::stop::{StopRules, Tolerance};
-use crate::task::TaskLink;
+use crate::runtime::spawn::Spawner;
+use crate::runtime::task::TaskLink;
+use crate::spec::settings::{Bounds, DEFAULT_MIN_SAMPLES, Settings};
+use crate::spec::stop::{StopRules, Tolerance};
 use crate::{Error, Estimate, Integrand, Method};
 
 /// A checked integral: the settings every method shares are checked here,

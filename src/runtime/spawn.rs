@@ -1,19 +1,13 @@
 //! Where an integral's chunks run: the plug-in point for any runtime.
 
 use std::fmt;
-use std::future::Future;
 use std::num::NonZeroUsize;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::thread;
 
 use crate::Executor;
-use crate::executor::PoolHandle;
-
-/// A unit of chunk work handed to a [`Spawner`]: a boxed future that runs
-/// one chunk and sends its result back. It does not borrow anything and
-/// catches its own panics.
-pub type Job = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+use crate::runtime::executor::PoolHandle;
+use crate::runtime::job::Job;
 
 /// Where an integral's chunks run.
 ///

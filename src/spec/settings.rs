@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::domain::Domain;
+use crate::spec::domain::Domain;
 use crate::{Checkpoint, Error, NonFinite};
 
 /// The minimum sample count of a tolerance stop when none is set: enough

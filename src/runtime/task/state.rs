@@ -9,8 +9,8 @@ use futures::task::AtomicWaker;
 use super::Status;
 use super::outcome::{Outcome, OutcomeSender};
 use crate::Error;
-use crate::checkpoint::Checkpoint;
-use crate::progress::ProgressCell;
+use crate::driver::checkpoint::Checkpoint;
+use crate::runtime::progress::ProgressCell;
 
 /// What a task's work shares with its handle beyond the result: where it
 /// publishes progress, and a flag that a cancel sets at once, so that work

@@ -8,7 +8,7 @@ use std::task::{Context, Poll, Waker};
 use futures::Stream;
 
 use crate::Estimate;
-use crate::blocking::BlockingPool;
+use crate::runtime::blocking::BlockingPool;
 
 /// A snapshot of a task's progress: work done, the total when known, and
 /// the running estimate when there is one.

@@ -44,7 +44,7 @@
 
 use std::ops::Range;
 
-use crate::checkpoint::StateReader;
+use crate::driver::checkpoint::StateReader;
 
 /// vegas's default `beta`: the exponent of `σ_h` in the allocation.
 ///

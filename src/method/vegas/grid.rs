@@ -26,7 +26,7 @@
 //! between CPUs), and only `std`'s `ln` and `powf`, so the same inputs give
 //! the same bits on one platform.
 
-use crate::checkpoint::StateReader;
+use crate::driver::checkpoint::StateReader;
 
 /// The damping exponent `alpha` of [`Grid::refine`]: vegas's default.
 ///
@@ -632,140 +632,21 @@ fn strictly_increasing(edges: &[f64]) -> bool {
     edges.windows(2).all(|pair| pair[0] < pair[1])
 }
 
-/// The weighted average of independent iteration estimates, as vegas's
-/// `RAvg` forms it.
-///
-/// Estimate `k` with value `I_k` and standard error `σ_k` gets weight
-/// `1/σ_k²`: the average is `Ī = Σ(I_k/σ_k²) / Σ(1/σ_k²)`, its standard
-/// error `(Σ 1/σ_k²)^(−½)`, and `χ²/dof = Σ (I_k − Ī)²/σ_k² / (n − 1)`,
-/// which should be near 1 when the estimates agree within their errors.
-/// A much larger value says the iterations disagree, typically because
-/// early ones were taken on a grid that had not yet adapted.
-///
-/// vegas accumulates `Σ I²/σ²` and subtracts, which cancels badly when
-/// the estimates agree to many digits; here the mean and `χ²` are updated
-/// one estimate at a time by West's weighted form of Welford's update
-/// (D. H. D. West, "Updating mean and variance estimates: an improved
-/// method", Comm. ACM 22(9), 532–535, 1979), which is the same sums
-/// without the cancellation.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub(crate) struct IterationAverage {
-    count: u64,
-    weight: f64,
-    mean: f64,
-    chi2: f64,
-}
-
-impl IterationAverage {
-    /// No estimates yet.
-    pub(crate) const fn new() -> IterationAverage {
-        IterationAverage {
-            count: 0,
-            weight: 0.0,
-            mean: 0.0,
-            chi2: 0.0,
-        }
-    }
-
-    /// Adds an estimate and its standard error.
-    ///
-    /// As vegas's `RAvg.add`, the variance taken is
-    /// `σ² + 10 ε I² + TINY` (ε the machine epsilon, `TINY` = 1e-257): an
-    /// estimate with zero error, such as a constant integrand gives, would
-    /// otherwise take infinite weight and turn the average into NaN.
-    ///
-    /// An estimate with an infinite standard error (or one whose square
-    /// overflows) and a finite value says nothing: it gets no weight and
-    /// is not counted. Any other non-finite
-    /// input, a NaN or an infinite value, makes the value, the standard
-    /// error and `χ²/dof` NaN from then on, so the caller sees it.
-    pub(crate) fn add(&mut self, value: f64, std_error: f64) {
-        /// vegas's `TINY`, `10^(min_10_exp + 50)`.
-        const TINY: f64 = 1e-257;
-        if value.is_finite() && std_error.is_infinite() {
-            return;
-        }
-        if !(value.is_finite() && std_error.is_finite()) {
-            self.weight = f64::NAN;
-            self.mean = f64::NAN;
-            self.chi2 = f64::NAN;
-            return;
-        }
-        let variance = std_error * std_error + 10.0 * f64::EPSILON * value * value + TINY;
-        let w = 1.0 / variance;
-        if w == 0.0 {
-            // The variance overflowed: as good as an infinite error.
-            return;
-        }
-        self.count += 1;
-        self.weight += w;
-        let delta = value - self.mean;
-        self.mean += delta * (w / self.weight);
-        self.chi2 += w * delta * (value - self.mean);
-    }
-
-    /// Appends the state to a checkpoint's bytes, bit for bit.
-    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.count.to_le_bytes());
-        for x in [self.weight, self.mean, self.chi2] {
-            out.extend_from_slice(&x.to_bits().to_le_bytes());
-        }
-    }
-
-    /// The state `encode` wrote.
-    pub(crate) fn decode(reader: &mut StateReader<'_>) -> Option<IterationAverage> {
-        Some(IterationAverage {
-            count: reader.u64()?,
-            weight: reader.f64()?,
-            mean: reader.f64()?,
-            chi2: reader.f64()?,
-        })
-    }
-
-    /// How many estimates carry weight.
-    pub(crate) fn count(&self) -> u64 {
-        self.count
-    }
-
-    /// The weighted average `Σ(I_k/σ_k²) / Σ(1/σ_k²)`; NaN with no
-    /// estimates.
-    pub(crate) fn value(&self) -> f64 {
-        if self.count == 0 { f64::NAN } else { self.mean }
-    }
-
-    /// Its standard error, `(Σ 1/σ_k²)^(−½)`; infinite with no estimates.
-    pub(crate) fn std_error(&self) -> f64 {
-        (1.0 / self.weight).sqrt()
-    }
-
-    /// `Σ (I_k − Ī)²/σ_k² / (n − 1)`; 0 with fewer than two estimates, as
-    /// vegas reports it (nothing to disagree with).
-    pub(crate) fn chi2_per_dof(&self) -> f64 {
-        if self.count < 2 {
-            // NaN must still show.
-            self.chi2 * 0.0
-        } else {
-            self.chi2 / (self.count - 1) as f64
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::Accumulator;
     use crate::sample::{mix64, unit_open};
-    use crate::stats::normal_quantile;
 
     /// A fixed stream of uniform numbers in (0, 1): SplitMix64's output
     /// function on a counter, for test points that are the same on every
     /// run.
-    fn uniforms(seed: u64) -> impl Iterator<Item = f64> {
+    pub(in crate::method::vegas) fn uniforms(seed: u64) -> impl Iterator<Item = f64> {
         (0u64..).map(move |i| unit_open(mix64(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ i)))
     }
 
     #[track_caller]
-    fn assert_close(x: f64, reference: f64, tolerance: f64) {
+    pub(in crate::method::vegas) fn assert_close(x: f64, reference: f64, tolerance: f64) {
         let err = (x / reference - 1.0).abs();
         assert!(
             err <= tolerance,
@@ -1256,79 +1137,5 @@ mod tests {
         assert_eq!(increments_for(5_000), 500);
         assert_eq!(increments_for(10_000), DEFAULT_INCREMENTS);
         assert_eq!(increments_for(u64::MAX), DEFAULT_INCREMENTS);
-    }
-
-    #[test]
-    fn average_of_two_and_three_iterations() {
-        let mut avg = IterationAverage::new();
-        assert!(avg.value().is_nan());
-        assert_eq!(avg.std_error(), f64::INFINITY);
-        assert_eq!(avg.chi2_per_dof(), 0.0);
-        // Weights 100 and 25: Ī = (100 + 30)/125 = 1.04, σ = 125^(−½),
-        // χ² = 100 (0.04)² + 25 (0.16)² = 0.8 on one degree of freedom.
-        avg.add(1.0, 0.1);
-        assert_eq!(avg.chi2_per_dof(), 0.0);
-        avg.add(1.2, 0.2);
-        // vegas's 10 ε I² added to each variance moves these by 1e-14.
-        assert_close(avg.value(), 1.04, 1e-13);
-        assert_close(avg.std_error(), 125f64.sqrt().recip(), 1e-13);
-        assert_close(avg.chi2_per_dof(), 0.8, 1e-12);
-        // A third, weight 100: Ī = 220/225 = 44/45, σ = 1/15, and the
-        // deviations 1/45, 10/45, −3.5/45 give χ² = 3825/2025 = 17/9.
-        avg.add(0.9, 0.1);
-        assert_eq!(avg.count(), 3);
-        assert_close(avg.value(), 44.0 / 45.0, 1e-13);
-        assert_close(avg.std_error(), 1.0 / 15.0, 1e-13);
-        assert_close(avg.chi2_per_dof(), 17.0 / 18.0, 1e-12);
-    }
-
-    #[test]
-    fn average_chi2_is_near_one_for_honest_errors() {
-        // 10_000 estimates of 3.0, each normal with its own σ between 0.01
-        // and 1. χ²/dof then has mean 1 and standard deviation
-        // √(2/9999) ≈ 0.014; 0.06 is over four of them.
-        let mut avg = IterationAverage::new();
-        let mut u = uniforms(4);
-        let mut weight = 0.0;
-        for _ in 0..10_000 {
-            let sigma = 0.01 + 0.99 * u.next().unwrap();
-            let z = normal_quantile(u.next().unwrap());
-            avg.add(3.0 + sigma * z, sigma);
-            weight += 1.0 / (sigma * sigma);
-        }
-        assert!(
-            (avg.chi2_per_dof() - 1.0).abs() < 0.06,
-            "{}",
-            avg.chi2_per_dof()
-        );
-        // vegas's 10 ε I² (2e-14) on variances down to 1e-4: 2e-10.
-        assert_close(avg.std_error(), weight.sqrt().recip(), 1e-9);
-        assert!((avg.value() - 3.0).abs() < 4.0 * avg.std_error());
-    }
-
-    #[test]
-    fn average_handles_exact_and_non_finite_estimates() {
-        // Zero errors: vegas's floor keeps the weights finite.
-        let mut exact = IterationAverage::new();
-        exact.add(2.0, 0.0);
-        exact.add(2.0, 0.0);
-        assert_eq!((exact.value(), exact.chi2_per_dof()), (2.0, 0.0));
-        // The floor's variance, 10 ε · 2², twice over.
-        assert_close(exact.std_error(), (20.0 * f64::EPSILON).sqrt(), 1e-12);
-        // An infinite error carries no information and is not counted.
-        let mut avg = IterationAverage::new();
-        avg.add(1.0, 0.5);
-        avg.add(7.0, f64::INFINITY);
-        assert_eq!(avg.count(), 1);
-        assert_close(avg.value(), 1.0, 1e-15);
-        // NaN shows, and stays.
-        for (value, error) in [(f64::NAN, 0.1), (1.0, f64::NAN), (f64::INFINITY, 0.1)] {
-            let mut avg = IterationAverage::new();
-            avg.add(1.0, 0.5);
-            avg.add(value, error);
-            avg.add(1.0, 0.5);
-            assert!(avg.value().is_nan() && avg.std_error().is_nan());
-            assert!(avg.chi2_per_dof().is_nan());
-        }
     }
 }

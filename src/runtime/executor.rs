@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use futures::channel::oneshot;
 
-use crate::blocking::BlockingPool;
-use crate::spawn::Job;
-use crate::task::{TaskLink, TaskWatch};
+use crate::runtime::blocking::BlockingPool;
+use crate::runtime::job::Job;
+use crate::runtime::task::{TaskLink, TaskWatch};
 use crate::{Error, Task};
 
 /// The environment variable that sets the default executor's thread count.

@@ -27,9 +27,9 @@ use mpi::traits::{Communicator, CommunicatorCollectives, Root};
 
 use crate::driver::pass::{Pass, Passes};
 use crate::driver::{Backend, ChunkResult, Merger, drive, spawn_chunk};
-use crate::executor::{PoolHandle, default_executor};
 use crate::method::Visit;
-use crate::task::TaskLink;
+use crate::runtime::executor::{PoolHandle, default_executor};
+use crate::runtime::task::TaskLink;
 use crate::{Checkpoint, Error, Estimate, Integral, Integrand, Progress, Stop};
 
 /// Chunks each rank computes per round, per worker thread of rank 0: as
@@ -233,7 +233,7 @@ impl<I: Integrand> Integral<I> {
 struct RunOnRanks<'a, C> {
     backend: MpiBackend<'a, C>,
     link: &'a TaskLink,
-    rules: crate::stop::StopRules,
+    rules: crate::spec::stop::StopRules,
     checkpointing: crate::driver::Checkpointing,
 }
 

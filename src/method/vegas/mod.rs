@@ -1,5 +1,5 @@
 //! VEGAS+: iterations of importance sampling through an adaptive grid,
-//! stratified over the hypercubes of `vegas_strata`; one pass of the driver
+//! stratified over the hypercubes of `strata`; one pass of the driver
 //! per iteration, a chunk being a range of hypercubes.
 //!
 //! The grid ([`Grid`]) and the strata are fixed while an iteration runs, so
@@ -11,19 +11,24 @@
 //! fixed sequence of floating-point operations whatever the threads or
 //! runtime, and the run is bit-identical across them.
 
+mod average;
+pub(crate) mod grid;
+pub(crate) mod strata;
+
 use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::checkpoint::StateReader;
-use crate::domain::Domain;
+use crate::driver::checkpoint::StateReader;
 use crate::driver::pass::{Pass, Passes, Running};
 use crate::kernel::fill_points;
-use crate::method::vegas_grid::{Grid, Histogram, IterationAverage, increments_for};
-use crate::method::vegas_strata::{CubeSums, CubeTally, DEFAULT_BETA, Strata};
+use crate::method::vegas::grid::{Grid, Histogram, increments_for};
+use crate::method::vegas::strata::{CubeSums, CubeTally, DEFAULT_BETA, Strata};
 use crate::sample::{LANES, Lanes, chunk_key};
-use crate::settings::{Settings, default_chunk_size};
+use crate::spec::domain::Domain;
+use crate::spec::settings::{Settings, default_chunk_size};
 use crate::{Error, Estimate, Integrand, NonFinite, Stop};
+use average::IterationAverage;
 
 /// Coordinates in a block of points, as for plain Monte Carlo: the block's
 /// `y`, `x` and cells stay in the L1 and L2 caches between being drawn,

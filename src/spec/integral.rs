@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::driver::announce;
-use crate::executor::default_executor;
-use crate::settings::{Bounds, Settings};
+use crate::runtime::executor::default_executor;
+use crate::runtime::task::TaskLink;
+use crate::spec::settings::{Bounds, Settings};
 use crate::spec::{Prepared, Spec};
-use crate::task::TaskLink;
 use crate::{
     Batched, Checkpoint, Error, Estimate, Executor, Inline, Integrand, Method, NonFinite,
     Pointwise, Scalar, Spawner, Task,
