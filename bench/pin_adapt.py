@@ -1,4 +1,4 @@
-# The reference grids of `refine_matches_vegas_adaptive_map` (src/method/vegas_grid.rs):
+# The reference grids of `refine_matches_vegas_adaptive_map` (src/method/vegas/grid.rs):
 # vegas.AdaptiveMap refined twice from fixed training points. Run with the venv of bench/README.md.
 import numpy as np, vegas
 # 1-D map with 8 increments; per-increment training data (increment, |f·J|).
