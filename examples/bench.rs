@@ -51,6 +51,8 @@
 //! | `quadpipe_1t/quadpipe_all` | ≥ 1.9 |
 //! | `quadpipe_sin_all/hand_sin_all` | ≤ 1.05 |
 //! | `tiny_job_quadpipe/tiny_job_bare` | ≤ 1.2 |
+//! | `efficiency/{mc,rqmc,vegas}/{16,20}`: 1-thread time / 2-thread time / 2, 5-D Genz gaussian, 2^16 and 2^20 evaluations | ≥ 0.9 |
+//! | `vegas_cost/mc_cost`: VEGAS's time per evaluation over MC's, one thread, 2^20 | ≤ 2 |
 //! | integrand calls after `cancel()` returned | ≤ 2 chunks |
 //! | peak RSS of 100·N samples minus that of N | ≤ 1 MiB |
 //!
@@ -72,7 +74,7 @@ use std::time::{Duration, Instant};
 
 use futures::channel::oneshot;
 use multiversion::multiversion;
-use quadpipe::{Estimate, Executor, Integral};
+use quadpipe::{Estimate, Executor, Integral, Method};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
@@ -233,6 +235,24 @@ fn measure(config: &Config, threads: usize) -> (Vec<Measured>, Vec<f64>) {
         }),
         Case::new("tiny_job_bare", 2, jobs, || tiny_jobs_bare(&bare, jobs)),
     ];
+    // Each method at 2^16 and 2^20 evaluations on 1 and 2 threads, repeated
+    // to 2^22 evaluations a round so that the small runs time above noise.
+    for (method, name) in [
+        (Method::MONTE_CARLO, "mc"),
+        (Method::SOBOL, "rqmc"),
+        (Method::VEGAS, "vegas"),
+    ] {
+        for log in [16, 20] {
+            for (executor, threads) in [(&one, 1), (&pair, 2)] {
+                let case: &'static str = format!("{name}_{log}_{threads}t").leak();
+                let method = method.clone();
+                let reps = (1u64 << 22) >> log;
+                cases.push(Case::new(case, threads, reps << log, move || {
+                    genz_runs(case, executor, &method, 1 << log, reps)
+                }));
+            }
+        }
+    }
     run_rounds(&mut cases, config.rounds);
     let measured = cases.iter().map(Case::measured).collect();
 
@@ -669,6 +689,39 @@ where
     time
 }
 
+/// A 5-dimensional Genz gaussian, `exp(-Σ c²(x - w)²)` with `c = 3` and
+/// `w = 0.4`, as the performance issue's efficiency lines ask.
+fn genz_gaussian(x: &[f64]) -> f64 {
+    (-x.iter().map(|&x| 9.0 * (x - 0.4) * (x - 0.4)).sum::<f64>()).exp()
+}
+
+/// Its integral over the unit cube: `(√π/6 · (erf(1.8) + erf(1.2)))^5`.
+const EXACT_GAUSSIAN_5D: f64 = 0.055_616_764_435_246_28;
+
+/// `reps` runs of `samples` evaluations of the 5-D gaussian with `method`
+/// and default settings on `executor`, blocked on from this thread.
+fn genz_runs(
+    case: &str,
+    executor: &Executor,
+    method: &Method,
+    samples: u64,
+    reps: u64,
+) -> Duration {
+    let start = Instant::now();
+    for seed in 0..reps {
+        let integral = Integral::over(genz_gaussian, vec![0.0..1.0; 5])
+            .method(method.clone())
+            .samples(samples)
+            .seed(seed);
+        let estimate = pollster::block_on(integral.run_on(executor));
+        let estimate = black_box(estimate).unwrap_or_else(|err| panic!("{case}: {err}"));
+        // A loose check: only that the run computed the integral.
+        let off = (estimate.value / EXACT_GAUSSIAN_5D - 1.0).abs();
+        assert!(off < 0.05, "{case}: {estimate} is {off:e} off");
+    }
+    start.elapsed()
+}
+
 /// `Integral::run_inline`: every chunk on this thread, no executor.
 fn quadpipe_inline(samples: u64) -> Duration {
     let integral = Integral::new(|x| x, 0.0..PI).samples(samples).seed(SEED);
@@ -909,7 +962,7 @@ fn report_cases(cases: &[Measured]) -> Vec<Target> {
     eprintln!(
         "\nrayon_smallrng_all/hand_lanes_all = {ceiling:.3}: the most rayon/quadpipe can be here"
     );
-    RATIOS
+    let mut targets: Vec<Target> = RATIOS
         .iter()
         .map(|&(a, b, bound, at_least)| {
             let value = ns(a) / ns(b);
@@ -921,7 +974,32 @@ fn report_cases(cases: &[Measured]) -> Vec<Target> {
                 at_least,
             }
         })
-        .collect()
+        .collect();
+    // Parallel efficiency: the time on one thread over that on two, halved.
+    for method in ["mc", "rqmc", "vegas"] {
+        for log in [16, 20] {
+            let one = ns(&format!("{method}_{log}_1t"));
+            let two = ns(&format!("{method}_{log}_2t"));
+            let value = one / two / 2.0;
+            let what = format!("efficiency/{method}/{log}");
+            println!(r#"{{"ratio": "{what}", "value": {value:.4}}}"#);
+            targets.push(Target {
+                what,
+                value,
+                bound: 0.9,
+                at_least: true,
+            });
+        }
+    }
+    let value = ns("vegas_20_1t") / ns("mc_20_1t");
+    println!(r#"{{"ratio": "vegas_cost/mc_cost", "value": {value:.4}}}"#);
+    targets.push(Target {
+        what: "vegas_cost/mc_cost".to_owned(),
+        value,
+        bound: 2.0,
+        at_least: false,
+    });
+    targets
 }
 
 fn report_cancel(runs: &[f64]) -> Target {
