@@ -190,6 +190,19 @@ pub enum Error {
     },
     /// Gauss–Kronrod was allowed no subintervals at all.
     ZeroSubdivisionLimit,
+    /// Gauss–Kronrod's relative tolerance is below what its error
+    /// estimate can resolve (50 ε, QUADPACK's floor) and no absolute
+    /// tolerance is set.
+    QuadratureTolerance {
+        /// The relative tolerance asked for.
+        rel: f64,
+        /// The smallest it may be.
+        min: f64,
+    },
+    /// Gauss–Kronrod cannot skip non-finite values: a quadrature rule has no
+    /// samples to leave out, and treating them as 0 would silently change
+    /// the integral. Integrate the finite part, or use break points.
+    QuadratureCannotSkip,
     /// A break point of [`GaussKronrod::points`](crate::method::GaussKronrod::points)
     /// that cannot be used.
     InvalidBreakPoint {
@@ -248,7 +261,16 @@ impl fmt::Display for Error {
             Error::ZeroChunkSize => f.write_str("chunk size is zero"),
             Error::InvalidTolerance { abs, rel } => write!(
                 f,
-                "tolerance must be finite and not negative, and not both zero: abs {abs}, rel {rel}"
+                "tolerance must be finite and not negative, and not both zero: abs {abs:?}, rel {rel:?}"
+            ),
+            Error::QuadratureTolerance { rel, min } => write!(
+                f,
+                "Gauss–Kronrod's relative tolerance {rel:?} is below the {min:?} its error \
+                 estimate can resolve; raise it or set an absolute tolerance"
+            ),
+            Error::QuadratureCannotSkip => f.write_str(
+                "Gauss–Kronrod cannot skip non-finite values (NonFinite::Skip): \
+                 integrate the finite part, or split the interval with break points",
             ),
             Error::MinSamplesAboveBudget {
                 min_samples,

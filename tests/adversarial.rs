@@ -810,3 +810,32 @@ fn cr_only_line_endings_are_counted() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// Gauss–Kronrod: refusals that say what is wrong
+// ---------------------------------------------------------------------------
+
+/// It once ignored `NonFinite::Skip` without a word, gave "not both zero"
+/// for a relative tolerance below its floor, printed 1e-300 with 300
+/// digits, and returned `Ok(0 ± 0)` for `exp(-x²)` over `-1e308..1e308`,
+/// whose width is beyond an f64.
+#[test]
+fn gauss_kronrod_refuses_what_it_cannot_do_and_says_why() {
+    watchdog(|| {
+        fn gk(integral: Integral<impl quadpipe::Integrand>) -> Error {
+            pollster::block_on(integral.method(Method::GAUSS_KRONROD).run_inline()).unwrap_err()
+        }
+        let skip = gk(Integral::new(f64::ln, -1.0..1.0).non_finite(quadpipe::NonFinite::Skip));
+        assert!(matches!(skip, Error::QuadratureCannotSkip), "{skip}");
+        let tight = gk(Integral::new(f64::exp, 0.0..1.0).tolerance(0.0, 1e-14));
+        assert!(
+            matches!(tight, Error::QuadratureTolerance { .. }),
+            "{tight}"
+        );
+        assert!(tight.to_string().contains("1e-14"), "{tight}");
+        let tiny = gk(Integral::new(f64::exp, 0.0..1.0).tolerance(-1e-300, 0.0));
+        assert!(tiny.to_string().len() < 120, "{tiny}");
+        let wide = gk(Integral::new(|x: f64| (-x * x).exp(), -1e308..1e308));
+        assert!(matches!(wide, Error::VolumeOutOfRange { .. }), "{wide}");
+    });
+}

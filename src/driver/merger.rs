@@ -26,49 +26,22 @@ pub(crate) struct Checkpointing {
 
 /// One pass of a run, as its chunks merge.
 pub(crate) struct Merger<'r, M: Passes> {
-    method: &'r M,
+    pub(crate) method: &'r M,
     pub(crate) pass: Arc<M::Pass>,
     pub(crate) merged: Merged<M>,
     /// Chunks in `merged`: the next chunk to merge.
     pub(crate) chunks_merged: u64,
     /// Passes the method finished before this one.
-    passes_done: u64,
+    pub(crate) passes_done: u64,
     pub(crate) rules: StopRules,
     pub(crate) started: Instant,
-    checkpointing: &'r Checkpointing,
+    pub(crate) checkpointing: &'r Checkpointing,
     /// Chunks merged by the whole run, for `checkpoint_every`.
-    run_chunks: &'r mut u64,
-    link: &'r TaskLink,
+    pub(crate) run_chunks: &'r mut u64,
+    pub(crate) link: &'r TaskLink,
 }
 
-impl<'r, M: Passes> Merger<'r, M> {
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
-        method: &'r M,
-        pass: Arc<M::Pass>,
-        merged: Merged<M>,
-        chunks_merged: u64,
-        passes_done: u64,
-        rules: StopRules,
-        started: Instant,
-        checkpointing: &'r Checkpointing,
-        run_chunks: &'r mut u64,
-        link: &'r TaskLink,
-    ) -> Self {
-        Merger {
-            method,
-            pass,
-            merged,
-            chunks_merged,
-            passes_done,
-            rules,
-            started,
-            checkpointing,
-            run_chunks,
-            link,
-        }
-    }
-
+impl<M: Passes> Merger<'_, M> {
     /// Chunks in the pass.
     pub(crate) fn chunks(&self) -> u64 {
         self.pass.chunks()

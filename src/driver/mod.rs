@@ -76,18 +76,18 @@ pub(crate) async fn drive<M: Passes, B: Backend>(
                 (pass, merged, 0)
             }
         };
-        let mut merger = Merger::new(
-            &method,
+        let mut merger = Merger {
+            method: &method,
             pass,
             merged,
             chunks_merged,
             passes_done,
             rules,
             started,
-            &checkpointing,
-            &mut run_chunks,
+            checkpointing: &checkpointing,
+            run_chunks: &mut run_chunks,
             link,
-        );
+        };
         // A resumed prefix may be where the rules stopped the run that
         // saved it: they decide again before anything new is merged.
         let stopped = match (chunks_merged > 0).then(|| merger.check()).flatten() {

@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::driver::checkpoint::StateReader;
 use crate::driver::pass::{Pass, Passes, Running};
 use crate::spec::settings::{Bounds, Settings};
-use crate::{Error, Estimate, Integrand, Stop};
+use crate::{Error, Estimate, Integrand, NonFinite, Stop};
 use rules::{Map, Piece};
 use status::{GkSettings, GkStatus, MIN_RELATIVE};
 use steps::Quadrature;
@@ -233,10 +233,23 @@ impl<I: Integrand> GkRun<I> {
         if method.limit == 0 {
             return Err(Error::ZeroSubdivisionLimit);
         }
+        if a.is_finite() && b.is_finite() && !(b - a).is_finite() {
+            // The rule's nodes would be spread too thin to see anything.
+            return Err(Error::VolumeOutOfRange { volume: b - a });
+        }
+        if settings.non_finite == NonFinite::Skip {
+            return Err(Error::QuadratureCannotSkip);
+        }
         let (abs, rel) = settings.tolerance.unwrap_or((0.0, DEFAULT_REL));
         let valid = |t: f64| t.is_finite() && t >= 0.0;
-        if !(valid(abs) && valid(rel) && (abs > 0.0 || rel >= MIN_RELATIVE)) {
+        if !(valid(abs) && valid(rel) && (abs > 0.0 || rel > 0.0)) {
             return Err(Error::InvalidTolerance { abs, rel });
+        }
+        if abs == 0.0 && rel < MIN_RELATIVE {
+            return Err(Error::QuadratureTolerance {
+                rel,
+                min: MIN_RELATIVE,
+            });
         }
         let points = method.points.as_deref().unwrap_or_default();
         check_points(points, a, b, method.limit)?;
