@@ -187,6 +187,10 @@ fn bad_settings_are_errors() {
         ));
         assert!(matches!(
             run(one().method(Method::GAUSS_KRONROD).tolerance(0.0, 1e-20)),
+            Error::QuadratureTolerance { .. }
+        ));
+        assert!(matches!(
+            run(one().method(Method::GAUSS_KRONROD).tolerance(0.0, -1.0)),
             Error::InvalidTolerance { .. }
         ));
         assert!(matches!(
