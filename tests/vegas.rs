@@ -350,3 +350,35 @@ fn a_time_limit_ends_the_run_with_an_estimate() {
         }
     });
 }
+
+/// A constant offset leaves VEGAS's error bar to the sampling: it was set
+/// by a floor of √(10 ε) of the value (vegas's), 2.4e-2 for `1e6 + x`
+/// whose actual error is about 1e-9, and 2.4e4 with χ²/dof 1e-12 for
+/// `1e12 + x`. Now the bar is within a factor of a few of the error bar
+/// without the offset, and the iterations agree as honest bars do.
+#[test]
+fn a_large_offset_does_not_inflate_the_error_bar() {
+    watchdog(|| {
+        let run = |offset: f64| {
+            let integral = Integral::new(move |x| offset + x, 0.0..1.0)
+                .samples(1 << 20)
+                .method(Method::VEGAS)
+                .seed(5);
+            pollster::block_on(integral.run_inline()).unwrap()
+        };
+        let plain = run(0.0);
+        for offset in [1e6, 1e12] {
+            let estimate = run(offset);
+            let error = (estimate.value - (offset + 0.5)).abs();
+            // The sampling error without the offset, plus the rounding of
+            // a value this large (8 ε per iteration, four of them).
+            let bound = plain.std_error + 8.0 * f64::EPSILON * offset;
+            assert!(estimate.std_error < 10.0 * bound, "{offset:e}: {estimate}");
+            assert!(
+                error < 5.0 * estimate.std_error,
+                "{offset:e}: {estimate}, error {error:e}"
+            );
+            assert!(!estimate.iterations_disagree(), "{offset:e}: {estimate}");
+        }
+    });
+}

@@ -39,10 +39,14 @@ impl IterationAverage {
 
     /// Adds an estimate and its standard error.
     ///
-    /// As vegas's `RAvg.add`, the variance taken is
-    /// `σ² + 10 ε I² + TINY` (ε the machine epsilon, `TINY` = 1e-257): an
-    /// estimate with zero error, such as a constant integrand gives, would
-    /// otherwise take infinite weight and turn the average into NaN.
+    /// The variance taken is `σ² + (8 ε I)² + TINY` (ε the machine
+    /// epsilon, `TINY` = 1e-257): an estimate with zero error, such as a
+    /// constant integrand gives, would otherwise take infinite weight and
+    /// turn the average into NaN, and no estimate is better than the
+    /// rounding of its own value. vegas's `RAvg.add` adds `10 ε I²`
+    /// instead, a floor of `√(10 ε) = 4.7e-8` of the value: with a large
+    /// offset (`1e6 + x`) that floor, not the sampling, made the error bar,
+    /// 10^7 times too large, and `χ²/dof` meaningless.
     ///
     /// An estimate with an infinite standard error (or one whose square
     /// overflows) and a finite value says nothing: it gets no weight and
@@ -61,7 +65,8 @@ impl IterationAverage {
             self.chi2 = f64::NAN;
             return;
         }
-        let variance = std_error * std_error + 10.0 * f64::EPSILON * value * value + TINY;
+        let rounding = 8.0 * f64::EPSILON * value;
+        let variance = std_error * std_error + rounding * rounding + TINY;
         let w = 1.0 / variance;
         if w == 0.0 {
             // The variance overflowed: as good as an infinite error.
@@ -137,7 +142,8 @@ mod tests {
         avg.add(1.0, 0.1);
         assert_eq!(avg.chi2_per_dof(), 0.0);
         avg.add(1.2, 0.2);
-        // vegas's 10 ε I² added to each variance moves these by 1e-14.
+        // The rounding floor (8 ε I)² added to each variance moves these
+        // by less than 1e-25.
         assert_close(avg.value(), 1.04, 1e-13);
         assert_close(avg.std_error(), 125f64.sqrt().recip(), 1e-13);
         assert_close(avg.chi2_per_dof(), 0.8, 1e-12);
@@ -169,20 +175,20 @@ mod tests {
             "{}",
             avg.chi2_per_dof()
         );
-        // vegas's 10 ε I² (2e-14) on variances down to 1e-4: 2e-10.
+        // The rounding floor (8 ε I)², 3e-29, on variances down to 1e-4.
         assert_close(avg.std_error(), weight.sqrt().recip(), 1e-9);
         assert!((avg.value() - 3.0).abs() < 4.0 * avg.std_error());
     }
 
     #[test]
     fn average_handles_exact_and_non_finite_estimates() {
-        // Zero errors: vegas's floor keeps the weights finite.
+        // Zero errors: the rounding floor keeps the weights finite.
         let mut exact = IterationAverage::new();
         exact.add(2.0, 0.0);
         exact.add(2.0, 0.0);
         assert_eq!((exact.value(), exact.chi2_per_dof()), (2.0, 0.0));
-        // The floor's variance, 10 ε · 2², twice over.
-        assert_close(exact.std_error(), (20.0 * f64::EPSILON).sqrt(), 1e-12);
+        // The floor's variance, (8 ε · 2)², twice over.
+        assert_close(exact.std_error(), 16.0 * f64::EPSILON / 2f64.sqrt(), 1e-12);
         // An infinite error carries no information and is not counted.
         let mut avg = IterationAverage::new();
         avg.add(1.0, 0.5);

@@ -307,12 +307,16 @@ impl Strata {
     pub(crate) fn estimate(&self, cubes: &[CubeSums]) -> (f64, f64) {
         assert_eq!(cubes.len(), self.hypercubes(), "one CubeSums per hypercube");
         let volume = 1.0 / self.hypercubes() as f64;
-        let (mut value, mut variance) = (0.0, 0.0);
+        // Summed as deviations from the first hypercube's mean, as the
+        // accumulators shift by a first value: an offset common to every
+        // hypercube (`1e6 + x`) then adds no rounding of its own.
+        let shift = cubes.first().map_or(0.0, |cube| cube.mean);
+        let (mut deviation, mut variance) = (0.0, 0.0);
         for cube in cubes {
-            value += volume * cube.mean;
+            deviation += volume * (cube.mean - shift);
             variance += volume * volume * cube.variance_of_mean();
         }
-        (value, variance)
+        (shift + deviation, variance)
     }
 
     /// Reallocates the samples from an iteration's hypercube sums:
