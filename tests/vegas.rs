@@ -210,9 +210,9 @@ fn a_resumed_run_ends_with_the_bits_of_an_uninterrupted_one() {
         assert!(eventually(|| task.progress().done >= total / 2));
         task.cancel();
         let checkpoint = task.checkpoint().expect("chunks have merged");
+        // At a chunk's merge, inside an iteration or at its end: chunks
+        // are ranges of hypercubes, so any count of samples.
         let done = checkpoint.samples_done();
-        // At a chunk's merge, inside an iteration or at its end.
-        assert_eq!(done % (1 << 10), 0);
         assert!(done > 0 && done < total, "{done} of {total}");
 
         let checkpoint = Checkpoint::from_bytes(checkpoint.as_bytes().to_vec()).unwrap();
