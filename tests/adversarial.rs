@@ -13,39 +13,19 @@ mod common;
 use std::env;
 use std::io;
 use std::pin::Pin;
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, mpsc};
 use std::task::{Context, Poll};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{eventually, watchdog};
+use common::{CHILD, eventually, in_child, watchdog};
 use futures::io::{AsyncRead, BufReader, Cursor};
 use quadpipe::{
     Accumulator, Checkpoint, Error, Executor, Integral, Method, Source, Status, TailCheck,
 };
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{Rng, SeedableRng};
-
-/// Set in a child process to the case it should check.
-const CHILD: &str = "QUADPIPE_TEST_CHILD";
-
-/// Runs test `name` of this binary in a child process with
-/// `QUADPIPE_THREADS=value` and checks that it passed: the default
-/// executor starts once per process.
-fn in_child(name: &str, value: &str) {
-    let status = Command::new(env::current_exe().unwrap())
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .env(CHILD, "1")
-        .env("QUADPIPE_THREADS", value)
-        .status()
-        .unwrap();
-    assert!(
-        status.success(),
-        "{name} with QUADPIPE_THREADS={value:?} failed"
-    );
-}
 
 // ---------------------------------------------------------------------------
 // A. Settings that aborted or panicked the process

@@ -7,29 +7,10 @@
 mod common;
 
 use std::env;
-use std::process::Command;
 use std::sync::{Arc, Barrier};
 
-use common::watchdog;
+use common::{CHILD, in_child, watchdog};
 use quadpipe::{Error, Integral};
-
-/// Set in a child process to the case it should check.
-const CHILD: &str = "QUADPIPE_TEST_CHILD";
-
-/// Runs test `name` of this binary in a child process with
-/// `QUADPIPE_THREADS=value` and checks that it passed.
-fn in_child(name: &str, value: &str) {
-    let status = Command::new(env::current_exe().unwrap())
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .env(CHILD, "1")
-        .env("QUADPIPE_THREADS", value)
-        .status()
-        .unwrap();
-    assert!(
-        status.success(),
-        "{name} with QUADPIPE_THREADS={value:?} failed"
-    );
-}
 
 #[test]
 fn three_threads() {

@@ -4,7 +4,9 @@
 
 pub mod genz;
 
+use std::env;
 use std::panic::resume_unwind;
+use std::process::Command;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -66,4 +68,23 @@ pub fn threads_named(prefix: &str) -> usize {
         .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path().join("comm")).ok())
         .filter(|name| name.starts_with(prefix))
         .count()
+}
+
+/// Set in a child process to the case it should check.
+pub const CHILD: &str = "QUADPIPE_TEST_CHILD";
+
+/// Runs test `name` of this binary in a child process with
+/// `QUADPIPE_THREADS=value` and checks that it passed: the default
+/// executor starts once per process, so each value needs a process.
+pub fn in_child(name: &str, value: &str) {
+    let status = Command::new(env::current_exe().unwrap())
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(CHILD, "1")
+        .env("QUADPIPE_THREADS", value)
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "{name} with QUADPIPE_THREADS={value:?} failed"
+    );
 }
