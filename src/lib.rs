@@ -66,11 +66,13 @@ pub use method::Method;
 pub use result::accumulator::Accumulator;
 pub use result::estimate::{Estimate, Stop};
 pub use result::tail::TailCheck;
-pub use runtime::executor::{Builder, Executor, Shutdown, spawn};
+pub use runtime::executor::{
+    Builder, Executor, Shutdown, default_executor, shutdown_default, spawn,
+};
 pub use runtime::job::Job;
 pub use runtime::progress::{Progress, ProgressStream};
 pub use runtime::spawn::{Inline, Spawner};
-pub use runtime::task::{Status, Task};
+pub use runtime::task::{CancelHandle, Status, Task};
 pub use source::Source;
 pub use spec::integral::Integral;
 

@@ -126,7 +126,7 @@ async fn merge_spawned<M: Passes>(
                 part
             }
         };
-        if let Some(stop) = merger.merge(part)? {
+        if let Some(stop) = merger.merge(part).await? {
             return Ok(Some(stop));
         }
     }
@@ -190,7 +190,7 @@ async fn merge_inline<M: Passes>(merger: &mut Merger<'_, M>) -> Result<Option<St
         merger.report();
         YieldNow::default().await;
         let part = run_chunk_caught(&*pass, merger.chunks_merged, &never)?;
-        if let Some(stop) = merger.merge(part)? {
+        if let Some(stop) = merger.merge(part).await? {
             return Ok(Some(stop));
         }
     }
