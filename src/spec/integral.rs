@@ -496,7 +496,7 @@ impl<I: Integrand> Integral<I> {
         async move { prepared?.run.await }
     }
 
-    /// Runs with its chunks on `spawner`: the bundled [`Executor`], an
+    /// Runs with its chunks on `spawner`: the bundled [`Executor`](crate::Executor), an
     /// `async_executor` or smol executor, a `futures` thread pool, any
     /// runtime through [`Spawner::from_fn`], or [`Inline`]. The calling task,
     /// on whatever runtime awaits it, only merges chunks (unless `spawner`
@@ -533,7 +533,7 @@ impl<I: Integrand> Integral<I> {
     /// keeps the estimate of what it merged.
     ///
     /// `spawner` is anything [`run_on`](Integral::run_on) takes: the
-    /// bundled [`Executor`], an `async_executor` or smol executor, a
+    /// bundled [`Executor`](crate::Executor), an `async_executor` or smol executor, a
     /// `futures` thread pool, any runtime through [`Spawner::from_fn`], or
     /// [`Inline`]. Both the run's driver (which merges chunks) and its
     /// chunks go there, so a run spawned on the caller's own runtime needs
