@@ -1,6 +1,7 @@
 //! A smol program: one integral runs on quadpipe's pool while another task
-//! of the program keeps ticking, and a second, far too long integral is
-//! cancelled by a timeout; its partial estimate is still there to print.
+//! of the program keeps ticking, and a second, far too long integral,
+//! spawned on smol's own executor (its driver and its chunks), is cancelled
+//! by a timeout; its partial estimate is still there to print.
 //!
 //! ```text
 //! cargo run --release --example smol_app
@@ -11,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use quadpipe::{Error, Integral};
+use quadpipe::{Error, Integral, Spawner};
 use smol::Timer;
 
 fn main() -> Result<(), Error> {
@@ -38,9 +39,11 @@ fn main() -> Result<(), Error> {
             ticks.load(Ordering::Relaxed)
         );
 
-        // Far too long to finish: give it 200 ms, then cancel.
+        // Far too long to finish, and on smol's own executor: the task and
+        // its chunks are smol tasks. Give it 200 ms, then cancel.
+        let on_smol = Spawner::from_fn(|job| smol::spawn(job).detach());
         let endless = Integral::new(|x: f64| x * x, 0.0..1.0).samples(1 << 50);
-        let mut task = endless.spawn();
+        let mut task = endless.spawn_on(&on_smol);
         let finished = smol::future::or(async { Some((&mut task).await) }, async {
             Timer::after(Duration::from_millis(200)).await;
             None
@@ -50,7 +53,7 @@ fn main() -> Result<(), Error> {
             task.cancel();
             let partial = task.progress().estimate.expect("some chunks were merged");
             println!(
-                "timed out after 200 ms, {}; partial: {partial} (exact: 1/3)",
+                "partial: {partial} (exact: 1/3), {} after 200 ms",
                 task.status()
             );
         }

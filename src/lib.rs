@@ -11,8 +11,9 @@
 //! The result is a plain [`Future`], awaitable from
 //! any runtime (smol, async-std, the `futures` executors) or blocked on with
 //! `pollster` in synchronous code. [`Integral::spawn_on`] gives a [`Task`]
-//! instead: a future too, with [`status`](Task::status),
-//! [`progress`](Task::progress) and [`cancel`](Task::cancel).
+//! instead, on any runtime: a future too, with [`status`](Task::status),
+//! [`progress`](Task::progress), [`cancel`](Task::cancel) and a
+//! [`cancel_handle`](Task::cancel_handle) for a signal handler.
 //!
 //! ```
 //! use quadpipe::Integral;
@@ -37,7 +38,12 @@
 //! - [`Executor`]: the bundled pool: `spawn`, `block_on`, and `unblock` for
 //!   blocking work. A process-wide default serves [`spawn`] and
 //!   [`Integral::run`]; `QUADPIPE_THREADS` sets its thread count.
-//! - [`Task`]: a spawned task's handle, with [`Status`] and [`Progress`].
+//! - [`Spawner`]: where a run goes: the bundled pool, the caller's runtime
+//!   (smol, async-std, a `futures` pool, any spawn function) or [`Inline`].
+//! - [`Task`]: a spawned task's handle, the same on every spawner, with
+//!   [`Status`], [`Progress`], its latest [`Checkpoint`] and a cloneable
+//!   [`CancelHandle`]. [`default_executor`] and [`shutdown_default`] reach
+//!   the process-wide pool.
 //! - [`Estimate`]: value, standard error, samples, and why it [`Stop`]ped.
 //! - [`Accumulator`]: count, mean and variance, merged in a fixed order.
 //! - [`TailCheck`]: whether chunk variances say a standard error can be
@@ -66,11 +72,13 @@ pub use method::Method;
 pub use result::accumulator::Accumulator;
 pub use result::estimate::{Estimate, Stop};
 pub use result::tail::TailCheck;
-pub use runtime::executor::{Builder, Executor, Shutdown, spawn};
+pub use runtime::executor::{
+    Builder, Executor, Shutdown, default_executor, shutdown_default, spawn,
+};
 pub use runtime::job::Job;
 pub use runtime::progress::{Progress, ProgressStream};
 pub use runtime::spawn::{Inline, Spawner};
-pub use runtime::task::{Status, Task};
+pub use runtime::task::{CancelHandle, Status, Task};
 pub use source::Source;
 pub use spec::integral::Integral;
 
@@ -93,6 +101,12 @@ fn _ensure_send_and_sync() {
     let task = integral.spawn_on(&executor);
     is_send(&task);
     is_sync(&task);
+    let handle = task.cancel_handle();
+    is_send(&handle);
+    is_sync(&handle);
+    let inline = integral.spawn_on(Inline);
+    is_send(&inline);
+    is_sync(&inline);
 }
 
 /// The README's examples, compiled and run as doctests so they stay true.

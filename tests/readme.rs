@@ -39,7 +39,7 @@ fn example_region(name: &str) -> String {
 #[test]
 fn readme_snippets_are_the_examples() {
     let blocks = code_blocks(&fs::read_to_string("README.md").unwrap());
-    for name in ["sync_pollster", "smol_app", "async_std_app"] {
+    for name in ["sync_pollster", "smol_app", "ctrlc_cli"] {
         let region = example_region(name);
         assert!(
             blocks.contains(&region),

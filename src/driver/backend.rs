@@ -126,7 +126,7 @@ async fn merge_spawned<M: Passes>(
                 part
             }
         };
-        if let Some(stop) = merger.merge(part)? {
+        if let Some(stop) = merger.merge(part).await? {
             return Ok(Some(stop));
         }
     }
@@ -182,15 +182,17 @@ pub(crate) fn spawn_chunk<P: Pass>(
 /// Runs chunks one after another in the awaiting task, yielding between
 /// them so that a single-threaded host keeps running its other tasks.
 async fn merge_inline<M: Passes>(merger: &mut Merger<'_, M>) -> Result<Option<Stop>, Error> {
-    // Nothing can set it: dropping the future between chunks is the cancel.
-    let never = AtomicBool::new(false);
+    // A cancel of the run's task, from another thread, stops the chunk
+    // running here at its next check; dropping the future between chunks
+    // is the other cancel.
+    let cancel = merger.link.stop.clone();
     let pass = merger.pass.clone();
     while merger.chunks_merged < merger.chunks() {
         // As on a pool, the last merge is published as the final result.
         merger.report();
         YieldNow::default().await;
-        let part = run_chunk_caught(&*pass, merger.chunks_merged, &never)?;
-        if let Some(stop) = merger.merge(part)? {
+        let part = run_chunk_caught(&*pass, merger.chunks_merged, &cancel)?;
+        if let Some(stop) = merger.merge(part).await? {
             return Ok(Some(stop));
         }
     }

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use crate::driver::checkpoint::{Checkpoint, Header};
 use crate::driver::pass::{Merged, Pass, Passes};
+use crate::runtime::executor::unblock_io;
 use crate::runtime::task::TaskLink;
 use crate::spec::stop::StopRules;
 use crate::{Error, Progress, Stop};
@@ -49,14 +50,22 @@ impl<M: Passes> Merger<'_, M> {
 
     /// Merges the next chunk, takes any checkpoint due, and returns
     /// `Some(stop)` if a rule ends the run here.
-    pub(crate) fn merge(&mut self, part: <M::Pass as Pass>::Part) -> Result<Option<Stop>, Error> {
+    pub(crate) async fn merge(
+        &mut self,
+        part: <M::Pass as Pass>::Part,
+    ) -> Result<Option<Stop>, Error> {
         self.pass.merge(&mut self.merged, part);
         if self.pass.overflowed(&self.merged) {
             return Err(Error::Overflow);
         }
         self.chunks_merged += 1;
         *self.run_chunks += 1;
-        self.checkpoint()?;
+        if let Some((checkpoint, path)) = self.checkpoint() {
+            // Off the thread that drives the run, which may be the host's
+            // event loop; the run waits for the write, so writes land in
+            // order and one that fails ends the run.
+            unblock_io(move || checkpoint.write(path)).await??;
+        }
         Ok(self.check())
     }
 
@@ -84,17 +93,17 @@ impl<M: Passes> Merger<'_, M> {
         });
     }
 
-    fn checkpoint(&self) -> Result<(), Error> {
-        let Some(header) = self.checkpointing.header else {
-            return Ok(());
-        };
+    /// Takes the checkpoint of this prefix if one is due: publishes it to
+    /// the task, and returns it with its path if a file is due.
+    fn checkpoint(&self) -> Option<(Checkpoint, PathBuf)> {
+        let header = self.checkpointing.header?;
         let due = self
             .checkpointing
             .every
             .as_ref()
             .filter(|(every, _)| *self.run_chunks % every == 0);
         if !self.checkpointing.publish && due.is_none() {
-            return Ok(());
+            return None;
         }
         let mut state = Vec::new();
         self.method.encode(&mut state);
@@ -106,12 +115,9 @@ impl<M: Passes> Merger<'_, M> {
             ..header
         };
         let checkpoint = Checkpoint::new(&header, &state);
-        if let Some((_, path)) = due {
-            checkpoint.write(path)?;
-        }
         if self.checkpointing.publish {
-            self.link.set_checkpoint(checkpoint);
+            self.link.set_checkpoint(checkpoint.clone());
         }
-        Ok(())
+        due.map(|(_, path)| (checkpoint, path.clone()))
     }
 }

@@ -464,7 +464,7 @@ impl<C: Communicator> Backend for MpiBackend<'_, C> {
                 };
                 while let Some(part) = next_field(&mut rest) {
                     let part = work.decode_part(part).expect("a part this version encoded");
-                    if let Some(stop) = merger.merge(part)? {
+                    if let Some(stop) = merger.merge(part).await? {
                         return Ok(Some(stop));
                     }
                 }

@@ -65,8 +65,15 @@ static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
 /// ```
 pub struct Executor {
     inner: Arc<Inner>,
-    workers: Vec<thread::JoinHandle<()>>,
-    /// One per worker; dropping them tells the workers to stop.
+    /// The workers, and one stop signal per worker (dropping them tells
+    /// the workers to stop); empty once shut down. Behind a lock so that
+    /// the default executor, which is never dropped, can be shut down.
+    workers: Mutex<Workers>,
+}
+
+#[derive(Default)]
+struct Workers {
+    threads: Vec<thread::JoinHandle<()>>,
     stop: Vec<oneshot::Sender<()>>,
 }
 
@@ -82,6 +89,28 @@ struct Inner {
     /// what is left.
     tasks: Registry,
     blocking: BlockingPool,
+}
+
+impl Inner {
+    /// Whether the executor has shut down: it runs nothing more.
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    fn spawn_tracked<T: Send + 'static>(
+        &self,
+        future: impl Future<Output = Result<T, Error>> + Send + 'static,
+        link: TaskLink,
+    ) -> Task<T> {
+        // A shut-down executor has no workers: its task would never run.
+        if self.is_closed() {
+            return Task::failed(Error::Cancelled);
+        }
+        let (tracked, task) = Task::tracked(future, link);
+        self.tasks.add(task.watch());
+        self.executor.spawn(tracked).detach();
+        task
+    }
 }
 
 impl Executor {
@@ -179,10 +208,7 @@ impl Executor {
         future: impl Future<Output = Result<T, Error>> + Send + 'static,
         link: TaskLink,
     ) -> Task<T> {
-        let (tracked, task) = Task::tracked(future, link);
-        self.inner.tasks.add(task.watch());
-        self.inner.executor.spawn(tracked).detach();
-        task
+        self.inner.spawn_tracked(future, link)
     }
 
     /// Blocks the current thread until `future` completes, and returns its
@@ -235,14 +261,12 @@ impl Executor {
         W: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let (job, task) = Task::blocking(work);
-        match self.inner.blocking.submit(job) {
-            Ok(()) => {
-                self.inner.tasks.add(task.watch());
-                task
-            }
-            Err(err) => Task::failed(Error::SpawnThread(Arc::new(err))),
+        if self.inner.is_closed() {
+            return Task::failed(Error::Cancelled);
         }
+        let task = unblock_on(&self.inner.blocking, work);
+        self.inner.tasks.add(task.watch());
+        task
     }
 
     /// A weak handle for the pipeline, which must not keep the pool alive.
@@ -263,10 +287,9 @@ impl Executor {
             tasks: Registry::default(),
             blocking: BlockingPool::new(format!("{}-blocking", builder.name)),
         });
-        let mut executor = Executor {
+        let executor = Executor {
             inner,
-            workers: Vec::with_capacity(threads),
-            stop: Vec::with_capacity(threads),
+            workers: Mutex::default(),
         };
         for index in 0..threads {
             let (stop, stopped) = oneshot::channel();
@@ -276,8 +299,9 @@ impl Executor {
                 .spawn(move || work(&inner, stopped))
                 // Dropping `executor` here stops and joins the workers so far.
                 .map_err(|err| Error::SpawnThread(Arc::new(err)))?;
-            executor.workers.push(worker);
-            executor.stop.push(stop);
+            let mut workers = executor.workers();
+            workers.threads.push(worker);
+            workers.stop.push(stop);
         }
         Ok(executor)
     }
@@ -338,11 +362,24 @@ impl Executor {
     /// assert!(matches!(pollster::block_on(endless), Err(quadpipe::Error::Cancelled)));
     /// # Ok::<(), quadpipe::Error>(())
     /// ```
-    pub fn shutdown(mut self, grace: Duration) -> Shutdown {
+    pub fn shutdown(self, grace: Duration) -> Shutdown {
         self.stop_and_join(grace)
     }
 
-    fn stop_and_join(&mut self, grace: Duration) -> Shutdown {
+    fn workers(&self) -> MutexGuard<'_, Workers> {
+        self.workers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn stop_and_join(&self, grace: Duration) -> Shutdown {
+        let mut workers = std::mem::take(&mut *self.workers());
+        if workers.threads.is_empty() {
+            // Shut down already (the default executor, twice).
+            return Shutdown {
+                finished: 0,
+                cancelled: 0,
+                abandoned: 0,
+            };
+        }
         let live = self.inner.tasks.live();
         // A grace too long for an `Instant` (`Duration::MAX`) has no
         // deadline: it waits for every task, as asked.
@@ -356,12 +393,12 @@ impl Executor {
         // drives their integral; then cancel the tasks and stop the workers.
         self.inner.closed.store(true, Ordering::Release);
         let cancelled = self.inner.tasks.cancel_all();
-        self.stop.clear();
+        workers.stop.clear();
         let current = thread::current().id();
         // Dropped from inside one of its own tasks: that worker exits when
         // the task's poll returns; joining it here would deadlock.
-        let mut running: Vec<_> = self
-            .workers
+        let mut running: Vec<_> = workers
+            .threads
             .drain(..)
             .filter(|worker| worker.thread().id() != current)
             .collect();
@@ -397,9 +434,7 @@ impl Executor {
 
 impl Drop for Executor {
     fn drop(&mut self) {
-        if !self.workers.is_empty() {
-            self.stop_and_join(Duration::ZERO);
-        }
+        self.stop_and_join(Duration::ZERO);
     }
 }
 
@@ -601,6 +636,19 @@ impl PoolHandle {
         WORKER_OF.get() == self.id
     }
 
+    /// Spawns `future` as a task of the pool; a task that fails with
+    /// [`Error::Cancelled`] if the executor is gone or shut down.
+    pub(crate) fn spawn_tracked<T: Send + 'static>(
+        &self,
+        future: impl Future<Output = Result<T, Error>> + Send + 'static,
+        link: TaskLink,
+    ) -> Task<T> {
+        match self.inner.upgrade() {
+            Some(inner) => inner.spawn_tracked(future, link),
+            None => Task::failed(Error::Cancelled),
+        }
+    }
+
     /// Spawns `job` to run unobserved; false if the executor is gone or
     /// shutting down. A job still queued when the executor shuts down is
     /// dropped without running, which its driver sees as a cancel.
@@ -632,13 +680,34 @@ impl fmt::Debug for Inner {
     }
 }
 
-/// The process-wide executor behind [`spawn`] and
-/// [`Integral::run`](crate::Integral::run), started on first use with
-/// `QUADPIPE_THREADS` threads, or one per core when that is not set. A
-/// value above [`Executor::MAX_THREADS`] is an error at that first use, as it is for
-/// [`Builder::threads`], and not clamped: a silent cap would hide a typo.
-pub(crate) fn default_executor() -> Result<&'static Executor, Error> {
-    static DEFAULT: OnceLock<Result<Executor, Error>> = OnceLock::new();
+/// The process-wide default executor.
+static DEFAULT: OnceLock<Result<Executor, Error>> = OnceLock::new();
+
+/// The process-wide default executor, behind [`spawn`],
+/// [`Integral::run`](crate::Integral::run) and
+/// [`Integral::spawn`](crate::Integral::spawn); it starts on first use.
+///
+/// It has `QUADPIPE_THREADS` workers, or one per core when that is not
+/// set. It is never dropped: end it with [`shutdown_default`] at the end
+/// of `main` to give its tasks a grace period and join its threads.
+///
+/// # Errors
+///
+/// [`Error::InvalidThreadsVar`] if `QUADPIPE_THREADS` is not a positive
+/// integer, [`Error::TooManyThreads`] if it is above
+/// [`Executor::MAX_THREADS`] (an error, not clamped: a silent cap would
+/// hide a typo), or [`Error::SpawnThread`]; the same error at every call.
+///
+/// # Examples
+///
+/// ```
+/// let executor = quadpipe::default_executor()?;
+/// assert!(executor.threads() >= 1);
+/// let task = executor.unblock(|| std::fs::metadata("Cargo.toml").is_ok());
+/// assert!(executor.block_on(task)?);
+/// # Ok::<(), quadpipe::Error>(())
+/// ```
+pub fn default_executor() -> Result<&'static Executor, Error> {
     DEFAULT
         .get_or_init(|| {
             let builder = Executor::builder();
@@ -649,6 +718,71 @@ pub(crate) fn default_executor() -> Result<&'static Executor, Error> {
         })
         .as_ref()
         .map_err(Clone::clone)
+}
+
+/// Shuts the process-wide default executor down, as
+/// [`Executor::shutdown`] does any other: its tasks in flight get up to
+/// `grace` to finish, those still running then are cancelled, and its
+/// threads are joined (waiting at most half a second more for one inside
+/// an integrand call). Call it at the end of `main`, once nothing more
+/// needs the default executor.
+///
+/// From then on the default executor runs nothing: [`spawn`],
+/// [`Integral::run`](crate::Integral::run) and
+/// [`Integral::spawn`](crate::Integral::spawn) fail with
+/// [`Error::Cancelled`]. A default executor that never started is not
+/// started now, and a second call finds nothing to do: both report zeros.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use quadpipe::Integral;
+///
+/// let estimate = pollster::block_on(Integral::new(f64::exp, 0.0..1.0).run())?;
+/// // The end of main: nothing was left running.
+/// let report = quadpipe::shutdown_default(Duration::from_secs(1));
+/// assert_eq!((report.finished, report.cancelled, report.abandoned), (0, 0, 0));
+/// # Ok::<(), quadpipe::Error>(())
+/// ```
+pub fn shutdown_default(grace: Duration) -> Shutdown {
+    match DEFAULT.get() {
+        Some(Ok(executor)) => executor.stop_and_join(grace),
+        _ => Shutdown {
+            finished: 0,
+            cancelled: 0,
+            abandoned: 0,
+        },
+    }
+}
+
+/// Runs blocking `work` on `pool`, with a handle.
+fn unblock_on<T, W>(pool: &BlockingPool, work: W) -> Task<T>
+where
+    W: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let (job, task) = Task::blocking(work);
+    match pool.submit(job) {
+        Ok(()) => task,
+        Err(err) => Task::failed(Error::SpawnThread(Arc::new(err))),
+    }
+}
+
+/// Runs the library's own blocking file IO (checkpoint writes) on threads
+/// kept for it, shared by the whole process, so that it never runs on the
+/// thread of whatever runtime drives a run, nor depends on any executor.
+/// The threads are named `quadpipe-io` and end after a second idle.
+pub(crate) fn unblock_io<T, W>(work: W) -> Task<T>
+where
+    W: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    static IO_THREADS: OnceLock<BlockingPool> = OnceLock::new();
+    unblock_on(
+        IO_THREADS.get_or_init(|| BlockingPool::new("quadpipe-io".to_owned())),
+        work,
+    )
 }
 
 fn threads_from_env() -> Result<Option<usize>, Error> {

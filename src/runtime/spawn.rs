@@ -1,19 +1,24 @@
 //! Where an integral's chunks run: the plug-in point for any runtime.
 
 use std::fmt;
+use std::future::Future;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::thread;
 
-use crate::Executor;
 use crate::runtime::executor::PoolHandle;
 use crate::runtime::job::Job;
+use crate::runtime::task::TaskLink;
+use crate::{Error, Executor, Task};
 
-/// Where an integral's chunks run.
+/// Where tasks and an integral's chunks run.
 ///
 /// Every spawner gives the same bits: chunk `i` is a pure function of the
 /// integral and `i`, and the driver merges chunks in chunk order whatever
-/// finishes first. Build one from:
+/// finishes first. And every spawner gives the same [`Task`]:
+/// [`Integral::spawn_on`](crate::Integral::spawn_on) and
+/// [`Spawner::spawn`] run the task itself (for an integral, its driver,
+/// which merges chunks) on the spawner's runtime too. Build one from:
 ///
 /// - the bundled [`Executor`] (`&executor`),
 /// - an [`async_executor::Executor`] behind an `Arc`, which is also
@@ -22,7 +27,8 @@ use crate::runtime::job::Job;
 /// - any runtime's spawn function, with [`Spawner::from_fn`],
 /// - [`Inline`]: no threads, chunks run in the awaiting task.
 ///
-/// [`Integral::run_on`](crate::Integral::run_on) takes any of these.
+/// [`Integral::run_on`](crate::Integral::run_on) and
+/// [`Integral::spawn_on`](crate::Integral::spawn_on) take any of these.
 ///
 /// # Examples
 ///
@@ -111,6 +117,54 @@ impl Spawner {
                 spawn: Arc::new(spawn),
                 parallelism: thread::available_parallelism().map_or(1, NonZeroUsize::get),
             },
+        }
+    }
+
+    /// Runs `future` as a task on this spawner and returns its handle:
+    /// on the bundled pool's workers, as a task of the caller's runtime
+    /// (through its spawn function), or, for [`Inline`], inside whoever
+    /// awaits the handle (nothing runs it until then).
+    ///
+    /// The handle is the same [`Task`] on every spawner, with its status,
+    /// cancel and callbacks. Its output is `Ok` with the future's value,
+    /// [`Error::Panicked`] if it panicked, or [`Error::Cancelled`] if it
+    /// was cancelled or the runtime dropped it without running it to the
+    /// end (it shut down).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use quadpipe::{Inline, Spawner};
+    ///
+    /// let pool = futures::executor::ThreadPool::new().unwrap();
+    /// let task = Spawner::from(&pool).spawn(async { 6 * 7 });
+    /// assert_eq!(pollster::block_on(task)?, 42);
+    ///
+    /// let task = Spawner::from(Inline).spawn(async { "runs in the await" });
+    /// assert_eq!(pollster::block_on(task)?, "runs in the await");
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn spawn<T: Send + 'static>(
+        &self,
+        future: impl Future<Output = T> + Send + 'static,
+    ) -> Task<T> {
+        self.spawn_tracked(async move { Ok(future.await) }, TaskLink::default())
+    }
+
+    /// Spawns a future whose errors are its handle's, linked to it by `link`.
+    pub(crate) fn spawn_tracked<T: Send + 'static>(
+        &self,
+        future: impl Future<Output = Result<T, Error>> + Send + 'static,
+        link: TaskLink,
+    ) -> Task<T> {
+        match &self.target {
+            Target::Pool(pool) => pool.spawn_tracked(future, link),
+            Target::Jobs { spawn, .. } => {
+                let (tracked, task) = Task::tracked(future, link);
+                spawn(Box::pin(tracked));
+                task
+            }
+            Target::Inline => Task::inline(future, link),
         }
     }
 

@@ -13,8 +13,8 @@ use crate::runtime::task::TaskLink;
 use crate::spec::settings::{Bounds, Settings};
 use crate::spec::{Prepared, Spec};
 use crate::{
-    Batched, Checkpoint, Error, Estimate, Executor, Inline, Integrand, Method, NonFinite,
-    Pointwise, Scalar, Spawner, Task,
+    Batched, Checkpoint, Error, Estimate, Inline, Integrand, Method, NonFinite, Pointwise, Scalar,
+    Spawner, Task,
 };
 
 /// Samples drawn when [`Integral::samples`] is not called.
@@ -496,7 +496,7 @@ impl<I: Integrand> Integral<I> {
         async move { prepared?.run.await }
     }
 
-    /// Runs with its chunks on `spawner`: the bundled [`Executor`], an
+    /// Runs with its chunks on `spawner`: the bundled [`Executor`](crate::Executor), an
     /// `async_executor` or smol executor, a `futures` thread pool, any
     /// runtime through [`Spawner::from_fn`], or [`Inline`]. The calling task,
     /// on whatever runtime awaits it, only merges chunks (unless `spawner`
@@ -526,29 +526,46 @@ impl<I: Integrand> Integral<I> {
         async move { prepared?.run.await }
     }
 
-    /// Spawns the run on `executor` and returns its [`Task`], which reports
-    /// status and progress (samples merged, the running estimate) and can
-    /// be cancelled; a cancelled task keeps the estimate of what it merged.
+    /// Spawns the run on `spawner` and returns its [`Task`], which reports
+    /// status and progress (samples merged, the running estimate) and the
+    /// latest [`checkpoint`](Task::checkpoint), and can be cancelled, also
+    /// through a [`cancel_handle`](Task::cancel_handle); a cancelled task
+    /// keeps the estimate of what it merged.
+    ///
+    /// `spawner` is anything [`run_on`](Integral::run_on) takes: the
+    /// bundled [`Executor`](crate::Executor), an `async_executor` or smol executor, a
+    /// `futures` thread pool, any runtime through [`Spawner::from_fn`], or
+    /// [`Inline`]. Both the run's driver (which merges chunks) and its
+    /// chunks go there, so a run spawned on the caller's own runtime needs
+    /// no quadpipe thread; an [`Inline`] run works inside whoever awaits
+    /// the task. Every spawner gives the same `Task` and the same bits.
     ///
     /// # Examples
     ///
     /// ```
-    /// use quadpipe::{Executor, Integral, Status};
+    /// use quadpipe::{Executor, Inline, Integral, Status};
     ///
     /// let executor = Executor::builder().threads(2).build()?;
-    /// let mut task = Integral::new(f64::cos, 0.0..1.0).samples(1 << 20).spawn_on(&executor);
+    /// let integral = Integral::new(f64::cos, 0.0..1.0).samples(1 << 20);
+    /// let mut task = integral.spawn_on(&executor);
     /// let estimate = executor.block_on(&mut task)?;
     /// assert_eq!(task.status(), Status::Finished);
     /// assert_eq!(task.progress().done, 1 << 20);
+    ///
+    /// // On a `futures` thread pool, or inline: the same bits.
+    /// let pool = futures::executor::ThreadPool::new().unwrap();
+    /// assert_eq!(pollster::block_on(integral.spawn_on(&pool))?, estimate);
+    /// assert_eq!(pollster::block_on(integral.spawn_on(Inline))?, estimate);
     /// # Ok::<(), quadpipe::Error>(())
     /// ```
-    pub fn spawn_on(&self, executor: &Executor) -> Task<Estimate> {
+    pub fn spawn_on(&self, spawner: impl Into<Spawner>) -> Task<Estimate> {
+        let spawner = spawner.into();
         let link = TaskLink::default();
-        let prepared = self.prepare(Spawner::from(executor), link.clone(), true);
+        let prepared = self.prepare(spawner.clone(), link.clone(), true);
         if let Ok(prepared) = &prepared {
             announce(prepared.total, &link);
         }
-        executor.spawn_tracked(async move { prepared?.run.await }, link)
+        spawner.spawn_tracked(async move { prepared?.run.await }, link)
     }
 
     /// Spawns the run on the process-wide default executor; see

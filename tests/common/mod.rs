@@ -88,3 +88,28 @@ pub fn in_child(name: &str, value: &str) {
         "{name} with QUADPIPE_THREADS={value:?} failed"
     );
 }
+
+/// The binary of example `name`, built with the profile these tests were
+/// built with, into the same target directory. `cargo test` builds the
+/// examples already and this finds them up to date; under `cargo test
+/// --test NAME` it builds the one needed.
+pub fn example(name: &str) -> std::path::PathBuf {
+    // The test binary is `<target dir>/<profile dir>/deps/<test>-<hash>`.
+    let exe = env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let target_dir = profile_dir.parent().unwrap();
+    let profile = match profile_dir.file_name().and_then(|name| name.to_str()) {
+        Some("release") => "release",
+        _ => "test",
+    };
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--example", name, "--profile", profile])
+        .arg("--manifest-path")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+        .arg("--target-dir")
+        .arg(target_dir)
+        .status()
+        .unwrap();
+    assert!(status.success(), "cargo build --example {name} failed");
+    profile_dir.join("examples").join(name)
+}

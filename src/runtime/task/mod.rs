@@ -1,6 +1,7 @@
 //! Task handles: status, progress, cancellation, callbacks, and the result
 //! as a future.
 
+mod handle;
 mod outcome;
 mod state;
 mod status;
@@ -9,14 +10,16 @@ mod tracked;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::task::{Context, Poll};
 
+use crate::runtime::job::Job;
 use crate::runtime::progress::ProgressStream;
 use crate::{Checkpoint, Error, Progress};
 use outcome::Outcome;
 use state::{TaskEnd, TaskState};
 
+pub use handle::CancelHandle;
 pub(crate) use state::TaskLink;
 pub use status::Status;
 pub(crate) use tracked::{Tracked, panic_message};
@@ -30,6 +33,16 @@ pub(crate) use tracked::{Tracked, panic_message};
 ///
 /// Dropping the handle cancels the task (the convention of smol and
 /// async-task); [`Task::detach`] lets it run to the end unobserved.
+/// [`cancel_handle`](Task::cancel_handle) gives a cloneable handle that
+/// cancels it and reads its progress from anywhere, also while the task
+/// itself is being awaited.
+///
+/// Every way of spawning gives the same `Task`: on the bundled pool
+/// ([`Executor::spawn`](crate::Executor::spawn), [`spawn`](crate::spawn)),
+/// on any runtime through a [`Spawner`](crate::Spawner)
+/// ([`Spawner::spawn`](crate::Spawner::spawn),
+/// [`Integral::spawn_on`](crate::Integral::spawn_on)), or
+/// [`Inline`](crate::Inline), where the task runs inside whoever awaits it.
 ///
 /// For code that does not poll, [`on_progress`](Task::on_progress) and
 /// [`on_done`](Task::on_done) call back instead (asyncio's
@@ -57,7 +70,11 @@ pub(crate) use tracked::{Tracked, panic_message};
 #[must_use = "dropping a Task cancels it; use .detach() to let it run"]
 pub struct Task<T> {
     outcome: Arc<Outcome<T>>,
-    state: Arc<TaskState>,
+    handle: CancelHandle,
+    /// The task's work, when it runs where it is awaited ([`Inline`](crate::Inline)):
+    /// polling the handle polls it. In a `Mutex` only so that the handle
+    /// stays `Sync`; polling has `&mut` and never locks it.
+    work: Option<Mutex<Job>>,
     cancel_on_drop: bool,
 }
 
@@ -69,8 +86,21 @@ impl<T> Task<T> {
         F: Future<Output = Result<T, Error>>,
     {
         let task = Task::new(link);
-        let end = TaskEnd::new(&task.state, &task.outcome);
+        let end = TaskEnd::new(task.state(), &task.outcome);
         (Tracked::new(future, end), task)
+    }
+
+    /// A task whose work runs inside whoever awaits its handle: nothing
+    /// runs it until then, and a handle dropped or detached unawaited
+    /// cancels it.
+    pub(crate) fn inline<F>(future: F, link: TaskLink) -> Task<T>
+    where
+        F: Future<Output = Result<T, Error>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (tracked, mut task) = Task::tracked(future, link);
+        task.work = Some(Mutex::new(Box::pin(tracked)));
+        task
     }
 
     /// Wraps blocking `work` the same way, for a thread of its own.
@@ -80,29 +110,56 @@ impl<T> Task<T> {
         T: Send + 'static,
     {
         let task = Task::new(TaskLink::default());
-        let end = TaskEnd::new(&task.state, &task.outcome);
+        let end = TaskEnd::new(task.state(), &task.outcome);
         (move || tracked::run_blocking(work, end), task)
     }
 
     /// A task that failed before it could start.
     pub(crate) fn failed(error: Error) -> Task<T> {
         let task = Task::new(TaskLink::default());
-        TaskEnd::new(&task.state, &task.outcome).finish(Err(error));
+        TaskEnd::new(task.state(), &task.outcome).finish(Err(error));
         task
     }
 
     /// A weak view of the task for its executor, which must not keep the
     /// task alive but may cancel it at shutdown.
     pub(crate) fn watch(&self) -> TaskWatch {
-        TaskWatch(Arc::downgrade(&self.state))
+        TaskWatch(Arc::downgrade(self.state()))
     }
 
     fn new(link: TaskLink) -> Task<T> {
         Task {
             outcome: Outcome::new(),
-            state: TaskState::new(link),
+            handle: CancelHandle::new(TaskState::new(link)),
+            work: None,
             cancel_on_drop: true,
         }
+    }
+
+    fn state(&self) -> &Arc<TaskState> {
+        self.handle.state()
+    }
+
+    /// A cheap, cloneable handle that cancels this task and reads its
+    /// status, progress and checkpoint from any thread, also after the
+    /// task was moved into an `.await`; see [`CancelHandle`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use quadpipe::{Error, Integral};
+    ///
+    /// # pollster::block_on(async {
+    /// let task = Integral::new(f64::sin, 0.0..1.0).samples(u64::MAX).spawn();
+    /// let handle = task.cancel_handle();
+    /// let stopper = handle.clone();
+    /// std::thread::spawn(move || stopper.cancel()); // e.g. from a signal handler
+    /// assert!(matches!(task.await, Err(Error::Cancelled)));
+    /// assert!(handle.status().is_cancelled());
+    /// # });
+    /// ```
+    pub fn cancel_handle(&self) -> CancelHandle {
+        self.handle.clone()
     }
 
     /// Where the task is in its life; see [`Status`].
@@ -119,7 +176,7 @@ impl<T> Task<T> {
     /// # Ok::<(), quadpipe::Error>(())
     /// ```
     pub fn status(&self) -> Status {
-        self.state.status()
+        self.handle.status()
     }
 
     /// A snapshot of the task's progress; cheap enough to call in a loop.
@@ -140,7 +197,7 @@ impl<T> Task<T> {
     /// # Ok::<(), quadpipe::Error>(())
     /// ```
     pub fn progress(&self) -> Progress {
-        self.state.link.progress.get()
+        self.handle.progress()
     }
 
     /// The latest checkpoint of an integral's merged prefix: the state at
@@ -165,7 +222,7 @@ impl<T> Task<T> {
     /// # Ok::<(), quadpipe::Error>(())
     /// ```
     pub fn checkpoint(&self) -> Option<Checkpoint> {
-        self.state.link.checkpoint()
+        self.handle.checkpoint()
     }
 
     /// The task's progress as a [`Stream`](futures::Stream) of snapshots,
@@ -190,7 +247,7 @@ impl<T> Task<T> {
     /// # }).unwrap();
     /// ```
     pub fn progress_stream(&self) -> ProgressStream {
-        ProgressStream::new(self.state.link.progress.clone())
+        self.handle.progress_stream()
     }
 
     /// Calls `hook` with the current progress snapshot and each new one
@@ -225,7 +282,7 @@ impl<T> Task<T> {
     /// # Ok::<(), quadpipe::Error>(())
     /// ```
     pub fn on_progress(&self, hook: impl FnMut(&Progress) + Send + 'static) {
-        self.state.link.progress.add_hook(hook);
+        self.state().link.progress.add_hook(hook);
     }
 
     /// Calls `callback` with the task's result when the task ends, on the
@@ -282,11 +339,14 @@ impl<T> Task<T> {
     /// # Ok::<(), quadpipe::Error>(())
     /// ```
     pub fn cancel(&self) {
-        self.state.request_cancel();
+        self.handle.cancel();
     }
 
     /// Lets the task run to the end without a handle; its result goes only
     /// to the [`on_done`](Task::on_done) callbacks, if any.
+    ///
+    /// A task spawned [`Inline`](crate::Inline) runs only while its handle
+    /// is awaited: detached, it can never run, and ends as cancelled.
     ///
     /// # Examples
     ///
@@ -319,7 +379,7 @@ impl<T> Task<T> {
     /// # Ok::<(), quadpipe::Error>(())
     /// ```
     pub fn is_finished(&self) -> bool {
-        self.status().is_terminal()
+        self.handle.is_finished()
     }
 }
 
@@ -350,7 +410,15 @@ impl TaskWatch {
 impl<T> Future for Task<T> {
     type Output = Result<T, Error>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // Work that runs where it is awaited delivers its outcome as it ends.
+        if let Some(work) = self.work.as_mut() {
+            let work = work.get_mut().unwrap_or_else(PoisonError::into_inner);
+            if work.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            self.work = None;
+        }
         self.outcome.poll_take(cx)
     }
 }
@@ -358,7 +426,7 @@ impl<T> Future for Task<T> {
 impl<T> Drop for Task<T> {
     fn drop(&mut self) {
         if self.cancel_on_drop {
-            self.state.request_cancel();
+            self.handle.cancel();
         }
     }
 }
