@@ -128,6 +128,9 @@ fn resumes_from_every_chunk_with_the_same_bits() {
     });
 }
 
+/// A shared integrand, so that one closure serves a run and its resume.
+type Function = dyn Fn(&[f64]) -> f64 + Send + Sync;
+
 /// A task cancelled while its integrand is held mid-run keeps a checkpoint
 /// a task can hand out; resumed on a pool or inline, it ends with the bits
 /// of the run that was never stopped.
@@ -136,7 +139,7 @@ fn a_cancelled_task_resumes_to_the_same_bits() {
     watchdog(|| {
         let executor = Executor::builder().threads(2).build().unwrap();
         let g = Genz::new(Family::Oscillatory, 3);
-        let integral = |f: Arc<dyn Fn(&[f64]) -> f64 + Send + Sync>| {
+        let integral = |f: Arc<Function>| {
             Integral::over(move |x: &[f64]| f(x), vec![0.0..1.0; 3])
                 .method(Method::cubature())
                 .tolerance(0.0, 1e-11)

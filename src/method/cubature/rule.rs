@@ -116,9 +116,9 @@ impl GenzMalik {
             point
         };
         next();
-        for i in 0..d {
+        for (i, h) in half.iter().enumerate() {
             for offset in [l2, -l2, l3, -l3] {
-                next()[i] += offset * half[i];
+                next()[i] += offset * h;
             }
         }
         for i in 0..d {
