@@ -451,3 +451,44 @@ fn the_error_estimate_bounds_the_actual_error() {
         );
     });
 }
+
+/// A singularity, `1/|x|` at the origin inside the box, with a budget
+/// the tolerance needs more than: the passes refine around the origin, as
+/// a serial code would, instead of the whole box, and the estimate still
+/// bounds the actual error.
+#[test]
+fn a_singularity_is_refined_where_it_is() {
+    // ∫∫ 1/|x| over [0, a] × [0, b] is a·asinh(b/a) + b·asinh(a/b); the box
+    // is four such quadrants.
+    let corner = |a: f64, b: f64| a * (b / a).asinh() + b * (a / b).asinh();
+    let exact = corner(1.0 / 3.0, 0.3)
+        + corner(2.0 / 3.0, 0.3)
+        + corner(1.0 / 3.0, 0.7)
+        + corner(2.0 / 3.0, 0.7);
+    let integral = Integral::over(
+        |x: &[f64]| 1.0 / x[0].hypot(x[1]),
+        [-1.0 / 3.0..2.0 / 3.0, -0.3..0.7],
+    )
+    .method(Method::cubature())
+    .tolerance(0.0, 1e-10)
+    .samples(100_000);
+    let estimate = pollster::block_on(integral.run_inline()).unwrap();
+    assert_eq!(estimate.stop, Stop::ToleranceNotMet);
+    let actual = (estimate.value - exact).abs();
+    // Refining the whole box alike leaves 5e-4 here.
+    assert!(actual < 1e-8 * exact, "{estimate}: {actual:e}");
+    assert!(actual <= estimate.std_error, "{estimate}: {actual:e}");
+}
+
+/// A region too thin to bisect in an f64 along the axis where the
+/// integrand bends ends the run with round-off, not a loop.
+#[test]
+fn a_region_too_small_to_bisect_ends_in_round_off() {
+    let thin = [0.0..1.0, 1.0..1.0 + 8.0 * f64::EPSILON];
+    let integral = Integral::over(|x: &[f64]| (x[1] * 1e15).cos() + x[0], thin)
+        .method(Method::cubature())
+        .tolerance(0.0, 1e-12);
+    let estimate = pollster::block_on(integral.run_inline()).unwrap();
+    assert_eq!(estimate.stop, Stop::RoundOff, "{estimate}");
+    assert!(estimate.samples < 1000, "{estimate}");
+}

@@ -6,9 +6,16 @@
 //! dimensional quadrature codes", 1987), as S. G. Johnson's C `cubature`
 //! does when it evaluates in parallel: the worst regions, in order of
 //! decreasing error, until the error left in the others would meet the
-//! tolerance. A serial code would split the same regions one at a time,
-//! stopping perhaps a little earlier; splitting them together is what lets
-//! a pass keep every core busy.
+//! tolerance, but none whose error is below 1/[`SPREAD`] of the worst's.
+//! A serial code (HCubature.jl's, SciPy's) splits the worst region, then
+//! whichever is worst after it, and near a singularity that is the
+//! worst's own halves again and again, never the far smaller regions
+//! elsewhere; splitting all the tolerance asks for at once would refine
+//! the whole box uniformly there, and spend the budget where it does not
+//! matter. On smooth integrands a pass splits the regions a serial code
+//! would (on the Genz families of `examples/cubature.rs`, to the same
+//! evaluation count); splitting them together is what lets a pass keep
+//! every core busy.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -151,6 +158,17 @@ pub(crate) struct Totals {
     pub(crate) error: Sum,
 }
 
+/// A pass splits no region whose error is below the worst's over this.
+/// For a smooth integrand a region's halves have far less error than it
+/// (about 2^−6 of it along the axis cut), so a serial code, having split
+/// the worst region, would go on to split every region within a factor 16
+/// of it before any of the halves: the pass does those together. Near a
+/// singularity the halves keep most of the error and a serial code would
+/// refine them first; the spread keeps such a pass to a few regions. On
+/// `1/|x|` over a box around the origin, with 10^5 evaluations, it leaves
+/// a relative error of 3e-10; splitting all the tolerance asks for, 5e-4.
+const SPREAD: f64 = 16.0;
+
 /// When the partition is good enough, and how much it may cost.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Goal {
@@ -259,8 +277,12 @@ impl Partition {
                 .checked_add(cost)
                 .is_some_and(|total| total <= goal.budget)
         };
+        let floor = self.heap.peek().map_or(0.0, |worst| worst.error / SPREAD);
         while affordable(parents.len() as u64) {
             let Some(worst) = self.heap.peek() else { break };
+            if worst.error < floor {
+                break;
+            }
             if !worst.can_split() {
                 // So small that its halves would be itself: bisection can
                 // no longer lower the error.
