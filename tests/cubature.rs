@@ -69,6 +69,12 @@ fn same_bits_on_any_thread_count() {
         }
         let default = pollster::block_on(many_passes().run()).unwrap();
         assert_eq!(bits(default), bits(reference), "the default executor");
+        // Chunks only group the regions: the bits do not depend on them.
+        for chunk_size in [1, 5000, 1 << 20] {
+            let other = many_passes().chunk_size(chunk_size);
+            let other = pollster::block_on(other.run()).unwrap();
+            assert_eq!(bits(other), bits(reference), "chunk size {chunk_size}");
+        }
     });
 }
 
