@@ -8,10 +8,10 @@ mod common;
 use std::f64::consts::PI;
 use std::fs;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use common::genz::{Family, Genz};
-use common::{eventually, watchdog};
+use common::{Gate, eventually, watchdog};
 use quadpipe::method::MAX_CUBATURE_DIMS;
 use quadpipe::{
     Checkpoint, Error, Estimate, Executor, Integral, Integrand, Method, NonFinite, Stop,
@@ -158,26 +158,21 @@ fn a_cancelled_task_resumes_to_the_same_bits() {
         };
         let whole = pollster::block_on(integral(plain.clone()).run_inline()).unwrap();
         let half = whole.samples / 2;
-        let (calls, open) = (
-            Arc::new(AtomicU64::new(0)),
-            Arc::new(AtomicBool::new(false)),
-        );
-        let (counter, gate) = (calls.clone(), open.clone());
-        let held = Arc::new(move |x: &[f64]| {
-            if counter.fetch_add(1, Ordering::SeqCst) >= half {
-                while !gate.load(Ordering::SeqCst) {
-                    std::thread::sleep(std::time::Duration::from_millis(1));
-                }
-            }
-            g.eval(x)
-        });
+        let gate = Gate::new(half);
+        let held = {
+            let gate = gate.clone();
+            Arc::new(move |x: &[f64]| {
+                gate.pass();
+                g.eval(x)
+            })
+        };
         let task = integral(held).spawn_on(&executor);
-        assert!(eventually(|| calls.load(Ordering::SeqCst) > half));
+        assert!(eventually(|| gate.calls() > half));
         assert!(eventually(|| task.checkpoint().is_some()));
         let progress = task.progress().estimate.expect("a running estimate");
         assert_eq!(progress.stop, Stop::Partial);
         task.cancel();
-        open.store(true, Ordering::SeqCst);
+        gate.open();
         let checkpoint = task.checkpoint().unwrap();
         assert!(matches!(executor.block_on(task), Err(Error::Cancelled)));
         assert!(checkpoint.samples_done() > 0 && checkpoint.samples_done() <= half);
