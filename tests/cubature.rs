@@ -14,7 +14,7 @@ use common::genz::{Family, Genz};
 use common::{Gate, eventually, watchdog};
 use quadpipe::method::MAX_CUBATURE_DIMS;
 use quadpipe::{
-    Checkpoint, Error, Estimate, Executor, Integral, Integrand, Method, NonFinite, Stop,
+    Checkpoint, Error, Estimate, Executor, Integral, Integrand, Method, NonFinite, Spawner, Stop,
 };
 
 /// Every field that must repeat: value, error estimate, evaluations, stop.
@@ -75,6 +75,26 @@ fn same_bits_on_any_thread_count() {
             let other = pollster::block_on(other.run()).unwrap();
             assert_eq!(bits(other), bits(reference), "chunk size {chunk_size}");
         }
+    });
+}
+
+/// Under other runtimes, with the chunks on their own threads: the same
+/// bits as inline.
+#[test]
+fn same_bits_on_every_runtime() {
+    watchdog(|| {
+        let reference = bits(pollster::block_on(many_passes().run_inline()).unwrap());
+        let pool = futures::executor::ThreadPool::new().unwrap();
+        let on_pool = futures::executor::block_on(many_passes().run_on(&Spawner::from(&pool)));
+        assert_eq!(bits(on_pool.unwrap()), reference, "futures ThreadPool");
+        let smol_spawner = Spawner::from_fn(|job| smol::spawn(job).detach());
+        let on_smol = smol::block_on(many_passes().run_on(&smol_spawner));
+        assert_eq!(bits(on_smol.unwrap()), reference, "smol");
+        let async_std_spawner = Spawner::from_fn(|job| {
+            async_std::task::spawn(job);
+        });
+        let on_async_std = async_std::task::block_on(many_passes().run_on(&async_std_spawner));
+        assert_eq!(bits(on_async_std.unwrap()), reference, "async-std");
     });
 }
 

@@ -175,7 +175,7 @@ impl<I: Integrand> CubatureRun<I> {
         };
         match ranges.len() {
             0 => return Err(Error::NoAxes),
-            dims @ (1 | 16..) => {
+            dims if dims == 1 || dims > MAX_CUBATURE_DIMS => {
                 return Err(Error::CubatureDimensions {
                     dims,
                     max: MAX_CUBATURE_DIMS,
