@@ -513,3 +513,27 @@ fn a_region_too_small_to_bisect_ends_in_round_off() {
     assert_eq!(estimate.stop, Stop::RoundOff, "{estimate}");
     assert!(estimate.samples < 1000, "{estimate}");
 }
+
+/// At the most dimensions, where a region costs 33,249 evaluations: a
+/// product of cosines within a budget of 2 million, with an error
+/// estimate that bounds the actual error.
+#[test]
+fn fifteen_dimensions_within_a_budget() {
+    watchdog(|| {
+        let d = MAX_CUBATURE_DIMS;
+        let cosines = |x: &[f64]| x.iter().map(|x| x.cos()).product::<f64>();
+        let integral = Integral::over(cosines, vec![0.0..1.0; d])
+            .method(Method::cubature())
+            .tolerance(0.0, 1e-6)
+            .samples(2_000_000);
+        let estimate = pollster::block_on(integral.run()).unwrap();
+        let exact = 1f64.sin().powi(d as i32);
+        assert_eq!(estimate.stop, Stop::ToleranceNotMet);
+        assert!(estimate.samples <= 2_000_000);
+        let actual = (estimate.value - exact).abs();
+        assert!(
+            actual <= estimate.std_error && actual < 1e-3 * exact,
+            "{estimate}"
+        );
+    });
+}
