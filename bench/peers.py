@@ -31,6 +31,14 @@ forms here and are checked against the Rust ones.
     /work/venv/bin/python bench/peers.py             # the full table, ~10 min
     /work/venv/bin/python bench/peers.py --quick     # 2^14 and 2^16, 3 seeds, d = 2, 5
     /work/venv/bin/python bench/peers.py --qp-vegas 'vegas:alpha=1.0' --tools vegas,qp_vegas
+    /work/venv/bin/python bench/peers.py --cubature  # adaptive cubature against SciPy's
+
+``--cubature`` compares quadpipe's ``Method::CUBATURE`` (through
+``examples/cubature.rs --peer``; ``cargo build --release --example cubature``
+first) with SciPy's ``scipy.integrate.cubature(f, a, b, rule="genz-malik",
+rtol=rel, atol=0)`` on the smooth families in d = 2, 3 (rel 1e-8) and 5
+(rel 1e-6): integrand evaluations (points passed to ``f``), regions the
+rule was applied to, and the best wall time of three runs of each.
 """
 
 import argparse
@@ -164,6 +172,66 @@ def run_quadpipe(jobs, binary):
     return results
 
 
+SMOOTH = ["oscillatory", "product_peak", "corner_peak", "gaussian"]
+
+
+def genz_malik_nodes(d):
+    """Nodes of the Genz–Malik rule on one region."""
+    return 1 + 4 * d + 2 * d * (d - 1) + 2 ** d
+
+
+def run_scipy_cubature(family, d, rel, repeats=3):
+    """SciPy's cubature with its Genz–Malik rule: value, error estimate,
+    evaluations, regions and the best wall time of `repeats` runs."""
+    from scipy.integrate import cubature
+    f = integrand(family, d)
+    count = [0]
+
+    def counted(x):
+        count[0] += x.shape[0]
+        return f(x)
+    best = math.inf
+    for _ in range(repeats):
+        count[0] = 0
+        t0 = time.perf_counter()
+        r = cubature(counted, np.zeros(d), np.ones(d), rule="genz-malik", rtol=rel, atol=0,
+                     max_subdivisions=10 ** 9)
+        best = min(best, time.perf_counter() - t0)
+    assert r.status == "converged", (family, d, r.status)
+    # Each split makes 2^d subregions; each is evaluated by the rule's
+    # estimate and again, with the lower rule's nodes, by its error estimate.
+    regions = 1 + r.subdivisions * 2 ** d
+    return float(r.estimate), float(r.error), count[0], regions, best
+
+
+def cubature_table(binary, families):
+    """quadpipe's cubature and SciPy's on the smooth families: a markdown table."""
+    problems = [(f, d, 1e-8 if d <= 3 else 1e-6) for d in (2, 3, 5) for f in families if f in SMOOTH]
+    lines = "".join(f"{f} {d} {rel:e}\n" for f, d, rel in problems)
+    out = subprocess.run([binary, "--peer"], input=lines, capture_output=True, text=True, check=True).stdout
+    qp = {}
+    for line in out.splitlines():
+        r = json.loads(line)
+        qp[(r["family"], r["d"])] = r
+    print("| family | d | rel | SciPy evaluations | quadpipe evaluations | SciPy regions | quadpipe regions "
+          "| SciPy s | quadpipe s | speed-up | SciPy error | quadpipe error | quadpipe estimate |")
+    print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+    bounded = 0
+    for f, d, rel in problems:
+        ex = exact(f, d)
+        value, error, evaluations, regions, seconds = run_scipy_cubature(f, d, rel)
+        r = qp[(f, d)]
+        assert abs(r["exact"] - ex) <= 1e-12 * abs(ex), (f, d, r["exact"], ex)
+        ours_error = abs(r["value"] - ex) / abs(ex)
+        bounded += abs(r["value"] - ex) <= r["error_estimate"]
+        print(f"| {f} | {d} | {rel:.0e} | {evaluations:,} | {r['evaluations']:,} | {regions:,} "
+              f"| {r['evaluations'] // genz_malik_nodes(d):,} | {seconds:.3f} | {r['seconds']:.4f} "
+              f"| {seconds / r['seconds']:.0f}× | {abs(value - ex) / abs(ex):.1e} | {ours_error:.1e} "
+              f"| {r['error_estimate'] / abs(r['value']):.1e} |")
+        print(f"# {f} d={d} done", file=sys.stderr, flush=True)
+    print(f"\nquadpipe's error estimate bounds its actual error in {bounded} of {len(problems)}.")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="2^14 and 2^16, 3 seeds, d = 2, 5")
@@ -177,12 +245,18 @@ def main():
         os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "examples", "peers"))
     ap.add_argument("--json", default=None, help="also write every run as JSON lines here")
     ap.add_argument("--params", action="store_true", help="print c and w and exit")
+    ap.add_argument("--cubature", action="store_true",
+                    help="adaptive cubature against SciPy's cubature (genz-malik) and exit")
     a = ap.parse_args()
     seeds = a.seeds or (3 if a.quick else 5)
     sizes = [int(s) for s in (a.sizes or ("14,16" if a.quick else "16,20")).split(",")]
     dims = [int(s) for s in (a.dims or ("2,5" if a.quick else "2,5,8")).split(",")]
     families = a.families.split(",")
     tools = a.tools.split(",")
+    if a.cubature:
+        binary = os.path.join(os.path.dirname(a.binary), "cubature")
+        cubature_table(binary, a.families.split(","))
+        return
     if a.params:
         for f in families:
             for d in dims:

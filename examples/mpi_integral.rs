@@ -1,5 +1,5 @@
-//! The integral of x over [0, π] (the walk-through's), and four more specs
-//! (randomised QMC, VEGAS, a tolerance stop, Gauss–Kronrod), on every rank
+//! The integral of x over [0, π] (the walk-through's), and five more specs
+//! (randomised QMC, VEGAS, a tolerance stop, Gauss–Kronrod, cubature), on every rank
 //! of an MPI job, then the RQMC and VEGAS ones again, cancelled part way and
 //! resumed from their checkpoints: rank 0 prints each estimate with its
 //! bits, the rank count and the time.
@@ -182,6 +182,15 @@ fn main() -> Result<(), Box<dyn Error>> {
     let quadrature = Integral::new(|x| x.sqrt() * (1.0 / x).ln(), 0.0..1.0)
         .method(Method::GAUSS_KRONROD)
         .tolerance(0.0, 1e-12);
+    // Adaptive cubature: passes of many regions, a group of them a chunk,
+    // with an infinite axis.
+    let cubature = Integral::over(
+        |p: &[f64]| (-(p[0] * p[0] + 2.0 * p[1] * p[1] + p[2])).exp(),
+        [0.0..1.0, 0.0..f64::INFINITY, 0.0..2.0],
+    )
+    .method(Method::CUBATURE)
+    .tolerance(0.0, 1e-10)
+    .chunk_size(2000);
 
     let started = Instant::now();
     let world = world.as_ref();
@@ -191,6 +200,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         results.push(("vegas", run(&vegas, world, &control)));
         results.push(("tolerance", run(&tolerance, world, &control)));
         results.push(("quadrature", run(&quadrature, world, &control)));
+        results.push(("cubature", run(&cubature, world, &control)));
         results.push((
             "rqmc-resumed",
             cancelled_and_resumed(&rqmc, world, 2 << 20, &control),

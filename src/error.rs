@@ -199,9 +199,10 @@ pub enum Error {
         /// The smallest it may be.
         min: f64,
     },
-    /// Gauss–Kronrod cannot skip non-finite values: a quadrature rule has no
-    /// samples to leave out, and treating them as 0 would silently change
-    /// the integral. Integrate the finite part, or use break points.
+    /// Gauss–Kronrod and cubature cannot skip non-finite values: a
+    /// quadrature rule has no samples to leave out, and treating them as 0
+    /// would silently change the integral. Integrate the finite part, or
+    /// use break points.
     QuadratureCannotSkip,
     /// A break point of [`GaussKronrod::points`](crate::method::GaussKronrod::points)
     /// that cannot be used.
@@ -219,6 +220,23 @@ pub enum Error {
         count: usize,
         /// The most allowed: `min(MAX_BREAK_POINTS, limit − 1)`.
         max: usize,
+    },
+    /// Cubature ([`Method::cubature`](crate::Method::cubature)) integrates
+    /// in 2 to [`MAX_CUBATURE_DIMS`](crate::method::MAX_CUBATURE_DIMS)
+    /// dimensions; in one, use Gauss–Kronrod.
+    CubatureDimensions {
+        /// The dimensions asked for.
+        dims: usize,
+        /// The most there may be.
+        max: usize,
+    },
+    /// The evaluation budget ([`samples`](crate::Integral::samples)) is
+    /// below one application of cubature's rule.
+    CubatureBudget {
+        /// The budget asked for.
+        samples: u64,
+        /// Evaluations of the rule on one region in this dimension.
+        min: u64,
     },
     /// A setting of [`Method::vegas`](crate::Method::vegas) that cannot
     /// work.
@@ -269,8 +287,8 @@ impl fmt::Display for Error {
                  estimate can resolve; raise it or set an absolute tolerance"
             ),
             Error::QuadratureCannotSkip => f.write_str(
-                "Gauss–Kronrod cannot skip non-finite values (NonFinite::Skip): \
-                 integrate the finite part, or split the interval with break points",
+                "Gauss–Kronrod and cubature cannot skip non-finite values (NonFinite::Skip): \
+                 integrate the finite part, or split the domain (with break points in 1-D)",
             ),
             Error::MinSamplesAboveBudget {
                 min_samples,
@@ -381,6 +399,21 @@ impl fmt::Display for Error {
             Error::TooManyBreakPoints { count, max } => {
                 write!(f, "{count} break points, at most {max} allowed")
             }
+            Error::CubatureDimensions { dims: 1, .. } => f.write_str(
+                "cubature integrates in 2 or more dimensions, not 1: \
+                 use Method::gauss_kronrod() in one",
+            ),
+            Error::CubatureDimensions { dims, max } => {
+                write!(
+                    f,
+                    "cubature integrates in 2 to {max} dimensions, not {dims}"
+                )
+            }
+            Error::CubatureBudget { samples, min } => write!(
+                f,
+                "an evaluation budget of {samples} is below one application of cubature's \
+                 rule ({min} evaluations in this dimension)"
+            ),
             Error::InvalidVegas { reason } => write!(f, "invalid VEGAS setting: {reason}"),
             Error::RankFailed { rank, reason } => write!(f, "MPI rank {rank} stopped: {reason}"),
             Error::MpiCheckpointFiles => {

@@ -33,8 +33,9 @@
 //!
 //! - [`Integral`]: the spec, and `run`, `run_on`, `spawn_on`, `run_inline`.
 //! - [`Method`]: plain Monte Carlo, randomised QMC ([`Method::sobol`]),
-//!   VEGAS+ ([`Method::vegas`]) and adaptive Gauss–Kronrod
-//!   ([`Method::gauss_kronrod`]), each with a builder in [`method`].
+//!   VEGAS+ ([`Method::vegas`]), adaptive Gauss–Kronrod
+//!   ([`Method::gauss_kronrod`]) and adaptive cubature
+//!   ([`Method::cubature`]), each with a builder in [`method`].
 //! - [`Executor`]: the bundled pool: `spawn`, `block_on`, and `unblock` for
 //!   blocking work. A process-wide default serves [`spawn`] and
 //!   [`Integral::run`]; `QUADPIPE_THREADS` sets its thread count.

@@ -3,8 +3,10 @@
 //! [`Method`] is what [`Integral::method`](crate::Integral::method) takes;
 //! each method with settings has a builder here, made by a constructor of
 //! [`Method`] ([`Method::sobol`], [`Method::vegas`],
-//! [`Method::gauss_kronrod`]), so that a new setting breaks no caller.
+//! [`Method::gauss_kronrod`], [`Method::cubature`]), so that a new
+//! setting breaks no caller.
 
+pub(crate) mod cubature;
 pub(crate) mod gauss_kronrod;
 pub(crate) mod plain;
 pub(crate) mod sobol;
@@ -16,6 +18,7 @@ use crate::driver::pass::{Passes, Single};
 use crate::spec::settings::Settings;
 use crate::{Error, Integrand};
 
+pub use cubature::{Cubature, MAX_CUBATURE_DIMS};
 pub use gauss_kronrod::{GaussKronrod, MAX_BREAK_POINTS};
 pub use sobol::{MAX_REPLICAS, Sobol};
 pub use vegas::Vegas;
@@ -27,6 +30,8 @@ pub use vegas::Vegas;
 /// - [`Method::vegas`]: adaptive importance sampling ([`Vegas`]).
 /// - [`Method::gauss_kronrod`]: adaptive quadrature in one dimension
 ///   ([`GaussKronrod`]).
+/// - [`Method::cubature`]: adaptive cubature in 2 to 15 dimensions
+///   ([`Cubature`]).
 ///
 /// # Examples
 ///
@@ -52,6 +57,7 @@ pub(crate) enum Kind {
     Sobol(Sobol),
     Vegas(Vegas),
     GaussKronrod(GaussKronrod),
+    Cubature(Cubature),
 }
 
 impl Method {
@@ -68,6 +74,9 @@ impl Method {
 
     /// Gauss–Kronrod with [`Method::gauss_kronrod`]'s defaults.
     pub const GAUSS_KRONROD: Method = Method(Kind::GaussKronrod(GaussKronrod::new()));
+
+    /// Cubature with [`Method::cubature`]'s defaults.
+    pub const CUBATURE: Method = Method(Kind::Cubature(Cubature::new()));
 
     /// Plain Monte Carlo, the default method.
     ///
@@ -135,6 +144,26 @@ impl Method {
         GaussKronrod::new()
     }
 
+    /// Adaptive cubature in 2 to 15 dimensions (the Genz–Malik rule), with
+    /// settings to come; see [`Cubature`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let integral = quadpipe::Integral::over(
+    ///     |x: &[f64]| (-x[0] * x[0] - x[1] * x[1]).exp(),
+    ///     [f64::NEG_INFINITY..f64::INFINITY, 0.0..f64::INFINITY],
+    /// )
+    /// .method(quadpipe::Method::cubature());
+    /// let estimate = pollster::block_on(integral.run_inline())?;
+    /// let exact = std::f64::consts::PI / 2.0;
+    /// assert!((estimate.value - exact).abs() < 1e-8 * exact);
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub const fn cubature() -> Cubature {
+        Cubature::new()
+    }
+
     /// The method's tag in a checkpoint, and the bytes of the settings that
     /// decide its bits, for the checkpoint's fingerprint.
     pub(crate) fn fingerprint(&self) -> (u8, Vec<u8>) {
@@ -152,6 +181,10 @@ impl Method {
             Kind::Vegas(vegas) => {
                 vegas.fingerprint(&mut settings);
                 4
+            }
+            Kind::Cubature(cubature) => {
+                cubature.fingerprint(&mut settings);
+                5
             }
         };
         (kind, settings)
@@ -177,6 +210,7 @@ pub(crate) fn dispatch<I: Integrand, V: Visit>(
     settings: &Settings,
     visitor: V,
 ) -> Result<V::Output, Error> {
+    use cubature::CubatureRun;
     use gauss_kronrod::GkRun;
     use plain::PlainMonteCarlo;
     use sobol::RandomisedSobol;
@@ -188,6 +222,7 @@ pub(crate) fn dispatch<I: Integrand, V: Visit>(
         Kind::Sobol(sobol) => visitor.visit(Single::new(RandomisedSobol::new(f, s, *sobol)?)),
         Kind::Vegas(vegas) => visitor.visit(VegasRun::new(f, s, *vegas)?),
         Kind::GaussKronrod(gk) => visitor.visit(GkRun::new(f, s, gk)?),
+        Kind::Cubature(cubature) => visitor.visit(CubatureRun::new(f, s, cubature)?),
     })
 }
 
@@ -206,5 +241,11 @@ impl From<Vegas> for Method {
 impl From<GaussKronrod> for Method {
     fn from(quadrature: GaussKronrod) -> Method {
         Method(Kind::GaussKronrod(quadrature))
+    }
+}
+
+impl From<Cubature> for Method {
+    fn from(cubature: Cubature) -> Method {
+        Method(Kind::Cubature(cubature))
     }
 }

@@ -28,14 +28,16 @@ pub enum Stop {
     /// The standard error met the tolerance asked for, at or after the
     /// minimum sample count.
     ToleranceMet,
-    /// The whole budget was spent without meeting the tolerance asked for:
+    /// The whole budget was spent without meeting the tolerance asked for
+    /// (for cubature: what is left of it cannot pay for another bisection):
     /// the estimate is as good as the budget allows, but not as asked.
     ToleranceNotMet,
     /// Gauss–Kronrod reached its limit on subintervals before its error
     /// estimate met the tolerance; the value is its best estimate.
     SubdivisionLimit,
     /// Gauss–Kronrod found that round-off stops its error from falling, so
-    /// the tolerance cannot be met (and the error estimate may be low).
+    /// the tolerance cannot be met (and the error estimate may be low); or
+    /// cubature's worst region is too small to bisect in an f64.
     RoundOff,
     /// Gauss–Kronrod found the integral probably divergent, or converging
     /// too slowly to compute.

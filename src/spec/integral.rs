@@ -240,7 +240,9 @@ impl<I: Integrand> Integral<I> {
     /// every core busy to the end, or if a tolerance should be checked more
     /// often. The chunk size is part of the spec: changing it changes which
     /// stream each sample comes from, and so the bits. [`Method::sobol`]
-    /// needs a power of two.
+    /// needs a power of two. [`Method::cubature`] takes it as the
+    /// evaluations of a chunk, a group of regions (2^13 by default), and
+    /// changes nothing but the scheduling with it.
     ///
     /// # Examples
     ///
@@ -260,8 +262,9 @@ impl<I: Integrand> Integral<I> {
     }
 
     /// How to estimate: [`Method::MONTE_CARLO`] (the default),
-    /// [`Method::sobol`] (randomised quasi-Monte Carlo), [`Method::vegas`]
-    /// or [`Method::gauss_kronrod`], each with settings of its own.
+    /// [`Method::sobol`] (randomised quasi-Monte Carlo), [`Method::vegas`],
+    /// [`Method::gauss_kronrod`] or [`Method::cubature`], each with
+    /// settings of its own.
     ///
     /// # Examples
     ///

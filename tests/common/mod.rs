@@ -7,6 +7,8 @@ pub mod genz;
 use std::env;
 use std::panic::resume_unwind;
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -112,4 +114,45 @@ pub fn example(name: &str) -> std::path::PathBuf {
         .unwrap();
     assert!(status.success(), "cargo build --example {name} failed");
     profile_dir.join("examples").join(name)
+}
+
+/// Holds an integrand mid-run: every call past the first `after` waits
+/// until [`open`](Gate::open), so a test can act on a task whose work is
+/// known to be part done. Clones share the count and the gate.
+#[derive(Clone)]
+pub struct Gate {
+    after: u64,
+    calls: Arc<AtomicU64>,
+    open: Arc<AtomicBool>,
+}
+
+impl Gate {
+    /// A closed gate that lets the first `after` calls through.
+    pub fn new(after: u64) -> Gate {
+        Gate {
+            after,
+            calls: Arc::new(AtomicU64::new(0)),
+            open: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Counts a call, and waits here if it is past the first `after`
+    /// while the gate is closed.
+    pub fn pass(&self) {
+        if self.calls.fetch_add(1, Ordering::SeqCst) >= self.after {
+            while !self.open.load(Ordering::SeqCst) {
+                thread::sleep(Duration::from_millis(1));
+            }
+        }
+    }
+
+    /// Calls so far, held ones included.
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    /// Lets every call through from now on.
+    pub fn open(&self) {
+        self.open.store(true, Ordering::SeqCst);
+    }
 }
