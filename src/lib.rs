@@ -38,6 +38,8 @@
 //!   blocking work. A process-wide default serves [`spawn`] and
 //!   [`Integral::run`]; `QUADPIPE_THREADS` sets its thread count.
 //! - [`Task`]: a spawned task's handle, with [`Status`] and [`Progress`].
+//! - [`TaskGroup`]: many tasks as one (a parameter sweep), with bounded
+//!   concurrency, roll-up [`GroupProgress`], fail-fast or keep-going.
 //! - [`Estimate`]: value, standard error, samples, and why it [`Stop`]ped.
 //! - [`Accumulator`]: count, mean and variance, merged in a fixed order.
 //! - [`TailCheck`]: whether chunk variances say a standard error can be
@@ -67,6 +69,7 @@ pub use result::accumulator::Accumulator;
 pub use result::estimate::{Estimate, Stop};
 pub use result::tail::TailCheck;
 pub use runtime::executor::{Builder, Executor, Shutdown, spawn};
+pub use runtime::group::{Child, ChildProgress, GroupHandle, GroupProgress, Outcomes, TaskGroup};
 pub use runtime::job::Job;
 pub use runtime::progress::{Progress, ProgressStream};
 pub use runtime::spawn::{Inline, Spawner};
@@ -93,6 +96,13 @@ fn _ensure_send_and_sync() {
     let task = integral.spawn_on(&executor);
     is_send(&task);
     is_sync(&task);
+
+    let group = TaskGroup::<Estimate>::new();
+    is_send(&group);
+    is_sync(&group);
+    is_send(&group.handle());
+    is_sync(&group.handle());
+    is_send(&group.outcomes());
 }
 
 /// The README's examples, compiled and run as doctests so they stay true.
