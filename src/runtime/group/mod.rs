@@ -113,7 +113,10 @@ impl<T: Send + 'static> TaskGroup<T> {
     /// // Dropping the group cancels both.
     /// ```
     pub fn limit(self, limit: usize) -> Self {
-        assert!(limit > 0, "quadpipe: a TaskGroup's limit must be at least 1");
+        assert!(
+            limit > 0,
+            "quadpipe: a TaskGroup's limit must be at least 1"
+        );
         self.shared().set_limit(limit);
         self
     }
@@ -177,8 +180,9 @@ impl<T: Send + 'static> TaskGroup<T> {
     /// # Ok::<(), quadpipe::Error>(())
     /// ```
     pub fn spawn<C: Child<T>>(&self, start: impl FnOnce() -> C + Send + 'static) -> usize {
-        self.shared()
-            .add(Box::new(move |done| child::sealed::Adopt::adopt(start(), done)))
+        self.shared().add(Box::new(move |done| {
+            child::sealed::Adopt::adopt(start(), done)
+        }))
     }
 
     /// A snapshot of the group's progress; see [`GroupProgress`].

@@ -247,7 +247,8 @@ impl<T: Send + 'static> Shared<T> {
                 after.run();
                 return;
             };
-            let Slot::Pending(start) = std::mem::replace(&mut state.children[index], Slot::Starting)
+            let Slot::Pending(start) =
+                std::mem::replace(&mut state.children[index], Slot::Starting)
             else {
                 unreachable!("a queued child is pending");
             };
@@ -478,7 +479,12 @@ impl<T> State<T> {
         let first_failure = || {
             outcomes
                 .iter()
-                .find_map(|outcome| outcome.as_ref().err().filter(|e| !matches!(e, Error::Cancelled)))
+                .find_map(|outcome| {
+                    outcome
+                        .as_ref()
+                        .err()
+                        .filter(|e| !matches!(e, Error::Cancelled))
+                })
                 .cloned()
         };
         let (status, error) = if self.cancel_requested {
