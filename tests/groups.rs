@@ -506,3 +506,38 @@ fn children_on_the_default_executor_count_as_well() {
         assert_eq!(calls.load(Ordering::SeqCst), 4);
     });
 }
+
+#[test]
+fn the_sweep_example_ends_with_its_counts() {
+    common::watchdog_for(std::time::Duration::from_secs(300), || {
+        let output = common::example("sweep").output().unwrap();
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        assert!(output.status.success(), "{stdout}");
+        let lines: Vec<&str> = stdout.lines().collect();
+
+        // Fail-fast: the child with b > a failed and the others finished
+        // or were cancelled, so they add up to the grid.
+        let fail_fast = lines
+            .iter()
+            .find(|l| l.starts_with("fail-fast: 24"))
+            .unwrap();
+        let counts: Vec<usize> = fail_fast
+            .split([':', ','])
+            .skip(2)
+            .map(|part| part.split_whitespace().next().unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(counts.len(), 3, "{fail_fast}");
+        assert_eq!(counts[1], 1, "{fail_fast}");
+        assert_eq!(counts.iter().sum::<usize>(), 24, "{fail_fast}");
+        assert!(
+            stdout.contains("fail-fast: child 3 (a = 1, b = 1.5) failed: integrand returned NaN")
+        );
+
+        // Keep going: exactly one summary line, the last.
+        assert_eq!(lines.iter().filter(|l| l.starts_with("sweep: ")).count(), 1);
+        assert_eq!(
+            lines.last(),
+            Some(&"sweep: 24 children: 23 finished, 1 failed, 0 cancelled")
+        );
+    });
+}

@@ -88,3 +88,20 @@ pub fn in_child(name: &str, value: &str) {
         "{name} with QUADPIPE_THREADS={value:?} failed"
     );
 }
+
+/// A command that runs `examples/<name>.rs`, built with the profile the
+/// tests are built with (so `cargo test`, which builds the examples too,
+/// leaves nothing to build; a filtered run builds just this example,
+/// reusing the library it already has).
+pub fn example(name: &str) -> Command {
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--profile", "test", "--example", name])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("run cargo");
+    assert!(status.success(), "cargo could not build example {name}");
+    // Test binaries are in <target>/<profile>/deps, examples beside them.
+    let deps = env::current_exe().unwrap();
+    let profile_dir = deps.parent().and_then(|deps| deps.parent()).unwrap();
+    Command::new(profile_dir.join("examples").join(name))
+}
