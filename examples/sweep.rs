@@ -123,11 +123,12 @@ fn counts(progress: &GroupProgress) -> String {
     )
 }
 
+/// Each child's result, in spawn order.
+type Outcomes = Vec<Result<Estimate, quadpipe::Error>>;
+
 /// Runs `group` to its end behind the bars, and returns its outcomes with
 /// the final progress.
-fn run(
-    group: TaskGroup<Estimate>,
-) -> Result<(Vec<Result<Estimate, quadpipe::Error>>, GroupProgress), Box<dyn Error>> {
+fn run(group: TaskGroup<Estimate>) -> Result<(Outcomes, GroupProgress), Box<dyn Error>> {
     let handle = group.handle();
     let stop = AtomicBool::new(false);
     let outcomes = thread::scope(|scope| {
