@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::TaskGroup;
-use super::state::{Done, Shared};
+use super::state::{ChildEnd, Shared};
 use crate::{Progress, Status, Task};
 
 /// What a [`TaskGroup`] can hold as a child: a [`Task`] (an integral
@@ -77,22 +77,22 @@ pub(crate) mod sealed {
         fn cancel(&self);
     }
 
-    /// Hands a child to its group: `done` is to be told of its end.
+    /// Hands a child to its group: `end` is to be told of its end.
     pub trait Adopt<T> {
-        fn adopt(self, done: Done<T>) -> Arc<dyn Member<T>>;
+        fn adopt(self, end: ChildEnd<T>) -> Arc<dyn Member<T>>;
     }
 
     impl<T: Clone + Send + 'static> Adopt<T> for Task<T> {
-        fn adopt(self, done: Done<T>) -> Arc<dyn Member<T>> {
-            self.on_done(done);
+        fn adopt(self, end: ChildEnd<T>) -> Arc<dyn Member<T>> {
+            self.on_done(move |outcome| end.tell(outcome));
             Arc::new(self)
         }
     }
 
     impl<T: Clone + Send + 'static> Adopt<Vec<T>> for TaskGroup<T> {
-        fn adopt(self, done: Done<Vec<T>>) -> Arc<dyn Member<Vec<T>>> {
+        fn adopt(self, end: ChildEnd<Vec<T>>) -> Arc<dyn Member<Vec<T>>> {
             let shared = self.into_shared();
-            shared.adopt(done);
+            shared.adopt(Box::new(move |outcome| end.tell(outcome)));
             shared
         }
     }

@@ -39,6 +39,11 @@ use state::Shared;
 /// [`outcomes`](TaskGroup::outcomes) gives each child's result, as
 /// `asyncio.gather(..., return_exceptions=True)` does.
 ///
+/// # Panics
+///
+/// Polling the group (or its [`outcomes`](TaskGroup::outcomes)) again
+/// after it returned its result panics, as for a [`Task`](crate::Task).
+///
 /// [`cancel`](TaskGroup::cancel), or dropping the group, cancels every
 /// child: those running stop as a cancelled [`Task`](crate::Task) does, and
 /// those waiting never start. Either way the group's await returns only

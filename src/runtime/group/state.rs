@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
+use std::thread;
 
 use super::child::sealed::Member;
 use super::progress::{ChildProgress, GroupProgress};
@@ -12,10 +13,46 @@ use crate::runtime::task::panic_message;
 use crate::{Error, Progress, Status};
 
 /// Starts a child: called once, when a slot frees.
-pub(super) type Start<T> = Box<dyn FnOnce(Done<T>) -> Arc<dyn Member<T>> + Send>;
+pub(super) type Start<T> = Box<dyn FnOnce(ChildEnd<T>) -> Arc<dyn Member<T>> + Send>;
 
-/// Tells the group how a child ended; the child calls it exactly once.
+/// Tells a parent how an adopted group ended.
 pub(super) type Done<T> = Box<dyn FnOnce(Result<T, Error>) + Send>;
+
+/// Tells the group how child `index` ended, exactly once.
+///
+/// Dropped without a word, it reports a cancel, so that a child whose end
+/// can never be told (a task whose result was taken elsewhere) does not
+/// leave its group waiting forever; except while a panic unwinds, since
+/// the start that panicked reports that panic itself.
+pub struct ChildEnd<T> {
+    tell: Option<Done<T>>,
+}
+
+impl<T> ChildEnd<T> {
+    pub(super) fn tell(mut self, outcome: Result<T, Error>) {
+        if let Some(tell) = self.tell.take() {
+            tell(outcome);
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for ChildEnd<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChildEnd")
+            .field("told", &self.tell.is_none())
+            .finish()
+    }
+}
+
+impl<T> Drop for ChildEnd<T> {
+    fn drop(&mut self) {
+        if let Some(tell) = self.tell.take() {
+            if !thread::panicking() {
+                tell(Err(Error::Cancelled));
+            }
+        }
+    }
+}
 
 /// A group's state behind one lock, and its two settings.
 ///
@@ -262,15 +299,17 @@ impl<T: Send + 'static> Shared<T> {
     /// Runs a child's start closure and installs the child it gives.
     fn start(self: &Arc<Self>, index: usize, start: Start<T>) {
         let group = Arc::downgrade(self);
-        let done: Done<T> = Box::new(move |outcome| {
-            if let Some(group) = group.upgrade() {
-                group.ended(index, outcome);
-            }
-        });
-        let member = match catch_unwind(AssertUnwindSafe(|| start(done))) {
+        let end = ChildEnd {
+            tell: Some(Box::new(move |outcome| {
+                if let Some(group) = group.upgrade() {
+                    group.ended(index, outcome);
+                }
+            })),
+        };
+        let member = match catch_unwind(AssertUnwindSafe(|| start(end))) {
             Ok(member) => member,
             Err(payload) => {
-                // `done` went down with the closure: end the child here.
+                // `end` went down with the closure: end the child here.
                 self.ended(index, Err(Error::Panicked(panic_message(payload.as_ref()))));
                 return;
             }
@@ -358,6 +397,10 @@ impl<T: Send + 'static> Shared<T> {
     /// `cx` when they have.
     pub(super) fn poll_end(&self, cx: &mut Context<'_>) -> Poll<Ending<T>> {
         let mut state = self.lock();
+        assert!(
+            state.end.is_none(),
+            "quadpipe: a TaskGroup was polled again after it returned its result"
+        );
         if !state.running.is_empty() || !state.queue.is_empty() {
             match &mut state.waker {
                 Some(waker) => waker.clone_from(cx.waker()),
