@@ -7,29 +7,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use common::{eventually, watchdog};
+use common::{DropGuard, eventually, watchdog};
 use quadpipe::{Error, Estimate, Executor, Integral, Integrand, Status, TaskGroup};
 
 const THREADS: usize = 2;
 
 fn executor() -> Arc<Executor> {
     Arc::new(Executor::builder().threads(THREADS).build().unwrap())
-}
-
-/// Counts the live copies of an integrand: each clone of the guard is one.
-struct DropGuard(Arc<AtomicUsize>);
-
-impl DropGuard {
-    fn new(live: &Arc<AtomicUsize>) -> Self {
-        live.fetch_add(1, Ordering::SeqCst);
-        DropGuard(live.clone())
-    }
-}
-
-impl Drop for DropGuard {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
 }
 
 /// An integral far too long to finish, whose integrand holds a drop guard.

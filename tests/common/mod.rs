@@ -7,6 +7,8 @@ pub mod genz;
 use std::env;
 use std::panic::resume_unwind;
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -104,4 +106,21 @@ pub fn example(name: &str) -> Command {
     let deps = env::current_exe().unwrap();
     let profile_dir = deps.parent().and_then(|deps| deps.parent()).unwrap();
     Command::new(profile_dir.join("examples").join(name))
+}
+
+/// Counts the live copies of an integrand that holds it: each clone of the
+/// guard is one, so a count back at zero shows nothing of a run was leaked.
+pub struct DropGuard(Arc<AtomicUsize>);
+
+impl DropGuard {
+    pub fn new(live: &Arc<AtomicUsize>) -> Self {
+        live.fetch_add(1, Ordering::SeqCst);
+        DropGuard(live.clone())
+    }
+}
+
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
