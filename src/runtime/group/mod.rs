@@ -297,9 +297,9 @@ impl<T: Send + 'static> TaskGroup<T> {
     ///
     /// let executor = Arc::new(Executor::builder().threads(1).build()?);
     /// let group = TaskGroup::new();
-    /// let failing = executor.clone();
+    /// let (failing, endless) = (executor.clone(), executor.clone());
     /// group.spawn(move || failing.spawn(async { panic!("bad parameter") }));
-    /// group.spawn(move || executor.spawn(futures::future::pending::<()>()));
+    /// group.spawn(move || endless.spawn(futures::future::pending::<()>()));
     /// let outcomes = pollster::block_on(group.outcomes());
     /// assert!(matches!(&outcomes[0], Err(Error::Panicked(message)) if message == "bad parameter"));
     /// assert!(matches!(outcomes[1], Err(Error::Cancelled))); // by its failing sibling

@@ -54,7 +54,7 @@ impl<T> Drop for ChildEnd<T> {
     }
 }
 
-/// A group's state behind one lock, and its two settings.
+/// A group's state, behind one lock.
 ///
 /// No user code and no call into a child runs with the lock held: a child's
 /// start closure, its cancel and its end callback may each call back into
