@@ -102,9 +102,13 @@ const CANCEL_CHUNK: u64 = 1 << 16;
 const SWEEP_CHILDREN: u64 = 10_000;
 
 /// Samples per child of that sweep, and of the lone integral: the lone one
-/// is a few milliseconds of work, well within the sweep's run.
+/// is about ten milliseconds of work, well within the sweep's run.
 const SWEEP_SAMPLES: u64 = 1 << 16;
-const LONE_SAMPLES: u64 = 1 << 23;
+const LONE_SAMPLES: u64 = 1 << 25;
+
+/// Fairness rounds per timed round of the other cases: a round takes tens
+/// of milliseconds, whose timings scatter more than the long cases'.
+const FAIRNESS_ROUNDS_PER_ROUND: usize = 5;
 
 /// Lanes of the hand-written multi-stream loop: the library's count, so the
 /// two do the same work per step.
@@ -189,7 +193,7 @@ fn run_bench(config: Config) -> ExitCode {
     );
     let before = CpuTicks::now();
     let (cases, cancel) = measure(&config, threads);
-    let fairness = fairness(config.rounds, threads);
+    let fairness = fairness(FAIRNESS_ROUNDS_PER_ROUND * config.rounds, threads);
     let elsewhere = before.and_then(|before| Some(CpuTicks::now()?.share_elsewhere(&before)));
 
     let mut targets = report_cases(&cases);
@@ -886,7 +890,15 @@ fn fairness(rounds: usize, threads: usize) -> Vec<(Duration, Duration)> {
     );
     // An untimed warm-up round, as for the other cases.
     (0..=rounds)
-        .map(|_| (lone(&executor), lone_beside_sweep(&executor)))
+        .map(|round| {
+            let (alone, beside) = (lone(&executor), lone_beside_sweep(&executor));
+            eprintln!(
+                "fairness round {round}/{rounds}: alone {:.2} ms, beside the sweep {:.2} ms",
+                1e3 * alone.as_secs_f64(),
+                1e3 * beside.as_secs_f64(),
+            );
+            (alone, beside)
+        })
         .skip(1)
         .collect()
 }
