@@ -39,6 +39,9 @@
 //!   that divided by the job's 1000 samples;
 //! - `{"ratio": "<a>/<b>", "value": ...}`, the ratio of two cases' medians;
 //! - `{"case": "cancel_latency", "chunks_after_cancel": ...}`;
+//! - `{"ratio": "lone_beside_sweep/lone_alone", "value": ...}`: fairness,
+//!   the time of a lone integral spawned beside a running 10,000-child
+//!   `TaskGroup` sweep over its time alone, medians over the rounds;
 //! - `{"case": "peak_rss", ...}` with the peak RSS in KiB of a run of N and
 //!   of 100·N samples, each in a child process (Linux only).
 //!
@@ -54,6 +57,7 @@
 //! | `efficiency/{mc,rqmc,vegas}/{16,20}`: 1-thread time / 2-thread time / 2, 5-D Genz gaussian, 2^16 and 2^20 evaluations | ≥ 0.9 |
 //! | `vegas_cost/mc_cost`: VEGAS's time per evaluation over MC's, one thread, 2^20 | ≤ 2 |
 //! | integrand calls after `cancel()` returned | ≤ 2 chunks |
+//! | `lone_beside_sweep/lone_alone` | ≤ threads + 2 |
 //! | peak RSS of 100·N samples minus that of N | ≤ 1 MiB |
 //!
 //! Results differ between AVX-512 and AVX2 machines, so the table names the
@@ -74,7 +78,7 @@ use std::time::{Duration, Instant};
 
 use futures::channel::oneshot;
 use multiversion::multiversion;
-use quadpipe::{Estimate, Executor, Integral, Method};
+use quadpipe::{Estimate, Executor, Integral, Method, TaskGroup};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
@@ -93,6 +97,18 @@ const TINY_SAMPLES: u64 = 1000;
 
 /// Chunk size of the endless integral that `cancel_latency` cancels.
 const CANCEL_CHUNK: u64 = 1 << 16;
+
+/// Children of the sweep that a lone integral runs beside.
+const SWEEP_CHILDREN: u64 = 10_000;
+
+/// Samples per child of that sweep, and of the lone integral: the lone one
+/// is about ten milliseconds of work, well within the sweep's run.
+const SWEEP_SAMPLES: u64 = 1 << 16;
+const LONE_SAMPLES: u64 = 1 << 25;
+
+/// Fairness rounds per timed round of the other cases: a round takes tens
+/// of milliseconds, whose timings scatter more than the long cases'.
+const FAIRNESS_ROUNDS_PER_ROUND: usize = 5;
 
 /// Lanes of the hand-written multi-stream loop: the library's count, so the
 /// two do the same work per step.
@@ -177,10 +193,12 @@ fn run_bench(config: Config) -> ExitCode {
     );
     let before = CpuTicks::now();
     let (cases, cancel) = measure(&config, threads);
+    let fairness = fairness(FAIRNESS_ROUNDS_PER_ROUND * config.rounds, threads);
     let elsewhere = before.and_then(|before| Some(CpuTicks::now()?.share_elsewhere(&before)));
 
     let mut targets = report_cases(&cases);
     targets.push(report_cancel(&cancel));
+    targets.push(report_fairness(&fairness, threads));
     if cfg!(target_os = "linux") {
         targets.push(report_peak_rss(config.samples));
     } else {
@@ -852,6 +870,74 @@ fn wait_until_still(counter: &AtomicU64) -> u64 {
 }
 
 // ---------------------------------------------------------------------------
+// Fairness: a sweep does not starve a task spawned beside it.
+
+/// The lone integral's time alone and beside a running sweep, in that
+/// order, once per round.
+///
+/// The sweep is a `TaskGroup` of 10,000 small integrals with its default
+/// limit (one child per core); the lone integral is spawned once the
+/// sweep's first children have ended, on the same executor, and timed to
+/// its end. Its chunks then queue with those of the few children running,
+/// so it gets about a share of the workers; a sweep that started all its
+/// children at once would put its chunks ahead of the lone one's.
+fn fairness(rounds: usize, threads: usize) -> Vec<(Duration, Duration)> {
+    let executor = Arc::new(
+        Executor::builder()
+            .threads(threads)
+            .build()
+            .expect("executor"),
+    );
+    // An untimed warm-up round, as for the other cases.
+    (0..=rounds)
+        .map(|round| {
+            let (alone, beside) = (lone(&executor), lone_beside_sweep(&executor));
+            eprintln!(
+                "fairness round {round}/{rounds}: alone {:.2} ms, beside the sweep {:.2} ms",
+                1e3 * alone.as_secs_f64(),
+                1e3 * beside.as_secs_f64(),
+            );
+            (alone, beside)
+        })
+        .skip(1)
+        .collect()
+}
+
+/// Times the lone integral to its end.
+fn lone(executor: &Executor) -> Duration {
+    let integral = Integral::new(|x| x, 0.0..PI)
+        .samples(LONE_SAMPLES)
+        .seed(SEED);
+    let start = Instant::now();
+    let estimate = pollster::block_on(integral.spawn_on(executor));
+    let time = start.elapsed();
+    check_estimate("lone", black_box(estimate), EXACT_X);
+    time
+}
+
+fn lone_beside_sweep(executor: &Arc<Executor>) -> Duration {
+    let sweep = TaskGroup::new();
+    for k in 0..SWEEP_CHILDREN {
+        let executor = executor.clone();
+        let integral = Integral::new(|x| x, 0.0..PI).samples(SWEEP_SAMPLES).seed(k);
+        sweep.spawn(move || integral.spawn_on(&executor));
+    }
+    // Into its stride first: the first children have ended.
+    while sweep.progress().ended() < 2 * executor.threads() {
+        thread::sleep(Duration::from_micros(100));
+    }
+    let time = lone(executor);
+    let ended = sweep.progress().ended() as u64;
+    assert!(
+        ended < SWEEP_CHILDREN,
+        "the sweep ended before the lone integral: make it longer"
+    );
+    sweep.cancel();
+    let _ = pollster::block_on(sweep);
+    time
+}
+
+// ---------------------------------------------------------------------------
 // Peak memory.
 
 fn peak_rss_of_child(samples: u64) -> u64 {
@@ -1014,6 +1100,35 @@ fn report_cancel(runs: &[f64]) -> Target {
         what: "cancel latency (chunks)".to_owned(),
         value: chunks,
         bound: 2.0,
+        at_least: false,
+    }
+}
+
+/// The median of the lone integral's time beside the sweep over its time
+/// alone. A fair share of the workers, beside the sweep's one running
+/// child per core, would make it about threads + 1.
+fn report_fairness(rounds: &[(Duration, Duration)], threads: usize) -> Target {
+    let alone: Vec<f64> = rounds
+        .iter()
+        .map(|(alone, _)| alone.as_secs_f64())
+        .collect();
+    let beside: Vec<f64> = rounds
+        .iter()
+        .map(|(_, beside)| beside.as_secs_f64())
+        .collect();
+    let value = median(&beside) / median(&alone);
+    println!(r#"{{"ratio": "lone_beside_sweep/lone_alone", "value": {value:.4}}}"#);
+    eprintln!(
+        "
+fairness: 2^{} samples alone {:.2} ms, beside a {SWEEP_CHILDREN}-child sweep {:.2} ms (medians)",
+        LONE_SAMPLES.ilog2(),
+        1e3 * median(&alone),
+        1e3 * median(&beside),
+    );
+    Target {
+        what: "lone_beside_sweep/lone_alone".to_owned(),
+        value,
+        bound: threads as f64 + 2.0,
         at_least: false,
     }
 }

@@ -45,6 +45,8 @@
 //!   [`Status`], [`Progress`], its latest [`Checkpoint`] and a cloneable
 //!   [`CancelHandle`]. [`default_executor`] and [`shutdown_default`] reach
 //!   the process-wide pool.
+//! - [`TaskGroup`]: many tasks as one (a parameter sweep), with bounded
+//!   concurrency, roll-up [`GroupProgress`], fail-fast or keep-going.
 //! - [`Estimate`]: value, standard error, samples, and why it [`Stop`]ped.
 //! - [`Accumulator`]: count, mean and variance, merged in a fixed order.
 //! - [`TailCheck`]: whether chunk variances say a standard error can be
@@ -76,6 +78,7 @@ pub use result::tail::TailCheck;
 pub use runtime::executor::{
     Builder, Executor, Shutdown, default_executor, shutdown_default, spawn,
 };
+pub use runtime::group::{Child, ChildProgress, GroupHandle, GroupProgress, Outcomes, TaskGroup};
 pub use runtime::job::Job;
 pub use runtime::progress::{Progress, ProgressStream};
 pub use runtime::spawn::{Inline, Spawner};
@@ -108,6 +111,13 @@ fn _ensure_send_and_sync() {
     let inline = integral.spawn_on(Inline);
     is_send(&inline);
     is_sync(&inline);
+
+    let group = TaskGroup::<Estimate>::new();
+    is_send(&group);
+    is_sync(&group);
+    is_send(&group.handle());
+    is_sync(&group.handle());
+    is_send(&group.outcomes());
 }
 
 /// The README's examples, compiled and run as doctests so they stay true.

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use common::{eventually, watchdog};
+use common::{DropGuard, eventually, watchdog};
 use futures::FutureExt;
 use quadpipe::{Error, Executor, Integral, Integrand, Method, Status, Stop};
 
@@ -19,22 +19,6 @@ use quadpipe::{Error, Executor, Integral, Integrand, Method, Status, Stop};
 const CALLS_PER_CHECK: u64 = 1024 * 16 + 16;
 
 const THREADS: usize = 2;
-
-/// Counts the live copies of an integrand: each clone of the guard is one.
-struct DropGuard(Arc<AtomicUsize>);
-
-impl DropGuard {
-    fn new(live: &Arc<AtomicUsize>) -> Self {
-        live.fetch_add(1, Ordering::SeqCst);
-        DropGuard(live.clone())
-    }
-}
-
-impl Drop for DropGuard {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
-}
 
 /// An integral far too long to finish, that counts its integrand's calls
 /// and whose integrand holds a drop guard.

@@ -182,6 +182,14 @@ impl From<&Executor> for Spawner {
     }
 }
 
+impl From<&Arc<Executor>> for Spawner {
+    /// As `&Executor`: an executor shared by `Arc` (as a test or a service
+    /// holds one) needs no `&*`.
+    fn from(executor: &Arc<Executor>) -> Spawner {
+        Spawner::from(&**executor)
+    }
+}
+
 impl From<&Arc<async_executor::Executor<'static>>> for Spawner {
     /// Chunks run as tasks of an async-executor (also `smol::Executor`),
     /// on whichever threads drive its `run`.

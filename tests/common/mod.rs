@@ -8,7 +8,7 @@ use std::env;
 use std::panic::resume_unwind;
 use std::process::Command;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -154,5 +154,22 @@ impl Gate {
     /// Lets every call through from now on.
     pub fn open(&self) {
         self.open.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Counts the live copies of an integrand that holds it: each clone of the
+/// guard is one, so a count back at zero shows nothing of a run was leaked.
+pub struct DropGuard(Arc<AtomicUsize>);
+
+impl DropGuard {
+    pub fn new(live: &Arc<AtomicUsize>) -> Self {
+        live.fetch_add(1, Ordering::SeqCst);
+        DropGuard(live.clone())
+    }
+}
+
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }

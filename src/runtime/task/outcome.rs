@@ -47,23 +47,28 @@ impl<T> Outcome<T> {
     /// outcome is stored, so none is lost.
     fn deliver(&self, outcome: Result<T, Error>) {
         loop {
-            let callbacks = match &mut *self.lock() {
-                Slot::Waiting { callbacks, .. } => std::mem::take(callbacks),
-                _ => return,
+            let callbacks = {
+                let mut slot = self.lock();
+                let Slot::Waiting { callbacks, waker } = &mut *slot else {
+                    return;
+                };
+                if callbacks.is_empty() {
+                    // Stored under the same lock that found no callback,
+                    // so one registered from now on sees `Ready` and runs
+                    // at once instead of being dropped.
+                    let waker = waker.take();
+                    *slot = Slot::Ready(outcome);
+                    drop(slot);
+                    if let Some(waker) = waker {
+                        waker.wake();
+                    }
+                    return;
+                }
+                std::mem::take(callbacks)
             };
-            if callbacks.is_empty() {
-                break;
-            }
             for callback in callbacks {
                 let _ = catch_unwind(AssertUnwindSafe(|| callback(&outcome)));
             }
-        }
-        let waker = match std::mem::replace(&mut *self.lock(), Slot::Ready(outcome)) {
-            Slot::Waiting { waker, .. } => waker,
-            _ => None,
-        };
-        if let Some(waker) = waker {
-            waker.wake();
         }
     }
 
