@@ -22,7 +22,8 @@ use std::time::{Duration, Instant};
 use common::{CHILD, eventually, in_child, watchdog};
 use futures::io::{AsyncRead, BufReader, Cursor};
 use quadpipe::{
-    Accumulator, Checkpoint, Error, Executor, Integral, Method, Source, Status, TailCheck,
+    Accumulator, Checkpoint, Error, Estimate, Executor, Integral, Method, Source, Status, Stop,
+    TailCheck,
 };
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{Rng, SeedableRng};
@@ -584,6 +585,123 @@ fn blocking_on_an_integral_inside_a_task_of_its_own_pool_does_not_hang() {
         });
         let value = pollster::block_on(task).unwrap().unwrap();
         assert!((value - 1.0 / 3.0).abs() < 0.01);
+    });
+}
+
+/// An integrand of `per_call` a call, counting its calls.
+fn slow(
+    per_call: Duration,
+    calls: &Arc<AtomicUsize>,
+) -> impl Fn(f64) -> f64 + Send + Sync + Clone + 'static {
+    let calls = calls.clone();
+    move |x| {
+        calls.fetch_add(1, Ordering::Relaxed);
+        thread::sleep(per_call);
+        x
+    }
+}
+
+/// A run stopped by its time limit: an estimate of what it did.
+fn ended_by_the_limit(result: Result<Estimate, Error>) -> Estimate {
+    let estimate = result.unwrap();
+    assert_eq!(estimate.stop, Stop::TimeLimit, "{estimate}");
+    assert!(estimate.samples > 0, "{estimate}");
+    assert!(estimate.value.is_finite() && !estimate.std_error.is_nan());
+    estimate
+}
+
+#[test]
+fn a_time_limit_ends_one_endless_chunk_of_every_method() {
+    // Before: the time limit was looked at between chunks only, so a run
+    // of one chunk of u64::MAX samples ran on for ever. Each run here
+    // would take hours; each ends, under the watchdog, at its limit.
+    watchdog(|| {
+        let limit = Duration::from_millis(100);
+        let scalar = Integral::new(f64::sin, 0.0..1.0)
+            .samples(u64::MAX)
+            .chunk_size(u64::MAX)
+            .time_limit(limit);
+        ended_by_the_limit(pollster::block_on(scalar.run()));
+        ended_by_the_limit(pollster::block_on(scalar.run_inline()));
+        let pointwise = Integral::over(|x: &[f64]| x[0] * x[1], [0.0..1.0, 0.0..1.0])
+            .samples(u64::MAX)
+            .chunk_size(u64::MAX)
+            .time_limit(limit);
+        ended_by_the_limit(pollster::block_on(pointwise.run()));
+        ended_by_the_limit(pollster::block_on(pointwise.run_inline()));
+        // 2^33 calls of 1 ms in two chunks, one a replica: 100 days.
+        let calls = Arc::new(AtomicUsize::new(0));
+        let sobol = Integral::new(slow(Duration::from_millis(1), &calls), 0.0..1.0)
+            .samples(1 << 33)
+            .chunk_size(1 << 32)
+            .method(Method::sobol().replicas(2))
+            .time_limit(limit);
+        ended_by_the_limit(pollster::block_on(sobol.run()));
+        let vegas = Integral::new(slow(Duration::from_millis(1), &calls), 0.0..1.0)
+            .samples(1 << 40)
+            .method(Method::VEGAS)
+            .time_limit(limit);
+        ended_by_the_limit(pollster::block_on(vegas.run()));
+    });
+}
+
+#[test]
+fn a_cut_chunk_is_never_checkpointed() {
+    // A time limit that cuts the first chunk leaves no checkpoint behind:
+    // one would claim the whole chunk was done.
+    watchdog(|| {
+        let directory = std::env::temp_dir().join(format!("quadpipe-cut-{}", std::process::id()));
+        std::fs::create_dir_all(&directory).unwrap();
+        let path = directory.join("cut.qpck");
+        let integral = Integral::new(f64::sin, 0.0..1.0)
+            .samples(u64::MAX)
+            .chunk_size(1 << 40)
+            .time_limit(Duration::from_millis(50))
+            .checkpoint_every(1, &path);
+        let estimate = ended_by_the_limit(pollster::block_on(integral.run_inline()));
+        assert!(estimate.samples < 1 << 40);
+        assert!(!path.exists());
+        std::fs::remove_dir_all(&directory).unwrap();
+    });
+}
+
+#[test]
+fn a_cancel_reaches_a_chunk_of_slow_calls_within_one_step() {
+    // Before: a chunk looked at its cancel flag every 16 Ki samples, 33 s
+    // of 2 ms calls, so a shutdown abandoned the worker (and the issue saw
+    // a 100 µs integrand hold a shutdown for 4.7 s). Now the chunk looks
+    // after each step of 16 calls once calls are slow.
+    watchdog(|| {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let executor = Executor::builder().threads(1).build().unwrap();
+        let task = Integral::new(slow(Duration::from_millis(2), &calls), 0.0..1.0)
+            .samples(1 << 20)
+            .chunk_size(1 << 20)
+            .spawn_on(&executor);
+        assert!(eventually(|| calls.load(Ordering::Relaxed) > 40));
+        task.cancel();
+        let at_cancel = calls.load(Ordering::Relaxed);
+        let report = executor.shutdown(Duration::ZERO);
+        assert_eq!(report.abandoned, 0, "{report:?}");
+        // The step running at the cancel, and the call in flight.
+        let after = calls.load(Ordering::Relaxed) - at_cancel;
+        assert!(after <= 17, "{after} calls after the cancel");
+        assert!(matches!(pollster::block_on(task), Err(Error::Cancelled)));
+    });
+}
+
+#[test]
+fn a_time_limit_reaches_a_chunk_of_slow_calls() {
+    watchdog(|| {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let integral = Integral::new(slow(Duration::from_millis(2), &calls), 0.0..1.0)
+            .samples(1 << 20)
+            .chunk_size(1 << 20)
+            .time_limit(Duration::from_millis(100));
+        let estimate = ended_by_the_limit(pollster::block_on(integral.run()));
+        // Whole steps of 16 samples, and a standard error from them.
+        assert_eq!(estimate.samples % 16, 0);
+        assert!(estimate.std_error > 0.0 && estimate.std_error.is_finite());
     });
 }
 

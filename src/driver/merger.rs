@@ -56,7 +56,11 @@ impl<M: Passes> Merger<'_, M> {
         }
         self.chunks_merged += 1;
         *self.run_chunks += 1;
-        self.checkpoint()?;
+        // Past the time limit the part may be a chunk the limit cut short,
+        // and the rules stop the run here: no checkpoint of it.
+        if !self.rules.is_time_up(self.started) {
+            self.checkpoint()?;
+        }
         Ok(self.check())
     }
 

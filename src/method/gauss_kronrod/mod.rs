@@ -24,9 +24,9 @@ mod steps;
 mod tests;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::driver::checkpoint::StateReader;
+use crate::driver::halt::Halt;
 use crate::driver::pass::{Pass, Passes, Running};
 use crate::spec::settings::{Bounds, Settings};
 use crate::{Error, Estimate, Integrand, NonFinite, Stop};
@@ -400,8 +400,8 @@ impl<I: Integrand> Pass for GkPass<I> {
 
     /// The rule on one interval: one call of the integrand on its 15 to
     /// 42 nodes, so a cancel is looked at once, before it.
-    fn run_chunk(&self, index: u64, cancel: &AtomicBool) -> Result<Piece, Error> {
-        if cancel.load(Ordering::Relaxed) {
+    fn run_chunk(&self, index: u64, halt: &Halt) -> Result<Piece, Error> {
+        if halt.is_cancelled() {
             return Err(Error::Cancelled);
         }
         let interval = self.intervals[index as usize];
