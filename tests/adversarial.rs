@@ -415,6 +415,67 @@ fn the_tail_check_flags_infinite_variance_and_passes_smooth_integrands() {
 // ---------------------------------------------------------------------------
 
 #[test]
+fn a_checkpoint_of_another_integrand_is_refused() {
+    // Before: a checkpoint of `|x| x` resumed `|x| 100x²` with the same
+    // spec and returned a mix of both (8.71). The checkpoint keeps both
+    // integrands' values at two fixed points of the domain.
+    watchdog(|| {
+        fn spec<I: quadpipe::Integrand>(integral: Integral<I>) -> Integral<I> {
+            integral.samples(1 << 16).chunk_size(1 << 12).seed(5)
+        }
+        let executor = Executor::builder().threads(1).build().unwrap();
+        let mut task = spec(Integral::new(|x| x, 0.0..1.0)).spawn_on(&executor);
+        executor.block_on(&mut task).unwrap();
+        let checkpoint = task.checkpoint().unwrap();
+        let other = spec(Integral::new(|x| 100.0 * x * x, 0.0..1.0)).resume(&checkpoint);
+        let err = pollster::block_on(other.run_inline()).unwrap_err();
+        let Error::CheckpointIntegrand {
+            ref point,
+            saved,
+            found,
+        } = err
+        else {
+            panic!("{err:?}")
+        };
+        assert_eq!((saved, found), (point[0], 100.0 * point[0] * point[0]));
+        assert!(
+            err.to_string()
+                .starts_with("checkpoint is from another integrand: it gave 0.618"),
+            "{err}"
+        );
+        // The same integrand, and one that differs only away from the
+        // probes, resume (what is not caught, as the README says).
+        let same = spec(Integral::new(|x| x, 0.0..1.0)).resume(&checkpoint);
+        assert!(pollster::block_on(same.run_inline()).is_ok());
+        let sneaky = |x: f64| if (0.1..0.2).contains(&x) { 0.0 } else { x };
+        let sneaky = spec(Integral::new(sneaky, 0.0..1.0)).resume(&checkpoint);
+        assert!(pollster::block_on(sneaky.run_inline()).is_ok());
+        // In several dimensions, and on a Gauss–Kronrod interval with an
+        // infinite end.
+        let plane = |scale: f64| {
+            spec(Integral::over(
+                move |x: &[f64]| scale * (x[0] + x[1]),
+                [0.0..1.0, -2.0..2.0],
+            ))
+        };
+        let mut task = plane(1.0).spawn_on(&executor);
+        executor.block_on(&mut task).unwrap();
+        let err = pollster::block_on(plane(2.0).resume(&task.checkpoint().unwrap()).run_inline())
+            .unwrap_err();
+        assert!(matches!(err, Error::CheckpointIntegrand { ref point, .. } if point.len() == 2));
+        let tail = |scale: f64| {
+            Integral::new(move |x: f64| scale * (-x).exp(), 0.0..f64::INFINITY)
+                .method(Method::GAUSS_KRONROD)
+        };
+        let mut task = tail(1.0).spawn_on(&executor);
+        executor.block_on(&mut task).unwrap();
+        let err = pollster::block_on(tail(3.0).resume(&task.checkpoint().unwrap()).run_inline())
+            .unwrap_err();
+        assert!(matches!(err, Error::CheckpointIntegrand { .. }), "{err}");
+    });
+}
+
+#[test]
 fn concurrent_checkpoint_writers_to_one_path_both_succeed() {
     // Before: both wrote "<path>.tmp"; the second rename failed NotFound.
     watchdog(|| {

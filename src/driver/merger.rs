@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::driver::checkpoint::{Checkpoint, Header};
+use crate::driver::checkpoint::{Checkpoint, Header, PROBES};
 use crate::driver::pass::{Merged, Pass, Passes};
 use crate::runtime::task::TaskLink;
+use crate::spec::probe::Probes;
 use crate::spec::stop::StopRules;
 use crate::{Error, Progress, Stop};
 
@@ -16,6 +17,8 @@ use crate::{Error, Progress, Stop};
 pub(crate) struct Checkpointing {
     /// The spec's part of every checkpoint's header.
     pub(crate) header: Option<Header>,
+    /// The integrand's values every checkpoint keeps.
+    pub(crate) probes: Option<Probes>,
     /// Start from this checkpoint instead of from nothing.
     pub(crate) resume: Option<Checkpoint>,
     /// Publish a checkpoint to the task at every merge.
@@ -107,6 +110,11 @@ impl<M: Passes> Merger<'_, M> {
             pass: self.passes_done,
             next_chunk: self.chunks_merged,
             done: self.method.done(Some((&*self.pass, &self.merged))),
+            probes: self
+                .checkpointing
+                .probes
+                .as_ref()
+                .map_or([0; PROBES], Probes::values),
             ..header
         };
         let checkpoint = Checkpoint::new(&header, &state);
