@@ -280,6 +280,42 @@ fn an_interval_wider_than_f64_is_refused() {
 }
 
 #[test]
+fn gauss_kronrod_flags_a_zero_it_saw_only_at_its_nodes() {
+    // Before: `exp(-x²)` over ±1e300 (or ±1e10) was `Ok(0 ± 0)` with a
+    // reliable-looking error: every node missed the peak at 0. It still
+    // cannot see the peak, but says so.
+    let gk = |f: fn(f64) -> f64, a: f64, b: f64| {
+        let integral = Integral::new(f, a..b).method(Method::GAUSS_KRONROD);
+        pollster::block_on(integral.run_inline()).unwrap()
+    };
+    let bell = |x: f64| (-x * x).exp();
+    for (a, b) in [
+        (-1e300, 1e300),
+        (-1e10, 1e10),
+        (0.0, 1e300),
+        (-1e308, f64::INFINITY),
+    ] {
+        let blind = gk(bell, a, b);
+        assert_eq!((blind.value, blind.std_error), (0.0, 0.0), "{a}..{b}");
+        assert!(!blind.std_error_is_reliable(), "{a}..{b}");
+        assert!(
+            blind
+                .to_string()
+                .ends_with("(standard error unreliable: the integrand was 0 at every node)"),
+            "{blind}"
+        );
+    }
+    // Over the whole line it finds √π, and trusts it.
+    let line = gk(bell, f64::NEG_INFINITY, f64::INFINITY);
+    assert!((line.value - std::f64::consts::PI.sqrt()).abs() < 1e-12);
+    assert!(line.std_error_is_reliable());
+    // An odd integrand's exact 0 is not in doubt: it was not 0 at the nodes.
+    let odd = gk(|x| x, -1.0, 1.0);
+    assert_eq!(odd.value, 0.0);
+    assert!(odd.std_error_is_reliable(), "{odd}");
+}
+
+#[test]
 fn intervals_at_extreme_levels_are_not_nan() {
     // Before: 0.9999999999999999 gave NaN..NaN (0.5 + level/2 rounded to 1).
     let estimate =

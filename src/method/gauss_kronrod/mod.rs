@@ -358,7 +358,13 @@ impl<I: Integrand> Passes for GkRun<I> {
                 Stop::Partial => Stop::Partial,
                 _ => stop_of(outcome.status),
             };
-            return Estimate::new(outcome.value, outcome.error, done, stop);
+            // An error of exactly 0 is QUADPACK's only for subintervals
+            // whose integral of |f| is below 1e-293 (else it is at least
+            // 50 ε of that): the integrand was 0 at every node of the final
+            // partition, which a peak between them would be too.
+            let only_zeros = outcome.error == 0.0 && outcome.intervals > 0;
+            return Estimate::new(outcome.value, outcome.error, done, stop)
+                .with_only_zeros(only_zeros);
         }
         let (value, error) = self
             .quadrature
