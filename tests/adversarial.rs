@@ -316,6 +316,27 @@ fn gauss_kronrod_flags_a_zero_it_saw_only_at_its_nodes() {
 }
 
 #[test]
+fn a_zero_width_domain_is_zero_for_every_method_even_cut_short() {
+    // Found by tests/sweep_inputs.rs: randomised QMC over 0..0 stopped by
+    // a time limit after one replica's chunk gave a standard error of
+    // 0 · ∞ = NaN.
+    for method in [Method::MONTE_CARLO, Method::SOBOL, Method::VEGAS] {
+        for limit in [Duration::from_nanos(1), Duration::from_secs(60)] {
+            let integral = Integral::new(|x| x, 0.0..0.0)
+                .samples(8192)
+                .method(method.clone())
+                .time_limit(limit);
+            let estimate = pollster::block_on(integral.run_inline()).unwrap();
+            assert_eq!(
+                (estimate.value, estimate.std_error),
+                (0.0, 0.0),
+                "{method:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn intervals_at_extreme_levels_are_not_nan() {
     // Before: 0.9999999999999999 gave NaN..NaN (0.5 + level/2 rounded to 1).
     let estimate =
