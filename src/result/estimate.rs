@@ -40,9 +40,12 @@ pub enum Stop {
     /// Gauss–Kronrod found the integral probably divergent, or converging
     /// too slowly to compute.
     Divergent,
-    /// The time limit passed; the run stopped at the next chunk boundary.
-    /// How many chunks fit depends on the machine and its load, so such an
-    /// estimate is not reproducible.
+    /// The time limit passed. Chunks running then stopped within about a
+    /// millisecond of work and gave the samples they had drawn (the first
+    /// chunk at least one step of them), and the run ended at the first
+    /// merge after the limit. How much fits depends on the machine and its
+    /// load, so such an estimate is not reproducible, and a checkpoint is
+    /// never taken past the limit.
     TimeLimit,
     /// The domain has zero width, so the integral is exactly 0 and nothing
     /// was sampled.
