@@ -12,15 +12,13 @@ mod common;
 
 use std::env;
 use std::io;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, mpsc};
-use std::task::{Context, Poll};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{CHILD, eventually, in_child, watchdog};
-use futures::io::{AsyncRead, BufReader, Cursor};
+use common::{CHILD, FailsAfter, eventually, in_child, watchdog};
+use futures::io::{BufReader, Cursor};
 use quadpipe::{
     Accumulator, Checkpoint, Error, Estimate, Executor, Integral, Method, Source, Status, Stop,
     TailCheck,
@@ -982,25 +980,9 @@ fn an_io_error_shows_the_os_error() {
     );
 }
 
-/// A reader that gives its text, then fails.
-struct FailsAfter(Cursor<Vec<u8>>);
-
-impl AsyncRead for FailsAfter {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        match Pin::new(&mut self.0).poll_read(cx, buf) {
-            Poll::Ready(Ok(0)) => Poll::Ready(Err(io::Error::other("connection reset"))),
-            other => other,
-        }
-    }
-}
-
 #[test]
 fn a_reader_failing_mid_stream_names_the_line() {
-    let reader = BufReader::new(FailsAfter(Cursor::new(b"1\n2\n3\n4".to_vec())));
+    let reader = BufReader::new(FailsAfter::new(b"1\n2\n3\n4", "connection reset"));
     let err = pollster::block_on(Source::from_reader(reader).reduce()).unwrap_err();
     assert!(matches!(err, Error::Read { line: 4, .. }), "{err:?}");
     assert_eq!(
