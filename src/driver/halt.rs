@@ -11,6 +11,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::Error;
+
 /// About how long a chunk works between two looks at its [`Halt`]: short
 /// enough that a cancel or a time limit is seen within a few milliseconds,
 /// long enough that reading the clock (some 20 ns) costs nothing.
@@ -27,7 +29,7 @@ pub struct Halt {
 
 /// Why a chunk stopped before its end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Halted {
+enum Halted {
     /// The run was cancelled: the chunk's work is thrown away.
     Cancelled,
     /// The time limit passed: the chunk gives what it has done, which the
@@ -73,10 +75,26 @@ pub(crate) struct Pace<'h> {
 }
 
 impl Pace<'_> {
+    /// The units of work the next block may do, after `done` units since
+    /// the last look: `Ok(None)` if the time limit has passed (the chunk
+    /// then gives what it has done), [`Error::Cancelled`] if the run was
+    /// cancelled. With nothing done yet, one unit without a look, so that
+    /// every chunk gives something, and the first look has a pace to go by.
+    pub(crate) fn next_block(&mut self, done: u64) -> Result<Option<u64>, Error> {
+        if done == 0 {
+            return Ok(Some(1));
+        }
+        match self.look(done) {
+            Ok(units) => Ok(Some(units)),
+            Err(Halted::TimeUp) => Ok(None),
+            Err(Halted::Cancelled) => Err(Error::Cancelled),
+        }
+    }
+
     /// Looks at the halt after `done` units of work since the last look
     /// (or since the pace started): `Ok` with the units the next block may
     /// do, between 1 and the maximum, or why the chunk must stop.
-    pub(crate) fn look(&mut self, done: u64) -> Result<u64, Halted> {
+    fn look(&mut self, done: u64) -> Result<u64, Halted> {
         if self.halt.is_cancelled() {
             return Err(Halted::Cancelled);
         }

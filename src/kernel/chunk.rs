@@ -2,7 +2,7 @@
 //! vectorised scalar path for a function of one variable, and blocks of
 //! points for the others.
 
-use crate::driver::halt::{Halt, Halted};
+use crate::driver::halt::Halt;
 use crate::kernel::{Interval, LaneSums, add_values, buffer, fill_points, sum_steps};
 use crate::sample::{LANES, Lanes};
 use crate::spec::domain::Domain;
@@ -81,14 +81,11 @@ impl McChunk<'_> {
         let mut buffer = buffer();
         let mut cut = false;
         while step < full_steps {
-            match pace.look(block) {
-                Ok(next) => block = next.min(full_steps - step),
-                Err(Halted::Cancelled) => return Err(Error::Cancelled),
-                Err(Halted::TimeUp) => {
-                    cut = true;
-                    break;
-                }
-            }
+            let Some(next) = pace.next_block(block)? else {
+                cut = true;
+                break;
+            };
+            block = next.min(full_steps - step);
             if skip {
                 let buffer = &mut buffer;
                 sum_steps::<true, F>(f, interval, shift, &mut lanes, block, &mut sums, buffer);
@@ -182,15 +179,10 @@ impl McChunk<'_> {
         // Samples done, and steps of the lanes since the last look.
         let (mut done, mut steps) = (0, 0);
         while done < self.samples {
-            let next = match steps {
-                0 => 1,
-                _ => match pace.look(steps) {
-                    Ok(next) => next as usize,
-                    Err(Halted::Cancelled) => return Err(Error::Cancelled),
-                    Err(Halted::TimeUp) => break,
-                },
+            let Some(next) = pace.next_block(steps)? else {
+                break;
             };
-            let count = (next * LANES).min((self.samples - done) as usize);
+            let count = (next as usize * LANES).min((self.samples - done) as usize);
             let (points, values) = (&mut points[..count * dims], &mut values[..count]);
             fill_points(&mut lanes, self.domain.lo(), self.domain.width(), points);
             evaluate(dims, points, values);
@@ -205,7 +197,7 @@ impl McChunk<'_> {
             }
             add_values(values, shift, skip, &mut sums);
             done += count as u64;
-            steps = next as u64;
+            steps = next;
         }
         let (sum, squares) = (tree_sum(sums.sum), tree_sum(sums.squares));
         if !(sum.is_finite() && squares.is_finite()) {

@@ -274,27 +274,20 @@ mod tests {
         let run = |dispatched: bool| {
             let mut lanes = Lanes::new(0xfeed);
             let mut sums = LaneSums::default();
-            if dispatched {
-                sum_steps_dispatched::<false, F>(
-                    &f,
-                    interval,
-                    0.3,
-                    &mut lanes,
-                    5000,
-                    &mut sums,
-                    &mut buffer(),
-                );
+            let path = if dispatched {
+                sum_steps_dispatched::<false, F>
             } else {
-                sum_steps_baseline::<false, F>(
-                    &f,
-                    interval,
-                    0.3,
-                    &mut lanes,
-                    5000,
-                    &mut sums,
-                    &mut buffer(),
-                );
-            }
+                sum_steps_baseline::<false, F>
+            };
+            path(
+                &f,
+                interval,
+                0.3,
+                &mut lanes,
+                5000,
+                &mut sums,
+                &mut buffer(),
+            );
             sums
         };
         let (baseline, dispatched) = (run(false), run(true));

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::driver::checkpoint::StateReader;
-use crate::driver::halt::{Halt, Halted};
+use crate::driver::halt::Halt;
 use crate::driver::pass::{OnePass, Pass};
 use crate::kernel::chunk::overflowed;
 use crate::sample::chunk_key;
@@ -203,15 +203,10 @@ impl<I: Integrand> Pass for RandomisedSobol<I> {
         // Points done, and points since the last look.
         let (mut done, mut since) = (0, 0);
         while done < self.chunk {
-            let next = match since {
-                0 => 1,
-                _ => match pace.look(since) {
-                    Ok(next) => next as usize,
-                    Err(Halted::Cancelled) => return Err(Error::Cancelled),
-                    Err(Halted::TimeUp) => break,
-                },
+            let Some(next) = pace.next_block(since)? else {
+                break;
             };
-            let count = next.min((self.chunk - done) as usize);
+            let count = next.min(self.chunk - done) as usize;
             let (points, values) = (&mut points[..count * dims], &mut values[..count]);
             self.replicas[replica].fill(start + done, count, points);
             for point in points.chunks_exact_mut(dims) {

@@ -19,7 +19,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::driver::checkpoint::StateReader;
-use crate::driver::halt::{Halt, Halted};
+use crate::driver::halt::Halt;
 use crate::driver::pass::{Pass, Passes, Running};
 use crate::kernel::fill_points;
 use crate::method::vegas::grid::{Grid, Histogram, increments_for};
@@ -593,19 +593,12 @@ impl<I: Integrand> VegasIteration<I> {
         // Points done, and steps of the lanes since the last look.
         let (mut done, mut steps) = (0, 0);
         while done < count {
-            let next = match steps {
-                0 => 1,
-                _ => match pace.look(steps) {
-                    Ok(next) => next as usize,
-                    Err(Halted::Cancelled) => return Err(Error::Cancelled),
-                    Err(Halted::TimeUp) => {
-                        count = done;
-                        tallies.truncate(cube);
-                        break;
-                    }
-                },
+            let Some(next) = pace.next_block(steps)? else {
+                count = done;
+                tallies.truncate(cube);
+                break;
             };
-            let n = (next * LANES).min((count - done) as usize);
+            let n = (next as usize * LANES).min((count - done) as usize);
             let (u, x, cells) = (
                 &mut u[..n * dims],
                 &mut x[..n * dims],
@@ -648,7 +641,7 @@ impl<I: Integrand> VegasIteration<I> {
                 tallies[owner].push(weighted);
             }
             done += n as u64;
-            steps = next as u64;
+            steps = next;
         }
         let cubes: Vec<CubeSums> = tallies.iter().map(CubeTally::finish).collect();
         let finite = cubes.iter().all(|c| c.mean.is_finite() && c.m2.is_finite());
