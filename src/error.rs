@@ -181,6 +181,18 @@ pub enum Error {
         /// What differs.
         field: &'static str,
     },
+    /// A checkpoint's integrand gave another value than this one at a
+    /// point it was probed at: the resume would mix two integrands. (Two
+    /// fixed points of the domain are probed; an integrand that agrees
+    /// with the old one at both is not caught.)
+    CheckpointIntegrand {
+        /// Every coordinate of the point.
+        point: Box<[f64]>,
+        /// The value the checkpoint's integrand gave there.
+        saved: f64,
+        /// The value this integrand gives there.
+        found: f64,
+    },
     /// A checkpoint interval of zero chunks.
     ZeroCheckpointInterval,
     /// Gauss–Kronrod integrates in one dimension only.
@@ -387,6 +399,21 @@ impl fmt::Display for Error {
                     f,
                     "checkpoint is from another integral: its {field} differs"
                 )
+            }
+            Error::CheckpointIntegrand {
+                point,
+                saved,
+                found,
+            } => {
+                write!(
+                    f,
+                    "checkpoint is from another integrand: it gave {saved} at "
+                )?;
+                match &point[..] {
+                    [x] => write!(f, "x = {x}")?,
+                    coordinates => write!(f, "{coordinates:?}")?,
+                }
+                write!(f, ", this one gives {found}")
             }
             Error::ZeroCheckpointInterval => f.write_str("checkpoint interval is zero chunks"),
             Error::QuadratureDimensions { dims } => {

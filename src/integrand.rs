@@ -1,9 +1,9 @@
 //! The three forms an integrand can take, and what to do with its NaNs.
 
 use std::fmt;
-use std::sync::atomic::AtomicBool;
 
 use crate::Error;
+use crate::driver::halt::Halt;
 use crate::kernel::chunk::{McChunk, McPart};
 
 /// A function an [`Integral`](crate::Integral) can integrate: one of
@@ -75,7 +75,7 @@ pub(crate) mod sealed {
     /// `Integrand` trait is sealed, and these methods stay out of sight.
     pub trait Evaluate {
         /// Sums the integrand over one plain Monte Carlo chunk.
-        fn mc_chunk(&self, chunk: &McChunk<'_>, cancel: &AtomicBool) -> Result<McPart, Error>;
+        fn mc_chunk(&self, chunk: &McChunk<'_>, halt: &Halt) -> Result<McPart, Error>;
 
         /// Fills `values[i]` with the integrand at point `i` of `points`
         /// (`dims` coordinates each, one point after another).
@@ -84,8 +84,8 @@ pub(crate) mod sealed {
 }
 
 impl<F: Fn(f64) -> f64> sealed::Evaluate for Scalar<F> {
-    fn mc_chunk(&self, chunk: &McChunk<'_>, cancel: &AtomicBool) -> Result<McPart, Error> {
-        chunk.run_scalar(&self.0, cancel)
+    fn mc_chunk(&self, chunk: &McChunk<'_>, halt: &Halt) -> Result<McPart, Error> {
+        chunk.run_scalar(&self.0, halt)
     }
 
     fn evaluate(&self, _dims: usize, points: &[f64], values: &mut [f64]) {
@@ -96,10 +96,10 @@ impl<F: Fn(f64) -> f64> sealed::Evaluate for Scalar<F> {
 }
 
 impl<F: Fn(&[f64]) -> f64> sealed::Evaluate for Pointwise<F> {
-    fn mc_chunk(&self, chunk: &McChunk<'_>, cancel: &AtomicBool) -> Result<McPart, Error> {
+    fn mc_chunk(&self, chunk: &McChunk<'_>, halt: &Halt) -> Result<McPart, Error> {
         chunk.run_blocks(
             |dims, points, values| self.evaluate(dims, points, values),
-            cancel,
+            halt,
         )
     }
 
@@ -111,10 +111,10 @@ impl<F: Fn(&[f64]) -> f64> sealed::Evaluate for Pointwise<F> {
 }
 
 impl<F: Fn(&[f64], &mut [f64])> sealed::Evaluate for Batched<F> {
-    fn mc_chunk(&self, chunk: &McChunk<'_>, cancel: &AtomicBool) -> Result<McPart, Error> {
+    fn mc_chunk(&self, chunk: &McChunk<'_>, halt: &Halt) -> Result<McPart, Error> {
         chunk.run_blocks(
             |dims, points, values| self.evaluate(dims, points, values),
-            cancel,
+            halt,
         )
     }
 

@@ -12,17 +12,16 @@ mod common;
 
 use std::env;
 use std::io;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, mpsc};
-use std::task::{Context, Poll};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{CHILD, eventually, in_child, watchdog};
-use futures::io::{AsyncRead, BufReader, Cursor};
+use common::{CHILD, FailsAfter, eventually, in_child, watchdog};
+use futures::io::{BufReader, Cursor};
 use quadpipe::{
-    Accumulator, Checkpoint, Error, Executor, Integral, Method, Source, Status, TailCheck,
+    Accumulator, Checkpoint, Error, Estimate, Executor, Integral, Method, Source, Status, Stop,
+    TailCheck,
 };
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{Rng, SeedableRng};
@@ -279,6 +278,63 @@ fn an_interval_wider_than_f64_is_refused() {
 }
 
 #[test]
+fn gauss_kronrod_flags_a_zero_it_saw_only_at_its_nodes() {
+    // Before: `exp(-x²)` over ±1e300 (or ±1e10) was `Ok(0 ± 0)` with a
+    // reliable-looking error: every node missed the peak at 0. It still
+    // cannot see the peak, but says so.
+    let gk = |f: fn(f64) -> f64, a: f64, b: f64| {
+        let integral = Integral::new(f, a..b).method(Method::GAUSS_KRONROD);
+        pollster::block_on(integral.run_inline()).unwrap()
+    };
+    let bell = |x: f64| (-x * x).exp();
+    for (a, b) in [
+        (-1e300, 1e300),
+        (-1e10, 1e10),
+        (0.0, 1e300),
+        (-1e308, f64::INFINITY),
+    ] {
+        let blind = gk(bell, a, b);
+        assert_eq!((blind.value, blind.std_error), (0.0, 0.0), "{a}..{b}");
+        assert!(!blind.std_error_is_reliable(), "{a}..{b}");
+        assert!(
+            blind
+                .to_string()
+                .ends_with("(standard error unreliable: the integrand was 0 at every node)"),
+            "{blind}"
+        );
+    }
+    // Over the whole line it finds √π, and trusts it.
+    let line = gk(bell, f64::NEG_INFINITY, f64::INFINITY);
+    assert!((line.value - std::f64::consts::PI.sqrt()).abs() < 1e-12);
+    assert!(line.std_error_is_reliable());
+    // An odd integrand's exact 0 is not in doubt: it was not 0 at the nodes.
+    let odd = gk(|x| x, -1.0, 1.0);
+    assert_eq!(odd.value, 0.0);
+    assert!(odd.std_error_is_reliable(), "{odd}");
+}
+
+#[test]
+fn a_zero_width_domain_is_zero_for_every_method_even_cut_short() {
+    // Found by tests/sweep_inputs.rs: randomised QMC over 0..0 stopped by
+    // a time limit after one replica's chunk gave a standard error of
+    // 0 · ∞ = NaN.
+    for method in [Method::MONTE_CARLO, Method::SOBOL, Method::VEGAS] {
+        for limit in [Duration::from_nanos(1), Duration::from_secs(60)] {
+            let integral = Integral::new(|x| x, 0.0..0.0)
+                .samples(8192)
+                .method(method.clone())
+                .time_limit(limit);
+            let estimate = pollster::block_on(integral.run_inline()).unwrap();
+            assert_eq!(
+                (estimate.value, estimate.std_error),
+                (0.0, 0.0),
+                "{method:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn intervals_at_extreme_levels_are_not_nan() {
     // Before: 0.9999999999999999 gave NaN..NaN (0.5 + level/2 rounded to 1).
     let estimate =
@@ -412,6 +468,67 @@ fn the_tail_check_flags_infinite_variance_and_passes_smooth_integrands() {
 // ---------------------------------------------------------------------------
 // C. Reproducibility: checkpoint files
 // ---------------------------------------------------------------------------
+
+#[test]
+fn a_checkpoint_of_another_integrand_is_refused() {
+    // Before: a checkpoint of `|x| x` resumed `|x| 100x²` with the same
+    // spec and returned a mix of both (8.71). The checkpoint keeps both
+    // integrands' values at two fixed points of the domain.
+    watchdog(|| {
+        fn spec<I: quadpipe::Integrand>(integral: Integral<I>) -> Integral<I> {
+            integral.samples(1 << 16).chunk_size(1 << 12).seed(5)
+        }
+        let executor = Executor::builder().threads(1).build().unwrap();
+        let mut task = spec(Integral::new(|x| x, 0.0..1.0)).spawn_on(&executor);
+        executor.block_on(&mut task).unwrap();
+        let checkpoint = task.checkpoint().unwrap();
+        let other = spec(Integral::new(|x| 100.0 * x * x, 0.0..1.0)).resume(&checkpoint);
+        let err = pollster::block_on(other.run_inline()).unwrap_err();
+        let Error::CheckpointIntegrand {
+            ref point,
+            saved,
+            found,
+        } = err
+        else {
+            panic!("{err:?}")
+        };
+        assert_eq!((saved, found), (point[0], 100.0 * point[0] * point[0]));
+        assert!(
+            err.to_string()
+                .starts_with("checkpoint is from another integrand: it gave 0.618"),
+            "{err}"
+        );
+        // The same integrand, and one that differs only away from the
+        // probes, resume (what is not caught, as the README says).
+        let same = spec(Integral::new(|x| x, 0.0..1.0)).resume(&checkpoint);
+        assert!(pollster::block_on(same.run_inline()).is_ok());
+        let sneaky = |x: f64| if (0.1..0.2).contains(&x) { 0.0 } else { x };
+        let sneaky = spec(Integral::new(sneaky, 0.0..1.0)).resume(&checkpoint);
+        assert!(pollster::block_on(sneaky.run_inline()).is_ok());
+        // In several dimensions, and on a Gauss–Kronrod interval with an
+        // infinite end.
+        let plane = |scale: f64| {
+            spec(Integral::over(
+                move |x: &[f64]| scale * (x[0] + x[1]),
+                [0.0..1.0, -2.0..2.0],
+            ))
+        };
+        let mut task = plane(1.0).spawn_on(&executor);
+        executor.block_on(&mut task).unwrap();
+        let err = pollster::block_on(plane(2.0).resume(&task.checkpoint().unwrap()).run_inline())
+            .unwrap_err();
+        assert!(matches!(err, Error::CheckpointIntegrand { ref point, .. } if point.len() == 2));
+        let tail = |scale: f64| {
+            Integral::new(move |x: f64| scale * (-x).exp(), 0.0..f64::INFINITY)
+                .method(Method::GAUSS_KRONROD)
+        };
+        let mut task = tail(1.0).spawn_on(&executor);
+        executor.block_on(&mut task).unwrap();
+        let err = pollster::block_on(tail(3.0).resume(&task.checkpoint().unwrap()).run_inline())
+            .unwrap_err();
+        assert!(matches!(err, Error::CheckpointIntegrand { .. }), "{err}");
+    });
+}
 
 #[test]
 fn concurrent_checkpoint_writers_to_one_path_both_succeed() {
@@ -587,6 +704,123 @@ fn blocking_on_an_integral_inside_a_task_of_its_own_pool_does_not_hang() {
     });
 }
 
+/// An integrand of `per_call` a call, counting its calls.
+fn slow(
+    per_call: Duration,
+    calls: &Arc<AtomicUsize>,
+) -> impl Fn(f64) -> f64 + Send + Sync + Clone + 'static {
+    let calls = calls.clone();
+    move |x| {
+        calls.fetch_add(1, Ordering::Relaxed);
+        thread::sleep(per_call);
+        x
+    }
+}
+
+/// A run stopped by its time limit: an estimate of what it did.
+fn ended_by_the_limit(result: Result<Estimate, Error>) -> Estimate {
+    let estimate = result.unwrap();
+    assert_eq!(estimate.stop, Stop::TimeLimit, "{estimate}");
+    assert!(estimate.samples > 0, "{estimate}");
+    assert!(estimate.value.is_finite() && !estimate.std_error.is_nan());
+    estimate
+}
+
+#[test]
+fn a_time_limit_ends_one_endless_chunk_of_every_method() {
+    // Before: the time limit was looked at between chunks only, so a run
+    // of one chunk of u64::MAX samples ran on for ever. Each run here
+    // would take hours; each ends, under the watchdog, at its limit.
+    watchdog(|| {
+        let limit = Duration::from_millis(100);
+        let scalar = Integral::new(f64::sin, 0.0..1.0)
+            .samples(u64::MAX)
+            .chunk_size(u64::MAX)
+            .time_limit(limit);
+        ended_by_the_limit(pollster::block_on(scalar.run()));
+        ended_by_the_limit(pollster::block_on(scalar.run_inline()));
+        let pointwise = Integral::over(|x: &[f64]| x[0] * x[1], [0.0..1.0, 0.0..1.0])
+            .samples(u64::MAX)
+            .chunk_size(u64::MAX)
+            .time_limit(limit);
+        ended_by_the_limit(pollster::block_on(pointwise.run()));
+        ended_by_the_limit(pollster::block_on(pointwise.run_inline()));
+        // 2^33 calls of 1 ms in two chunks, one a replica: 100 days.
+        let calls = Arc::new(AtomicUsize::new(0));
+        let sobol = Integral::new(slow(Duration::from_millis(1), &calls), 0.0..1.0)
+            .samples(1 << 33)
+            .chunk_size(1 << 32)
+            .method(Method::sobol().replicas(2))
+            .time_limit(limit);
+        ended_by_the_limit(pollster::block_on(sobol.run()));
+        let vegas = Integral::new(slow(Duration::from_millis(1), &calls), 0.0..1.0)
+            .samples(1 << 40)
+            .method(Method::VEGAS)
+            .time_limit(limit);
+        ended_by_the_limit(pollster::block_on(vegas.run()));
+    });
+}
+
+#[test]
+fn a_cut_chunk_is_never_checkpointed() {
+    // A time limit that cuts the first chunk leaves no checkpoint behind:
+    // one would claim the whole chunk was done.
+    watchdog(|| {
+        let directory = std::env::temp_dir().join(format!("quadpipe-cut-{}", std::process::id()));
+        std::fs::create_dir_all(&directory).unwrap();
+        let path = directory.join("cut.qpck");
+        let integral = Integral::new(f64::sin, 0.0..1.0)
+            .samples(u64::MAX)
+            .chunk_size(1 << 40)
+            .time_limit(Duration::from_millis(50))
+            .checkpoint_every(1, &path);
+        let estimate = ended_by_the_limit(pollster::block_on(integral.run_inline()));
+        assert!(estimate.samples < 1 << 40);
+        assert!(!path.exists());
+        std::fs::remove_dir_all(&directory).unwrap();
+    });
+}
+
+#[test]
+fn a_cancel_reaches_a_chunk_of_slow_calls_within_one_step() {
+    // Before: a chunk looked at its cancel flag every 16 Ki samples, 33 s
+    // of 2 ms calls, so a shutdown abandoned the worker (and the issue saw
+    // a 100 µs integrand hold a shutdown for 4.7 s). Now the chunk looks
+    // after each step of 16 calls once calls are slow.
+    watchdog(|| {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let executor = Executor::builder().threads(1).build().unwrap();
+        let task = Integral::new(slow(Duration::from_millis(2), &calls), 0.0..1.0)
+            .samples(1 << 20)
+            .chunk_size(1 << 20)
+            .spawn_on(&executor);
+        assert!(eventually(|| calls.load(Ordering::Relaxed) > 40));
+        task.cancel();
+        let at_cancel = calls.load(Ordering::Relaxed);
+        let report = executor.shutdown(Duration::ZERO);
+        assert_eq!(report.abandoned, 0, "{report:?}");
+        // The step running at the cancel, and the call in flight.
+        let after = calls.load(Ordering::Relaxed) - at_cancel;
+        assert!(after <= 17, "{after} calls after the cancel");
+        assert!(matches!(pollster::block_on(task), Err(Error::Cancelled)));
+    });
+}
+
+#[test]
+fn a_time_limit_reaches_a_chunk_of_slow_calls() {
+    watchdog(|| {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let integral = Integral::new(slow(Duration::from_millis(2), &calls), 0.0..1.0)
+            .samples(1 << 20)
+            .chunk_size(1 << 20)
+            .time_limit(Duration::from_millis(100));
+        let estimate = ended_by_the_limit(pollster::block_on(integral.run()));
+        // Whole steps of 16 samples, and a standard error from them.
+        assert_eq!(estimate.samples % 16, 0);
+        assert!(estimate.std_error > 0.0 && estimate.std_error.is_finite());
+    });
+}
+
 // ---------------------------------------------------------------------------
 // E. Starvation of progress hooks
 // ---------------------------------------------------------------------------
@@ -746,25 +980,9 @@ fn an_io_error_shows_the_os_error() {
     );
 }
 
-/// A reader that gives its text, then fails.
-struct FailsAfter(Cursor<Vec<u8>>);
-
-impl AsyncRead for FailsAfter {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        match Pin::new(&mut self.0).poll_read(cx, buf) {
-            Poll::Ready(Ok(0)) => Poll::Ready(Err(io::Error::other("connection reset"))),
-            other => other,
-        }
-    }
-}
-
 #[test]
 fn a_reader_failing_mid_stream_names_the_line() {
-    let reader = BufReader::new(FailsAfter(Cursor::new(b"1\n2\n3\n4".to_vec())));
+    let reader = BufReader::new(FailsAfter::new(b"1\n2\n3\n4", "connection reset"));
     let err = pollster::block_on(Source::from_reader(reader).reduce()).unwrap_err();
     assert!(matches!(err, Error::Read { line: 4, .. }), "{err:?}");
     assert_eq!(

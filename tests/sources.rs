@@ -7,7 +7,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use common::{eventually, watchdog};
+use common::{FailsAfter, eventually, watchdog};
 use futures::io::{AsyncRead, BufReader, Cursor};
 use futures::stream;
 use quadpipe::{Accumulator, Error, Executor, Source, Status, Stop};
@@ -65,29 +65,9 @@ fn a_malformed_token_names_its_line_and_text() {
     assert_eq!(err.to_string(), "line 4: \"5,5\" is not a finite number");
 }
 
-/// A reader that yields `good` bytes, then fails.
-struct FailsAfter {
-    good: Cursor<Vec<u8>>,
-}
-
-impl AsyncRead for FailsAfter {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        match Pin::new(&mut self.good).poll_read(cx, buf) {
-            Poll::Ready(Ok(0)) => Poll::Ready(Err(io::Error::other("disk on fire"))),
-            other => other,
-        }
-    }
-}
-
 #[test]
 fn an_io_error_is_returned_with_its_source() {
-    let reader = BufReader::new(FailsAfter {
-        good: Cursor::new(b"1 2 3\n".to_vec()),
-    });
+    let reader = BufReader::new(FailsAfter::new(b"1 2 3\n", "disk on fire"));
     let err = pollster::block_on(Source::from_reader(reader).reduce()).unwrap_err();
     assert!(matches!(err, Error::Read { line: 2, .. }), "{err:?}");
     assert_eq!(

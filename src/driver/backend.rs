@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use futures::channel::oneshot;
 
 use crate::driver::Merger;
+use crate::driver::halt::Halt;
 use crate::driver::pass::{Pass, Passes};
 use crate::runtime::job::Job;
 use crate::runtime::spawn::{Spawner, Target};
@@ -94,12 +95,13 @@ async fn merge_spawned<M: Passes>(
     merger: &mut Merger<'_, M>,
 ) -> Result<Option<Stop>, Error> {
     let mut stop_chunks = SetOnDrop(Some(cancel.clone()));
+    let halt = Arc::new(Halt::new(cancel.clone(), deadline(merger)));
     let window = parallelism * CHUNKS_IN_FLIGHT_PER_THREAD;
     let mut in_flight = VecDeque::with_capacity(window);
     let mut next = merger.chunks_merged;
     loop {
         while in_flight.len() < window && next < merger.chunks() {
-            in_flight.push_back(spawn_chunk(&merger.pass, &spawn, next, cancel)?);
+            in_flight.push_back(spawn_halting(&merger.pass, &spawn, next, &halt)?);
             next += 1;
         }
         let Some(mut chunk) = in_flight.pop_front() else {
@@ -121,7 +123,7 @@ async fn merge_spawned<M: Passes>(
             // A dropped sender means the executor dropped the chunk: it shut down.
             Some(part) => part.unwrap_or(Err(Error::Cancelled))?,
             None => {
-                let part = run_chunk_caught(&*merger.pass, chunk.index, cancel)?;
+                let part = run_chunk_caught(&*merger.pass, chunk.index, &halt)?;
                 YieldNow::default().await;
                 part
             }
@@ -150,22 +152,49 @@ impl<P> Chunk<P> {
     }
 }
 
-/// Spawns chunk `index` of `pass` through `spawn`; the part arrives on the
-/// chunk's receiver. `Err(Cancelled)` if the executor is gone.
+/// When the merger's time limit passes, if it has one (and it is not too
+/// far off to be an instant).
+fn deadline<M: Passes>(merger: &Merger<'_, M>) -> Option<Instant> {
+    let limit = merger.rules.time_limit?;
+    merger.started.checked_add(limit)
+}
+
+/// Spawns chunk `index` of `pass` through `spawn`, to stop at `cancel` but
+/// at no time limit (under MPI, rank 0 decides that between chunks); the
+/// part arrives on the chunk's receiver. `Err(Cancelled)` if the executor
+/// is gone.
+#[cfg(feature = "mpi")]
 pub(crate) fn spawn_chunk<P: Pass>(
     pass: &Arc<P>,
     spawn: impl Fn(Job) -> bool,
     index: u64,
     cancel: &Arc<AtomicBool>,
 ) -> Result<Chunk<P::Part>, Error> {
+    spawn_halting(
+        pass,
+        spawn,
+        index,
+        &Arc::new(Halt::new(cancel.clone(), None)),
+    )
+}
+
+/// Spawns chunk `index` of `pass` through `spawn`, to stop at `halt`; the
+/// part arrives on the chunk's receiver. `Err(Cancelled)` if the executor
+/// is gone.
+fn spawn_halting<P: Pass>(
+    pass: &Arc<P>,
+    spawn: impl Fn(Job) -> bool,
+    index: u64,
+    halt: &Arc<Halt>,
+) -> Result<Chunk<P::Part>, Error> {
     let (sender, receiver) = oneshot::channel();
     let claimed = Arc::new(AtomicBool::new(false));
-    let (pass, cancel, claim) = (pass.clone(), cancel.clone(), claimed.clone());
+    let (pass, halt, claim) = (pass.clone(), halt.clone(), claimed.clone());
     let job = async move {
         // A chunk still queued when its run is cancelled never starts, nor
         // one its driver took back to run itself.
-        if !cancel.load(Ordering::Relaxed) && !claim.swap(true, Ordering::Relaxed) {
-            let _ = sender.send(run_chunk_caught(&*pass, index, &cancel));
+        if !halt.is_cancelled() && !claim.swap(true, Ordering::Relaxed) {
+            let _ = sender.send(run_chunk_caught(&*pass, index, &halt));
         }
     };
     if spawn(Box::pin(job)) {
@@ -184,14 +213,14 @@ pub(crate) fn spawn_chunk<P: Pass>(
 async fn merge_inline<M: Passes>(merger: &mut Merger<'_, M>) -> Result<Option<Stop>, Error> {
     // A cancel of the run's task, from another thread, stops the chunk
     // running here at its next check; dropping the future between chunks
-    // is the other cancel.
-    let cancel = merger.link.stop.clone();
+    // is the other cancel. A time limit still cuts a chunk short.
+    let halt = Halt::new(merger.link.stop.clone(), deadline(merger));
     let pass = merger.pass.clone();
     while merger.chunks_merged < merger.chunks() {
         // As on a pool, the last merge is published as the final result.
         merger.report();
         YieldNow::default().await;
-        let part = run_chunk_caught(&*pass, merger.chunks_merged, &cancel)?;
+        let part = run_chunk_caught(&*pass, merger.chunks_merged, &halt)?;
         if let Some(stop) = merger.merge(part).await? {
             return Ok(Some(stop));
         }
@@ -200,8 +229,8 @@ async fn merge_inline<M: Passes>(merger: &mut Merger<'_, M>) -> Result<Option<St
 }
 
 /// Runs one chunk, turning a panic of the integrand into an error.
-fn run_chunk_caught<P: Pass>(pass: &P, index: u64, cancel: &AtomicBool) -> Result<P::Part, Error> {
-    catch_unwind(AssertUnwindSafe(|| pass.run_chunk(index, cancel)))
+fn run_chunk_caught<P: Pass>(pass: &P, index: u64, halt: &Halt) -> Result<P::Part, Error> {
+    catch_unwind(AssertUnwindSafe(|| pass.run_chunk(index, halt)))
         .unwrap_or_else(|payload| Err(Error::Panicked(panic_message(payload.as_ref()))))
 }
 

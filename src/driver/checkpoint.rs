@@ -13,13 +13,18 @@ use crate::Error;
 /// The first bytes of every checkpoint.
 const MAGIC: &[u8; 4] = b"QPCK";
 
-/// The format's version; a reader refuses any other.
-const VERSION: u16 = 2;
+/// The format's version; a reader refuses any other. Version 3 added the
+/// integrand's probe values.
+const VERSION: u16 = 3;
+
+/// Integrand values a checkpoint keeps, at fixed points of the domain, so
+/// that a resume with another integrand is refused (`spec::probe`).
+pub(crate) const PROBES: usize = 2;
 
 /// Bytes before the method's state: magic, version, kind, a reserved byte,
-/// then fingerprint, seed, samples, chunk size, pass, next chunk and units
-/// done as u64, and the state's length as u32.
-const HEADER: usize = 4 + 2 + 1 + 1 + 7 * 8 + 4;
+/// then fingerprint, seed, samples, chunk size, pass, next chunk, units
+/// done and the probe values' bits as u64, and the state's length as u32.
+const HEADER: usize = 4 + 2 + 1 + 1 + (7 + PROBES) * 8 + 4;
 
 /// The CRC-32 at the end.
 const TRAILER: usize = 4;
@@ -35,7 +40,9 @@ const TRAILER: usize = 4;
 ///
 /// The bytes are versioned and end in a CRC-32, so a truncated or
 /// corrupted checkpoint is refused ([`Error::CheckpointCorrupt`]), as is one
-/// from another spec ([`Error::CheckpointMismatch`]).
+/// from another spec ([`Error::CheckpointMismatch`]) or from an integrand
+/// that gave other values at two fixed points of the domain
+/// ([`Error::CheckpointIntegrand`]).
 ///
 /// # Examples
 ///
@@ -81,6 +88,8 @@ pub(crate) struct Header {
     pub(crate) next_chunk: u64,
     /// Units of work (integrand evaluations) done by the whole run.
     pub(crate) done: u64,
+    /// The bits of the integrand's values at the probe points.
+    pub(crate) probes: [u64; PROBES],
 }
 
 impl Checkpoint {
@@ -99,7 +108,10 @@ impl Checkpoint {
             header.pass,
             header.next_chunk,
             header.done,
-        ] {
+        ]
+        .iter()
+        .chain(&header.probes)
+        {
             bytes.extend_from_slice(&field.to_le_bytes());
         }
         let length = u32::try_from(state.len()).expect("a method's state is small");
@@ -198,6 +210,7 @@ impl Checkpoint {
             pass: u64_at(40),
             next_chunk: u64_at(48),
             done: u64_at(56),
+            probes: std::array::from_fn(|probe| u64_at(64 + 8 * probe)),
         }
     }
 
@@ -357,6 +370,7 @@ mod tests {
             pass: 11,
             next_chunk: 12,
             done: 13,
+            probes: [14, u64::MAX],
         };
         let checkpoint = Checkpoint::new(&header, &[1, 2, 3]);
         let back = Checkpoint::from_bytes(checkpoint.as_bytes().to_vec()).unwrap();

@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::driver::checkpoint::{Checkpoint, Header};
+use crate::driver::checkpoint::{Checkpoint, Header, PROBES};
 use crate::driver::pass::{Merged, Pass, Passes};
 use crate::runtime::executor::unblock_io;
 use crate::runtime::task::TaskLink;
+use crate::spec::probe::Probes;
 use crate::spec::stop::StopRules;
 use crate::{Error, Progress, Stop};
 
@@ -17,6 +18,8 @@ use crate::{Error, Progress, Stop};
 pub(crate) struct Checkpointing {
     /// The spec's part of every checkpoint's header.
     pub(crate) header: Option<Header>,
+    /// The integrand's values every checkpoint keeps.
+    pub(crate) probes: Option<Probes>,
     /// Start from this checkpoint instead of from nothing.
     pub(crate) resume: Option<Checkpoint>,
     /// Publish a checkpoint to the task at every merge.
@@ -60,6 +63,11 @@ impl<M: Passes> Merger<'_, M> {
         }
         self.chunks_merged += 1;
         *self.run_chunks += 1;
+        // Past the time limit the part may be a chunk the limit cut short,
+        // and the rules stop the run here: no checkpoint of it.
+        if self.rules.is_time_up(self.started) {
+            return Ok(self.check());
+        }
         if let Some((checkpoint, path)) = self.checkpoint() {
             // Off the thread that drives the run, which may be the host's
             // event loop; the run waits for the write, so writes land in
@@ -112,6 +120,11 @@ impl<M: Passes> Merger<'_, M> {
             pass: self.passes_done,
             next_chunk: self.chunks_merged,
             done: self.method.done(Some((&*self.pass, &self.merged))),
+            probes: self
+                .checkpointing
+                .probes
+                .as_ref()
+                .map_or([0; PROBES], Probes::values),
             ..header
         };
         let checkpoint = Checkpoint::new(&header, &state);

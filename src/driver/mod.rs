@@ -9,6 +9,7 @@
 
 mod backend;
 pub(crate) mod checkpoint;
+pub(crate) mod halt;
 mod merger;
 #[cfg(feature = "mpi")]
 pub(crate) mod mpi;

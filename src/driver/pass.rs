@@ -9,9 +9,9 @@
 //! driver's, the same for every method.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use crate::driver::checkpoint::StateReader;
+use crate::driver::halt::Halt;
 use crate::{Error, Estimate, Stop};
 
 /// One pass: chunks `0..chunks()`, where chunk `i` is a pure function of
@@ -25,9 +25,10 @@ pub(crate) trait Pass: Send + Sync + 'static {
     /// How many chunks the pass is split into.
     fn chunks(&self) -> u64;
 
-    /// Does chunk `index`, looking at `cancel` often enough to stop within
-    /// a small part of a chunk's time; `Err(Cancelled)` if it stopped.
-    fn run_chunk(&self, index: u64, cancel: &AtomicBool) -> Result<Self::Part, Error>;
+    /// Does chunk `index`, looking at `halt` about every millisecond (or
+    /// before it starts, if it is shorter): `Err(Cancelled)` if the run was
+    /// cancelled, and the part done so far if its time limit passed.
+    fn run_chunk(&self, index: u64, halt: &Halt) -> Result<Self::Part, Error>;
 
     /// Nothing merged yet.
     fn start(&self) -> Self::Merged;

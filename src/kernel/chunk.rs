@@ -2,17 +2,16 @@
 //! vectorised scalar path for a function of one variable, and blocks of
 //! points for the others.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
-use crate::kernel::{Interval, LaneSums, add_values, fill_points, sum_steps};
+use crate::driver::halt::Halt;
+use crate::kernel::{Interval, LaneSums, add_values, buffer, fill_points, sum_steps};
 use crate::sample::{LANES, Lanes};
 use crate::spec::domain::Domain;
 use crate::{Accumulator, Error};
 
-/// Steps (of `LANES` samples each) between two looks at the cancel flag:
-/// 16 Ki samples, a few microseconds of a cheap integrand, so a cancelled
-/// chunk stops well within its own time.
-const STEPS_PER_CHECK: u64 = 1024;
+/// The most steps (of `LANES` samples each) between two looks at the
+/// chunk's [`Halt`]: 16 Ki samples, a few microseconds of a cheap
+/// integrand; a slow one looks after fewer, about every millisecond.
+const STEPS_PER_LOOK: u64 = 1024;
 
 /// Coordinates in a block of points for the point-wise and batched forms:
 /// 32 KiB, so a block stays in the L1 cache between being drawn and being
@@ -45,10 +44,13 @@ impl McChunk<'_> {
     /// sample order (the kernel's job); the lanes' sums are then added in a
     /// fixed tree. The shift is the chunk's first finite value, close
     /// enough to the mean that the sum of squares does not cancel.
+    ///
+    /// A time limit that passes inside the chunk cuts it short: the part
+    /// then holds the whole steps done so far.
     pub(crate) fn run_scalar<F: Fn(f64) -> f64>(
         &self,
         f: &F,
-        cancel: &AtomicBool,
+        halt: &Halt,
     ) -> Result<McPart, Error> {
         let interval = Interval {
             lo: self.domain.lo()[0],
@@ -63,6 +65,7 @@ impl McChunk<'_> {
         // Step 0 is peeled: its first finite value fixes the shift, and in
         // a chunk shorter than one step it is also the only, partial, step.
         let first_lanes = if full_steps > 0 { LANES } else { tail };
+        let mut pace = halt.pace(STEPS_PER_LOOK);
         let bits = lanes.next();
         let mut values = [0.0; LANES];
         for (value, &bits) in values.iter_mut().zip(&bits[..first_lanes]) {
@@ -73,21 +76,32 @@ impl McChunk<'_> {
             sums.add(lane, value, shift, skip);
         }
 
-        let mut step = 1;
+        // Steps done, and steps since the last look.
+        let (mut step, mut block) = (1, 1);
+        let mut buffer = buffer();
+        let mut cut = false;
         while step < full_steps {
-            if cancel.load(Ordering::Relaxed) {
-                return Err(Error::Cancelled);
-            }
-            let block = STEPS_PER_CHECK.min(full_steps - step);
+            let Some(next) = pace.next_block(block)? else {
+                cut = true;
+                break;
+            };
+            block = next.min(full_steps - step);
             if skip {
-                sum_steps::<true, F>(f, interval, shift, &mut lanes, block, &mut sums);
+                let buffer = &mut buffer;
+                sum_steps::<true, F>(f, interval, shift, &mut lanes, block, &mut sums, buffer);
             } else {
-                sum_steps::<false, F>(f, interval, shift, &mut lanes, block, &mut sums);
+                let buffer = &mut buffer;
+                sum_steps::<false, F>(f, interval, shift, &mut lanes, block, &mut sums, buffer);
             }
             step += block;
         }
+        let samples = if cut {
+            step * LANES as u64
+        } else {
+            self.samples
+        };
 
-        if full_steps > 0 && tail > 0 {
+        if full_steps > 0 && tail > 0 && !cut {
             let bits = lanes.next();
             for (lane, &bits) in bits.iter().enumerate().take(tail) {
                 sums.add(lane, f(interval.point(bits)), shift, skip);
@@ -96,10 +110,10 @@ impl McChunk<'_> {
 
         let (sum, squares) = (tree_sum(sums.sum), tree_sum(sums.squares));
         if !(sum.is_finite() && squares.is_finite()) {
-            return Err(self.locate_non_finite(f));
+            return Err(self.locate_non_finite(f, samples));
         }
         Ok(McPart {
-            values: Accumulator::from_shifted_sums(self.samples, shift, sum, squares),
+            values: Accumulator::from_shifted_sums(samples, shift, sum, squares),
             skipped: sums.skipped.iter().sum(),
         })
     }
@@ -122,12 +136,14 @@ impl McChunk<'_> {
         })
     }
 
-    /// Finds the first sample, in sample order, whose value is not finite.
+    /// Finds the first of the chunk's first `samples` samples, in sample
+    /// order, whose value is not finite.
     ///
     /// The slow path, taken only when a chunk's sums are not finite, so the
     /// hot loop never tests a value.
-    fn locate_non_finite<F: Fn(f64) -> f64>(&self, f: &F) -> Error {
+    fn locate_non_finite<F: Fn(f64) -> f64>(&self, f: &F, samples: u64) -> Error {
         self.points()
+            .take(usize::try_from(samples).unwrap_or(usize::MAX))
             .find_map(|x| {
                 let value = f(x);
                 (!value.is_finite()).then(|| Error::NonFiniteValue {
@@ -143,25 +159,30 @@ impl McChunk<'_> {
     ///
     /// Sample `j` is lane `j % LANES`'s next point, whose coordinates are
     /// that lane's next `dims` outputs: in one dimension, the same points
-    /// and the same sums as the scalar path, to the bit.
+    /// and the same sums as the scalar path, to the bit. Blocks are whole
+    /// steps of the lanes, sized by the chunk's [`Halt`]: a time limit that
+    /// passes inside the chunk cuts it short after its first step at least.
     pub(crate) fn run_blocks(
         &self,
         evaluate: impl Fn(usize, &[f64], &mut [f64]),
-        cancel: &AtomicBool,
+        halt: &Halt,
     ) -> Result<McPart, Error> {
         let dims = self.domain.dims();
-        let block = (COORDINATES_PER_BLOCK / dims / LANES).max(1) * LANES;
+        let most_steps = (COORDINATES_PER_BLOCK / dims / LANES).max(1);
+        let block = most_steps * LANES;
         let mut lanes = Lanes::new(self.key);
         let mut points = vec![0.0; block * dims];
         let mut values = vec![0.0; block];
         let mut sums = LaneSums::default();
         let mut shift = None;
-        let mut done = 0;
+        let mut pace = halt.pace(most_steps as u64);
+        // Samples done, and steps of the lanes since the last look.
+        let (mut done, mut steps) = (0, 0);
         while done < self.samples {
-            if cancel.load(Ordering::Relaxed) {
-                return Err(Error::Cancelled);
-            }
-            let count = block.min((self.samples - done) as usize);
+            let Some(next) = pace.next_block(steps)? else {
+                break;
+            };
+            let count = (next as usize * LANES).min((self.samples - done) as usize);
             let (points, values) = (&mut points[..count * dims], &mut values[..count]);
             fill_points(&mut lanes, self.domain.lo(), self.domain.width(), points);
             evaluate(dims, points, values);
@@ -176,18 +197,14 @@ impl McChunk<'_> {
             }
             add_values(values, shift, skip, &mut sums);
             done += count as u64;
+            steps = next;
         }
         let (sum, squares) = (tree_sum(sums.sum), tree_sum(sums.squares));
         if !(sum.is_finite() && squares.is_finite()) {
             return Err(Error::Overflow);
         }
         Ok(McPart {
-            values: Accumulator::from_shifted_sums(
-                self.samples,
-                shift.unwrap_or(0.0),
-                sum,
-                squares,
-            ),
+            values: Accumulator::from_shifted_sums(done, shift.unwrap_or(0.0), sum, squares),
             skipped: sums.skipped.iter().sum(),
         })
     }
@@ -225,6 +242,10 @@ fn tree_sum(mut partial: [f64; LANES]) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    use std::time::Instant;
+
     use super::*;
     use crate::sample::chunk_key;
 
@@ -245,7 +266,7 @@ mod tests {
     /// one at a time in sample order.
     #[test]
     fn chunk_matches_a_scalar_replay() {
-        let never = AtomicBool::new(false);
+        let never = Halt::never();
         let domain = Domain::interval(&(0.0..1.0)).unwrap();
         for samples in [1, 5, 16, 17, 100, 4096 * 16 + 3] {
             let chunk = chunk(&domain, samples);
@@ -267,7 +288,7 @@ mod tests {
     /// makes its sums, to the bit.
     #[test]
     fn blocks_in_one_dimension_are_the_scalar_path() {
-        let never = AtomicBool::new(false);
+        let never = Halt::never();
         let domain = Domain::interval(&(-2.0..3.0)).unwrap();
         let pointwise = |_dims: usize, points: &[f64], values: &mut [f64]| {
             for (value, x) in values.iter_mut().zip(points) {
@@ -284,13 +305,40 @@ mod tests {
 
     #[test]
     fn a_cancelled_chunk_stops() {
-        let cancel = AtomicBool::new(true);
+        let cancel = Halt::new(Arc::new(AtomicBool::new(true)), None);
         let domain = Domain::interval(&(0.0..1.0)).unwrap();
         let chunk = chunk(&domain, 1 << 20);
         assert!(matches!(
             chunk.run_scalar(&square, &cancel),
             Err(Error::Cancelled)
         ));
+    }
+
+    /// A chunk that starts past its deadline gives its first step, and
+    /// exactly the bits of a chunk of that many samples, on either path.
+    #[test]
+    fn a_deadline_cuts_a_chunk_to_its_first_step() {
+        let late = Halt::new(Arc::new(AtomicBool::new(false)), Some(Instant::now()));
+        let never = Halt::never();
+        let domain = Domain::interval(&(0.0..1.0)).unwrap();
+        let pointwise = |_dims: usize, points: &[f64], values: &mut [f64]| {
+            for (value, x) in values.iter_mut().zip(points) {
+                *value = square(*x);
+            }
+        };
+        let huge = chunk(&domain, u64::MAX);
+        let first_step = chunk(&domain, LANES as u64);
+        let cut = huge.run_scalar(&square, &late).unwrap();
+        assert_eq!(
+            cut.values,
+            first_step.run_scalar(&square, &never).unwrap().values
+        );
+        let cut = huge.run_blocks(pointwise, &late).unwrap();
+        assert_eq!(
+            cut.values,
+            first_step.run_blocks(pointwise, &never).unwrap().values
+        );
+        assert_eq!(cut.values.count(), LANES as u64);
     }
 
     #[test]

@@ -63,6 +63,22 @@ impl LaneSums {
     }
 }
 
+/// Steps of the lanes the loop draws, evaluates and sums at a time: 64
+/// steps of 16 lanes, 8 KiB of points, which stay in the L1 cache from
+/// being drawn to being summed.
+const BLOCK: usize = 64;
+
+/// Where the loop keeps a block's points and values. The caller holds one
+/// for a whole chunk, so that it is zeroed once, not at every call (a call
+/// may be a few steps, when a slow integrand makes a chunk look at its
+/// halt often).
+pub(crate) type Buffer = [f64; BLOCK * LANES];
+
+/// A buffer for [`sum_steps`].
+pub(crate) fn buffer() -> Buffer {
+    [0.0; BLOCK * LANES]
+}
+
 /// Steps every lane `steps` times, adding `f` at each lane's points to its
 /// sums, on the best instruction set the CPU has (or the baseline one when
 /// `QUADPIPE_KERNEL=baseline`). With `SKIP`, values that are not finite
@@ -74,11 +90,12 @@ pub(crate) fn sum_steps<const SKIP: bool, F: Fn(f64) -> f64>(
     lanes: &mut Lanes,
     steps: u64,
     sums: &mut LaneSums,
+    buffer: &mut Buffer,
 ) {
     if baseline_forced() {
-        sum_steps_baseline::<SKIP, F>(f, interval, shift, lanes, steps, sums);
+        sum_steps_baseline::<SKIP, F>(f, interval, shift, lanes, steps, sums, buffer);
     } else {
-        sum_steps_dispatched::<SKIP, F>(f, interval, shift, lanes, steps, sums);
+        sum_steps_dispatched::<SKIP, F>(f, interval, shift, lanes, steps, sums, buffer);
     }
 }
 
@@ -90,8 +107,9 @@ pub(crate) fn sum_steps_baseline<const SKIP: bool, F: Fn(f64) -> f64>(
     lanes: &mut Lanes,
     steps: u64,
     sums: &mut LaneSums,
+    buffer: &mut Buffer,
 ) {
-    in_groups::<LANES, SKIP, F>(f, interval, shift, lanes, steps, sums);
+    in_groups::<LANES, SKIP, F>(f, interval, shift, lanes, steps, sums, buffer);
 }
 
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq", "x86_64+avx2+fma", "x86_64+sse4.1"))]
@@ -102,8 +120,9 @@ pub(crate) fn sum_steps_dispatched<const SKIP: bool, F: Fn(f64) -> f64>(
     lanes: &mut Lanes,
     steps: u64,
     sums: &mut LaneSums,
+    buffer: &mut Buffer,
 ) {
-    in_groups::<LANES, SKIP, F>(f, interval, shift, lanes, steps, sums);
+    in_groups::<LANES, SKIP, F>(f, interval, shift, lanes, steps, sums, buffer);
 }
 
 /// The loop itself, in three passes over each block of steps: draw every
@@ -129,11 +148,8 @@ fn in_groups<const G: usize, const SKIP: bool, F: Fn(f64) -> f64>(
     lanes: &mut Lanes,
     steps: u64,
     sums: &mut LaneSums,
+    buffer: &mut Buffer,
 ) {
-    // 64 steps of 16 lanes: 8 KiB of points, which stay in the L1 cache
-    // from being drawn to being summed.
-    const BLOCK: usize = 64;
-    let mut buffer = [0.0; BLOCK * LANES];
     let mut done = 0;
     while done < steps {
         let block = BLOCK.min((steps - done) as usize);
@@ -258,11 +274,20 @@ mod tests {
         let run = |dispatched: bool| {
             let mut lanes = Lanes::new(0xfeed);
             let mut sums = LaneSums::default();
-            if dispatched {
-                sum_steps_dispatched::<false, F>(&f, interval, 0.3, &mut lanes, 5000, &mut sums);
+            let path = if dispatched {
+                sum_steps_dispatched::<false, F>
             } else {
-                sum_steps_baseline::<false, F>(&f, interval, 0.3, &mut lanes, 5000, &mut sums);
-            }
+                sum_steps_baseline::<false, F>
+            };
+            path(
+                &f,
+                interval,
+                0.3,
+                &mut lanes,
+                5000,
+                &mut sums,
+                &mut buffer(),
+            );
             sums
         };
         let (baseline, dispatched) = (run(false), run(true));

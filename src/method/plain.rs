@@ -1,9 +1,9 @@
 //! Plain Monte Carlo: chunks of independent uniform points.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use crate::driver::checkpoint::StateReader;
+use crate::driver::halt::Halt;
 use crate::driver::pass::{OnePass, Pass};
 use crate::kernel::chunk::{McChunk, McPart, overflowed};
 use crate::sample::chunk_key;
@@ -53,7 +53,7 @@ impl<I: Integrand> Pass for PlainMonteCarlo<I> {
         self.total().unwrap_or(0).div_ceil(self.chunk_size)
     }
 
-    fn run_chunk(&self, index: u64, cancel: &AtomicBool) -> Result<McPart, Error> {
+    fn run_chunk(&self, index: u64, halt: &Halt) -> Result<McPart, Error> {
         let start = index * self.chunk_size;
         let chunk = McChunk {
             domain: &self.domain,
@@ -61,7 +61,7 @@ impl<I: Integrand> Pass for PlainMonteCarlo<I> {
             samples: self.chunk_size.min(self.samples - start),
             skip: self.policy == NonFinite::Skip,
         };
-        self.integrand.mc_chunk(&chunk, cancel)
+        self.integrand.mc_chunk(&chunk, halt)
     }
 
     fn start(&self) -> McMerged {

@@ -1,9 +1,9 @@
 //! Randomised quasi-Monte Carlo: independent Owen-scrambled Sobol replicas.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::driver::checkpoint::StateReader;
+use crate::driver::halt::Halt;
 use crate::driver::pass::{OnePass, Pass};
 use crate::kernel::chunk::overflowed;
 use crate::sample::chunk_key;
@@ -186,7 +186,10 @@ impl<I: Integrand> Pass for RandomisedSobol<I> {
         self.points_per_replica * self.replicas.len() as u64 / self.chunk
     }
 
-    fn run_chunk(&self, index: u64, cancel: &AtomicBool) -> Result<ReplicaPart, Error> {
+    /// A time limit that passes inside the chunk cuts it short, after its
+    /// first point at least: the replica then has an unbalanced prefix,
+    /// which only a time stop merges.
+    fn run_chunk(&self, index: u64, halt: &Halt) -> Result<ReplicaPart, Error> {
         let replica = (index % self.replicas.len() as u64) as usize;
         let start = (index / self.replicas.len() as u64) * self.chunk;
         let dims = self.domain.dims();
@@ -196,12 +199,14 @@ impl<I: Integrand> Pass for RandomisedSobol<I> {
         let mut values = vec![0.0; block];
         let mut shift = None;
         let (mut sum, mut squares, mut skipped) = (0.0, 0.0, 0);
-        let mut done = 0;
+        let mut pace = halt.pace(block as u64);
+        // Points done, and points since the last look.
+        let (mut done, mut since) = (0, 0);
         while done < self.chunk {
-            if cancel.load(Ordering::Relaxed) {
-                return Err(Error::Cancelled);
-            }
-            let count = block.min((self.chunk - done) as usize);
+            let Some(next) = pace.next_block(since)? else {
+                break;
+            };
+            let count = next.min(self.chunk - done) as usize;
             let (points, values) = (&mut points[..count * dims], &mut values[..count]);
             self.replicas[replica].fill(start + done, count, points);
             for point in points.chunks_exact_mut(dims) {
@@ -227,13 +232,14 @@ impl<I: Integrand> Pass for RandomisedSobol<I> {
                 squares += d * d;
             }
             done += count as u64;
+            since = count as u64;
         }
         if !(sum.is_finite() && squares.is_finite()) {
             return Err(Error::Overflow);
         }
         Ok(ReplicaPart {
             replica,
-            values: Accumulator::from_shifted_sums(self.chunk, shift.unwrap_or(0.0), sum, squares),
+            values: Accumulator::from_shifted_sums(done, shift.unwrap_or(0.0), sum, squares),
             skipped,
         })
     }

@@ -42,9 +42,12 @@ pub enum Stop {
     /// Gauss–Kronrod found the integral probably divergent, or converging
     /// too slowly to compute.
     Divergent,
-    /// The time limit passed; the run stopped at the next chunk boundary.
-    /// How many chunks fit depends on the machine and its load, so such an
-    /// estimate is not reproducible.
+    /// The time limit passed. Chunks running then stopped within about a
+    /// millisecond of work and gave the samples they had drawn (the first
+    /// chunk at least one step of them), and the run ended at the first
+    /// merge after the limit. How much fits depends on the machine and its
+    /// load, so such an estimate is not reproducible, and a checkpoint is
+    /// never taken past the limit.
     TimeLimit,
     /// The domain has zero width, so the integral is exactly 0 and nothing
     /// was sampled.
@@ -94,7 +97,9 @@ impl fmt::Display for Stop {
 /// `Display` prints `value ± std_error (samples samples)`, with six
 /// decimals unless the format asks for another precision (`{:.15}`), and
 /// appends `(standard error unreliable: heavy tails)` when the run's chunks
-/// said the standard error cannot be trusted (see
+/// said the standard error cannot be trusted, or `(standard error
+/// unreliable: the integrand was 0 at every node)` when a quadrature saw
+/// nothing but zeros (see
 /// [`std_error_is_reliable`](Estimate::std_error_is_reliable)).
 ///
 /// # Examples
@@ -138,9 +143,20 @@ pub struct Estimate {
     /// VEGAS's agreement of its iterations: `χ²` over the degrees of
     /// freedom, and those (iterations averaged − 1).
     chi2: Option<(f64, u32)>,
+    /// Why the standard error cannot be taken at its word, if it cannot.
+    doubt: Option<Doubt>,
+}
+
+/// Why a standard error cannot be taken at its word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Doubt {
     /// The chunks' variances disagree as only heavy tails make them: see
     /// [`TailCheck`](crate::TailCheck).
-    heavy_tails: bool,
+    HeavyTails,
+    /// Gauss–Kronrod saw the integrand 0 (or below 1e-293) at every node
+    /// of its final subintervals and so ended with an error of 0: it cannot
+    /// tell that integrand from one with a peak between the nodes.
+    OnlyZeros,
 }
 
 impl Estimate {
@@ -153,7 +169,7 @@ impl Estimate {
             skipped: 0,
             dof: None,
             chi2: None,
-            heavy_tails: false,
+            doubt: None,
         }
     }
 
@@ -161,7 +177,18 @@ impl Estimate {
     /// driver passes [`TailCheck::is_heavy_tailed`](crate::TailCheck::is_heavy_tailed)
     /// of the run's chunks.
     pub(crate) fn with_heavy_tails(mut self, heavy_tails: bool) -> Self {
-        self.heavy_tails = heavy_tails;
+        if heavy_tails {
+            self.doubt = Some(Doubt::HeavyTails);
+        }
+        self
+    }
+
+    /// Marks the standard error as untrustworthy when `only_zeros`: a
+    /// quadrature saw the integrand 0 at every node.
+    pub(crate) fn with_only_zeros(mut self, only_zeros: bool) -> Self {
+        if only_zeros {
+            self.doubt = Some(Doubt::OnlyZeros);
+        }
         self
     }
 
@@ -244,8 +271,9 @@ impl Estimate {
         self.dof
     }
 
-    /// Whether the standard error can be taken at its word: finite, and not
-    /// flagged by the run's check for heavy tails.
+    /// Whether the standard error can be taken at its word: finite, not
+    /// flagged by the run's check for heavy tails, and not a Gauss–Kronrod
+    /// `0 ± 0` from an integrand that was 0 at every node it saw.
     ///
     /// An integrand with infinite variance, such as `x^-0.75` on [0, 1]
     /// (its integral, 4, is finite), gives a standard error that is mostly
@@ -259,6 +287,15 @@ impl Estimate {
     /// with fewer than eight chunks is never flagged, as the check cannot
     /// tell.
     ///
+    /// Gauss–Kronrod evaluates the integrand at 21 nodes of each
+    /// subinterval (15 on an infinite interval); if it is 0 at all of them,
+    /// the run ends with `0 ± 0`, which is right for an integrand that is
+    /// 0, and wrong for `exp(−x²)` over ±1e10, whose peak lies between the
+    /// nodes. It cannot tell the two apart, so it flags such an estimate:
+    /// split the interval where the integrand lives
+    /// ([`points`](crate::method::GaussKronrod::points)), or integrate over
+    /// the infinite line, where `exp(−x²)` gives `√π`.
+    ///
     /// # Examples
     ///
     /// ```
@@ -270,7 +307,7 @@ impl Estimate {
     /// # }).unwrap();
     /// ```
     pub fn std_error_is_reliable(&self) -> bool {
-        !self.heavy_tails && self.std_error.is_finite()
+        self.doubt.is_none() && self.std_error.is_finite()
     }
 }
 
@@ -375,8 +412,12 @@ impl fmt::Display for Estimate {
             "{:.precision$} ± {:.precision$} ({} samples)",
             self.value, self.std_error, self.samples
         )?;
-        if self.heavy_tails {
-            f.write_str(" (standard error unreliable: heavy tails)")?;
+        match self.doubt {
+            Some(Doubt::HeavyTails) => f.write_str(" (standard error unreliable: heavy tails)")?,
+            Some(Doubt::OnlyZeros) => {
+                f.write_str(" (standard error unreliable: the integrand was 0 at every node)")?
+            }
+            None => {}
         }
         Ok(())
     }

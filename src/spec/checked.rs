@@ -6,12 +6,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::driver::checkpoint::{Header, fnv1a};
+use crate::driver::checkpoint::{Header, PROBES, fnv1a};
 use crate::driver::pass::Passes;
 use crate::driver::{Checkpointing, drive};
 use crate::method::{Visit, dispatch};
 use crate::runtime::spawn::Spawner;
 use crate::runtime::task::TaskLink;
+use crate::spec::probe::{self, Probes};
 use crate::spec::settings::{Bounds, DEFAULT_MIN_SAMPLES, Settings};
 use crate::spec::stop::{StopRules, Tolerance};
 use crate::{Error, Estimate, Integrand, Method};
@@ -54,7 +55,9 @@ impl<I: Integrand> Spec<I> {
             return Err(Error::ZeroCheckpointInterval);
         }
         if let Some(checkpoint) = &settings.resume {
-            check_resume(&checkpoint.header(), &header(settings, &method))?;
+            let saved = checkpoint.header();
+            check_resume(&saved, &header(settings, &method))?;
+            probe::check(&**integrand, &settings.bounds, saved.probes)?;
         }
         Ok(Spec {
             integrand: integrand.clone(),
@@ -96,6 +99,7 @@ impl<I: Integrand> Spec<I> {
     pub(crate) fn checkpointing(&self, publish: bool) -> Checkpointing {
         Checkpointing {
             header: Some(header(&self.settings, &self.method)),
+            probes: Some(Probes::new(&self.integrand, &self.settings.bounds)),
             resume: self.settings.resume.clone(),
             publish,
             every: self.settings.checkpoint_every.clone(),
@@ -199,6 +203,7 @@ fn header(settings: &Settings, method: &Method) -> Header {
         pass: 0,
         next_chunk: 0,
         done: 0,
+        probes: [0; PROBES],
     }
 }
 

@@ -101,7 +101,14 @@ impl Domain {
     /// The value can overflow although the mean and the size are finite
     /// (`1e308` over a width of 2); the driver refuses such an estimate
     /// with [`Error::Overflow`].
+    ///
+    /// A domain of zero volume has integral exactly 0, whatever its points
+    /// gave: 0 · ∞, for the infinite standard error of a single sample,
+    /// would be NaN.
     pub(crate) fn scale(&self, mean: f64, std_error: f64) -> (f64, f64) {
+        if self.volume == 0.0 {
+            return (0.0, 0.0);
+        }
         let value = self.volume * mean;
         (
             if self.reversed { -value } else { value },

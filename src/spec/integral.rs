@@ -349,10 +349,12 @@ impl<I: Integrand> Integral<I> {
         self
     }
 
-    /// Stops at the first chunk boundary after `limit` has passed since the
-    /// run started, with [`Stop::TimeLimit`](crate::Stop::TimeLimit). How
-    /// many chunks fit depends on the machine and its load, so such an
-    /// estimate is not reproducible, and says so.
+    /// Stops once `limit` has passed since the run started, with
+    /// [`Stop::TimeLimit`](crate::Stop::TimeLimit): chunks running then
+    /// stop within about a millisecond of work and give the samples they
+    /// drew, so even one chunk of `u64::MAX` samples ends. How much fits
+    /// depends on the machine and its load, so such an estimate is not
+    /// reproducible, and says so; no checkpoint is taken past the limit.
     ///
     /// # Errors
     ///

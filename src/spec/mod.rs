@@ -5,6 +5,7 @@
 mod checked;
 pub(crate) mod domain;
 pub(crate) mod integral;
+pub(crate) mod probe;
 pub(crate) mod settings;
 pub(crate) mod stop;
 

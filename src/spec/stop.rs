@@ -34,12 +34,19 @@ impl StopRules {
     /// Why to stop after this merge, if at all. `complete` says whether the
     /// prefix is one a data-dependent rule may look at (a randomised QMC
     /// run is only balanced at the end of a round over all its replicas).
+    ///
+    /// Past the time limit the stop is a time stop even if the tolerance
+    /// is met too: the last chunk merged may be one the limit cut short,
+    /// and the stop is then not reproducible.
     pub(crate) fn check(
         &self,
         estimate: &Estimate,
         complete: bool,
         started: Instant,
     ) -> Option<Stop> {
+        if self.is_time_up(started) {
+            return Some(Stop::TimeLimit);
+        }
         if complete
             && self
                 .tolerance
@@ -47,13 +54,14 @@ impl StopRules {
         {
             return Some(Stop::ToleranceMet);
         }
-        if self
-            .time_limit
-            .is_some_and(|limit| started.elapsed() >= limit)
-        {
-            return Some(Stop::TimeLimit);
-        }
         None
+    }
+
+    /// Whether the time limit, if any, has passed since `started`: chunks
+    /// running then stop and give what they have done.
+    pub(crate) fn is_time_up(&self, started: Instant) -> bool {
+        self.time_limit
+            .is_some_and(|limit| started.elapsed() >= limit)
     }
 
     /// Why the run stopped when it ran through its whole budget.

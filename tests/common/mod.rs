@@ -5,13 +5,18 @@
 pub mod genz;
 
 use std::env;
+use std::io;
 use std::panic::resume_unwind;
+use std::pin::Pin;
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
+use std::task::{Context, Poll};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use futures::io::{AsyncRead, Cursor};
 
 /// How long a test may run before it is declared hung. Generous: the slowest
 /// test here takes about a second; a deadlock takes forever.
@@ -171,5 +176,34 @@ impl DropGuard {
 impl Drop for DropGuard {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A reader that gives `text`, then fails with `error` instead of ending:
+/// a source whose input breaks off.
+pub struct FailsAfter {
+    text: Cursor<Vec<u8>>,
+    error: &'static str,
+}
+
+impl FailsAfter {
+    pub fn new(text: &[u8], error: &'static str) -> FailsAfter {
+        FailsAfter {
+            text: Cursor::new(text.to_vec()),
+            error,
+        }
+    }
+}
+
+impl AsyncRead for FailsAfter {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        match Pin::new(&mut self.text).poll_read(cx, buf) {
+            Poll::Ready(Ok(0)) => Poll::Ready(Err(io::Error::other(self.error))),
+            other => other,
+        }
     }
 }

@@ -24,9 +24,9 @@ mod rule;
 mod tests;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::driver::checkpoint::StateReader;
+use crate::driver::halt::Halt;
 use crate::driver::pass::{Pass, Passes, Running};
 use crate::spec::settings::{Bounds, Settings};
 use crate::{Error, Estimate, Integrand, NonFinite, Stop};
@@ -454,8 +454,8 @@ impl<I: Integrand> Pass for CubaturePass<I> {
 
     /// The rule on the chunk's regions: one call of the integrand on all
     /// their nodes, so a cancel is looked at once, before it.
-    fn run_chunk(&self, index: u64, cancel: &AtomicBool) -> Result<Vec<Applied>, Error> {
-        if cancel.load(Ordering::Relaxed) {
+    fn run_chunk(&self, index: u64, halt: &Halt) -> Result<Vec<Applied>, Error> {
+        if halt.is_cancelled() {
             return Err(Error::Cancelled);
         }
         self.evaluate(&self.boxes(self.parents_of(index)))

@@ -24,9 +24,9 @@ mod steps;
 mod tests;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::driver::checkpoint::StateReader;
+use crate::driver::halt::Halt;
 use crate::driver::pass::{Pass, Passes, Running};
 use crate::spec::settings::{Bounds, Settings};
 use crate::{Error, Estimate, Integrand, NonFinite, Stop};
@@ -358,7 +358,13 @@ impl<I: Integrand> Passes for GkRun<I> {
                 Stop::Partial => Stop::Partial,
                 _ => stop_of(outcome.status),
             };
-            return Estimate::new(outcome.value, outcome.error, done, stop);
+            // An error of exactly 0 is QUADPACK's only for subintervals
+            // whose integral of |f| is below 1e-293 (else it is at least
+            // 50 ε of that): the integrand was 0 at every node of the final
+            // partition, which a peak between them would be too.
+            let only_zeros = outcome.error == 0.0 && outcome.intervals > 0;
+            return Estimate::new(outcome.value, outcome.error, done, stop)
+                .with_only_zeros(only_zeros);
         }
         let (value, error) = self
             .quadrature
@@ -400,8 +406,8 @@ impl<I: Integrand> Pass for GkPass<I> {
 
     /// The rule on one interval: one call of the integrand on its 15 to
     /// 42 nodes, so a cancel is looked at once, before it.
-    fn run_chunk(&self, index: u64, cancel: &AtomicBool) -> Result<Piece, Error> {
-        if cancel.load(Ordering::Relaxed) {
+    fn run_chunk(&self, index: u64, halt: &Halt) -> Result<Piece, Error> {
+        if halt.is_cancelled() {
             return Err(Error::Cancelled);
         }
         let interval = self.intervals[index as usize];

@@ -17,9 +17,9 @@ pub(crate) mod strata;
 
 use std::ops::Range;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::driver::checkpoint::StateReader;
+use crate::driver::halt::Halt;
 use crate::driver::pass::{Pass, Passes, Running};
 use crate::kernel::fill_points;
 use crate::method::vegas::grid::{Grid, Histogram, increments_for};
@@ -556,17 +556,20 @@ impl<I: Integrand> VegasIteration<I> {
     }
 
     /// The points of hypercubes `range`, from `lanes`: `f · J` tallied per
-    /// hypercube and histogrammed.
+    /// hypercube and histogrammed. A time limit that passes inside cuts
+    /// the chunk short after its first step of points at least: it gives
+    /// the hypercubes it reached, the last perhaps in part.
     fn sample(
         &self,
         lanes: &mut Lanes,
         range: Range<usize>,
-        cancel: &AtomicBool,
+        halt: &Halt,
     ) -> Result<IterationSums, Error> {
         let dims = self.grid.dims();
         let counts = &self.strata.counts()[range.clone()];
-        let count: u64 = counts.iter().sum();
-        let block = (COORDINATES_PER_BLOCK / dims / LANES).max(1) * LANES;
+        let mut count: u64 = counts.iter().sum();
+        let most_steps = (COORDINATES_PER_BLOCK / dims / LANES).max(1);
+        let block = most_steps * LANES;
         let (zeros, ones) = (vec![0.0; dims], vec![1.0; dims]);
         let widths: Vec<f64> = self
             .strata
@@ -586,12 +589,16 @@ impl<I: Integrand> VegasIteration<I> {
         let mut skipped = 0;
         // The hypercube being filled, and how many of its points are left.
         let (mut cube, mut left) = (0, 0);
-        let mut done = 0;
+        let mut pace = halt.pace(most_steps as u64);
+        // Points done, and steps of the lanes since the last look.
+        let (mut done, mut steps) = (0, 0);
         while done < count {
-            if cancel.load(Ordering::Relaxed) {
-                return Err(Error::Cancelled);
-            }
-            let n = block.min((count - done) as usize);
+            let Some(next) = pace.next_block(steps)? else {
+                count = done;
+                tallies.truncate(cube);
+                break;
+            };
+            let n = (next as usize * LANES).min((count - done) as usize);
             let (u, x, cells) = (
                 &mut u[..n * dims],
                 &mut x[..n * dims],
@@ -634,6 +641,7 @@ impl<I: Integrand> VegasIteration<I> {
                 tallies[owner].push(weighted);
             }
             done += n as u64;
+            steps = next;
         }
         let cubes: Vec<CubeSums> = tallies.iter().map(CubeTally::finish).collect();
         let finite = cubes.iter().all(|c| c.mean.is_finite() && c.m2.is_finite());
@@ -673,9 +681,9 @@ impl<I: Integrand> Pass for VegasIteration<I> {
         self.ranges.len() as u64
     }
 
-    fn run_chunk(&self, index: u64, cancel: &AtomicBool) -> Result<IterationSums, Error> {
+    fn run_chunk(&self, index: u64, halt: &Halt) -> Result<IterationSums, Error> {
         let mut lanes = Lanes::new(chunk_key(self.key, index));
-        self.sample(&mut lanes, self.ranges[index as usize].clone(), cancel)
+        self.sample(&mut lanes, self.ranges[index as usize].clone(), halt)
     }
 
     fn start(&self) -> IterationSums {
