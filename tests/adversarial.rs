@@ -590,13 +590,18 @@ fn concurrent_checkpoint_writers_to_one_path_both_succeed() {
 struct Gate {
     open: AtomicBool,
     entered: AtomicUsize,
+    /// Calls let through before the gate holds one: a spawned task's two
+    /// checkpoint probes come first, on an IO thread.
+    free: usize,
 }
 
 /// An integrand whose every call waits at `gate`.
 fn blocked_at(gate: &Arc<Gate>) -> impl Fn(f64) -> f64 + Send + Sync + Clone + 'static {
     let gate = gate.clone();
     move |x| {
-        gate.entered.fetch_add(1, Ordering::AcqRel);
+        if gate.entered.fetch_add(1, Ordering::AcqRel) < gate.free {
+            return x;
+        }
         while !gate.open.load(Ordering::Acquire) {
             thread::sleep(Duration::from_millis(1));
         }
@@ -608,13 +613,16 @@ fn blocked_at(gate: &Arc<Gate>) -> impl Fn(f64) -> f64 + Send + Sync + Clone + '
 fn shutdown_returns_within_its_grace_when_a_call_never_returns() {
     // Before: shutdown(200 ms) hung for as long as the call did.
     watchdog(|| {
-        let gate = Arc::new(Gate::default());
+        let gate = Arc::new(Gate {
+            free: 2,
+            ..Gate::default()
+        });
         let executor = Executor::builder().threads(2).build().unwrap();
         let task = Integral::new(blocked_at(&gate), 0.0..1.0)
             .samples(1 << 20)
             .spawn_on(&executor);
         // Wait until a worker is inside the call.
-        assert!(eventually(|| gate.entered.load(Ordering::Acquire) > 0));
+        assert!(eventually(|| gate.entered.load(Ordering::Acquire) > 2));
         let started = Instant::now();
         let report = executor.shutdown(Duration::from_millis(200));
         // A generous bound for "did not hang": grace + 0.5 s to join.
@@ -632,7 +640,10 @@ fn shutdown_returns_within_its_grace_when_a_call_never_returns() {
 fn shutdown_with_an_endless_grace_waits_instead_of_panicking() {
     // Before: `Instant::now() + Duration::MAX` panicked with an overflow.
     watchdog(|| {
-        let gate = Arc::new(Gate::default());
+        let gate = Arc::new(Gate {
+            free: 2,
+            ..Gate::default()
+        });
         let executor = Executor::builder().threads(1).build().unwrap();
         let task = Integral::new(blocked_at(&gate), 0.0..1.0)
             .samples(1 << 12)

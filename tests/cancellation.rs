@@ -146,7 +146,7 @@ fn detached_tasks_run_to_the_end() {
         .samples(1 << 20)
         .spawn_on(&executor)
         .detach();
-        // Every sample, and the two probes of the task's first checkpoint.
+        // Every sample, and the two probes of the task's checkpoints.
         assert!(eventually(|| calls.load(Ordering::SeqCst) == (1 << 20) + 2));
     });
 }

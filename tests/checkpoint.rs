@@ -371,9 +371,8 @@ fn gauss_kronrod_resumes_from_every_chunk_with_the_same_bits() {
             let chunks = whole.samples / per_chunk;
             assert!(chunks > 12, "{name}: {chunks} chunks");
             for k in 1..chunks {
-                // Evaluates the first `k` chunks and the checkpoint's two
-                // probes (taken with the first checkpoint, after chunk
-                // `k`), then fails.
+                // Evaluates the checkpoint's two probes (taken before any
+                // chunk) and the first `k` chunks, then fails.
                 let calls = Arc::new(AtomicU64::new(0));
                 let counter = calls.clone();
                 let failing = move |x: f64| {

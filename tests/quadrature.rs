@@ -329,9 +329,9 @@ fn the_halves_of_a_bisection_run_side_by_side() {
         let (calls, both) = (AtomicU64::new(0), Barrier::new(2));
         let integral = Integral::batched(
             move |points: &[f64], values: &mut [f64]| {
-                // Call 0 is the first pass; 1 and 2 the probes of the
-                // task's first checkpoint, taken at its first merge; 3 and
-                // 4 are the first halves.
+                // Calls 0 and 1 are the probes of the task's checkpoints,
+                // taken before any chunk; 2 is the first pass; 3 and 4 are
+                // the first halves.
                 if (3..5).contains(&calls.fetch_add(1, Ordering::SeqCst)) {
                     both.wait();
                 }

@@ -28,6 +28,29 @@ pub(crate) struct Checkpointing {
     pub(crate) every: Option<(u64, PathBuf)>,
 }
 
+impl Checkpointing {
+    /// Takes the integrand's probes, on an IO thread so that a slow
+    /// integrand never holds the thread that drives the run, and refuses a
+    /// resume whose integrand gives other values there. Only a run that
+    /// resumes or takes checkpoints calls the integrand for them, and
+    /// before any chunk does.
+    pub(crate) async fn probe(&self) -> Result<(), Error> {
+        let Some(probes) = &self.probes else {
+            return Ok(());
+        };
+        let checkpoints = self.header.is_some() && (self.publish || self.every.is_some());
+        if !checkpoints && self.resume.is_none() {
+            return Ok(());
+        }
+        let taking = probes.clone();
+        unblock_io(move || taking.values()).await?;
+        match &self.resume {
+            Some(checkpoint) => probes.check(checkpoint.header().probes),
+            None => Ok(()),
+        }
+    }
+}
+
 /// One pass of a run, as its chunks merge.
 pub(crate) struct Merger<'r, M: Passes> {
     pub(crate) method: &'r M,

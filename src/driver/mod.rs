@@ -42,6 +42,7 @@ pub(crate) async fn drive<M: Passes, B: Backend>(
         rules.tolerance = None;
     }
     announce(method.total(), link);
+    checkpointing.probe().await?;
     let started = Instant::now();
     let mut resumed = match &checkpointing.resume {
         Some(checkpoint) => Some(resume(

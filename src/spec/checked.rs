@@ -12,7 +12,7 @@ use crate::driver::{Checkpointing, drive};
 use crate::method::{Visit, dispatch};
 use crate::runtime::spawn::Spawner;
 use crate::runtime::task::TaskLink;
-use crate::spec::probe::{self, Probes};
+use crate::spec::probe::Probes;
 use crate::spec::settings::{Bounds, DEFAULT_MIN_SAMPLES, Settings};
 use crate::spec::stop::{StopRules, Tolerance};
 use crate::{Error, Estimate, Integrand, Method};
@@ -57,7 +57,6 @@ impl<I: Integrand> Spec<I> {
         if let Some(checkpoint) = &settings.resume {
             let saved = checkpoint.header();
             check_resume(&saved, &header(settings, &method))?;
-            probe::check(&**integrand, &settings.bounds, saved.probes)?;
         }
         Ok(Spec {
             integrand: integrand.clone(),

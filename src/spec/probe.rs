@@ -73,12 +73,14 @@ fn probe<I: Integrand>(integrand: &I, bounds: &Bounds) -> [(Vec<f64>, u64); PROB
     })
 }
 
-/// The probes of a run's checkpoints, computed when the first one is
-/// taken: a run that takes none never calls the integrand for them.
+/// The probes of a run: computed once, when the run starts (the driver
+/// calls [`values`](Probes::values) off the thread that drives it), and
+/// only for a run that resumes or takes checkpoints. Taken first, they see
+/// the integrand as a resume will, before any chunk has called it.
 #[derive(Clone)]
 pub(crate) struct Probes {
-    compute: Arc<dyn Fn() -> [u64; PROBES] + Send + Sync>,
-    values: Arc<OnceLock<[u64; PROBES]>>,
+    compute: Arc<dyn Fn() -> [(Vec<f64>, u64); PROBES] + Send + Sync>,
+    values: Arc<OnceLock<[(Vec<f64>, u64); PROBES]>>,
 }
 
 impl Probes {
@@ -86,14 +88,34 @@ impl Probes {
     pub(crate) fn new<I: Integrand>(integrand: &Arc<I>, bounds: &Bounds) -> Probes {
         let (integrand, bounds) = (integrand.clone(), bounds.clone());
         Probes {
-            compute: Arc::new(move || probe(&*integrand, &bounds).map(|(_, bits)| bits)),
+            compute: Arc::new(move || probe(&*integrand, &bounds)),
             values: Arc::new(OnceLock::new()),
         }
     }
 
     /// The values' bits, computed on the first call.
     pub(crate) fn values(&self) -> [u64; PROBES] {
-        *self.values.get_or_init(|| (self.compute)())
+        self.probes().each_ref().map(|(_, bits)| *bits)
+    }
+
+    fn probes(&self) -> &[(Vec<f64>, u64); PROBES] {
+        self.values.get_or_init(|| (self.compute)())
+    }
+
+    /// Refuses a resume whose integrand does not give the checkpoint's
+    /// values at the probes, naming the first point where it differs.
+    pub(crate) fn check(&self, saved: [u64; PROBES]) -> Result<(), Error> {
+        let value = |bits: u64| f64::from_bits(bits);
+        for ((point, found), saved) in self.probes().iter().zip(saved) {
+            if *found != saved {
+                return Err(Error::CheckpointIntegrand {
+                    point: point.as_slice().into(),
+                    saved: value(saved),
+                    found: value(*found),
+                });
+            }
+        }
+        Ok(())
     }
 }
 
@@ -103,26 +125,6 @@ impl fmt::Debug for Probes {
             .field("values", &self.values.get())
             .finish()
     }
-}
-
-/// Refuses a resume whose integrand does not give the checkpoint's values
-/// at the probes, naming the first point where it differs.
-pub(crate) fn check<I: Integrand>(
-    integrand: &I,
-    bounds: &Bounds,
-    saved: [u64; PROBES],
-) -> Result<(), Error> {
-    let value = |bits: u64| f64::from_bits(bits);
-    for ((point, found), saved) in probe(integrand, bounds).into_iter().zip(saved) {
-        if found != saved {
-            return Err(Error::CheckpointIntegrand {
-                point: point.into(),
-                saved: value(saved),
-                found: value(found),
-            });
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -152,10 +154,11 @@ mod tests {
     #[test]
     fn another_integrand_is_named_at_its_first_probe() {
         let bounds = Bounds::Interval(0.0..1.0);
-        let line = Scalar(|x: f64| x);
-        let saved = probe(&line, &bounds).map(|(_, bits)| bits);
-        assert!(check(&line, &bounds, saved).is_ok());
-        let err = check(&Scalar(|x: f64| 100.0 * x * x), &bounds, saved).unwrap_err();
+        let line = Probes::new(&Arc::new(Scalar(|x: f64| x)), &bounds);
+        let saved = line.values();
+        assert!(line.check(saved).is_ok());
+        let square = Probes::new(&Arc::new(Scalar(|x: f64| 100.0 * x * x)), &bounds);
+        let err = square.check(saved).unwrap_err();
         let Error::CheckpointIntegrand {
             point,
             saved,
@@ -168,9 +171,9 @@ mod tests {
         assert_eq!(saved, FRACTIONS[0]);
         assert_eq!(found, 100.0 * FRACTIONS[0] * FRACTIONS[0]);
         // A panic is a value like another: the same panic matches.
-        let panics = Scalar(|_: f64| -> f64 { panic!("no") });
-        let saved = probe(&panics, &bounds).map(|(_, bits)| bits);
+        let panics = Probes::new(&Arc::new(Scalar(|_: f64| -> f64 { panic!("no") })), &bounds);
+        let saved = panics.values();
         assert_eq!(saved, [PANICKED; PROBES]);
-        assert!(check(&panics, &bounds, saved).is_ok());
+        assert!(panics.check(saved).is_ok());
     }
 }
