@@ -13,27 +13,23 @@
 
 mod average;
 pub(crate) mod grid;
+mod sampler;
 pub(crate) mod strata;
 
 use std::ops::Range;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use crate::driver::checkpoint::StateReader;
 use crate::driver::pass::{Pass, Passes, Running};
-use crate::kernel::fill_points;
 use crate::method::vegas::grid::{Grid, Histogram, increments_for};
-use crate::method::vegas::strata::{CubeSums, CubeTally, DEFAULT_BETA, Strata};
-use crate::sample::{LANES, Lanes, chunk_key};
+use crate::method::vegas::sampler::{Chunk, IterationSums};
+use crate::method::vegas::strata::{CubeSums, DEFAULT_BETA, Strata};
+use crate::sample::{Lanes, chunk_key};
 use crate::spec::domain::Domain;
 use crate::spec::settings::{Settings, default_chunk_size};
-use crate::{Error, Estimate, Integrand, NonFinite, Stop};
+use crate::{Accumulator, Error, Estimate, Integrand, NonFinite, Stop};
 use average::IterationAverage;
-
-/// Coordinates in a block of points, as for plain Monte Carlo: the block's
-/// `y`, `x` and cells stay in the L1 and L2 caches between being drawn,
-/// mapped, evaluated and histogrammed.
-const COORDINATES_PER_BLOCK: usize = 4096;
 
 /// The most increments per axis. Every chunk in flight holds a histogram of
 /// 16 bytes per increment per axis: 16 MiB at this many on 16 axes.
@@ -531,16 +527,6 @@ pub(crate) struct VegasIteration<I> {
     counted: bool,
 }
 
-/// What chunks of an iteration yield and merge into: each hypercube's
-/// sums of `f · J`, in hypercube order, and the squares histogrammed per
-/// axis and increment.
-pub(crate) struct IterationSums {
-    count: u64,
-    cubes: Vec<CubeSums>,
-    histogram: Histogram,
-    skipped: u64,
-}
-
 impl<I: Integrand> VegasIteration<I> {
     /// The iteration's estimate and standard error. A whole iteration is
     /// the stratified estimate; one a time limit cut short has only its
@@ -550,119 +536,24 @@ impl<I: Integrand> VegasIteration<I> {
         let (value, variance) = if merged.cubes.len() == self.strata.hypercubes() {
             self.strata.estimate(&merged.cubes)
         } else {
-            partial_estimate(&merged.cubes)
+            partial_estimate(merged)
         };
         (self.sign * value, variance.sqrt())
     }
-
-    /// The points of hypercubes `range`, from `lanes`: `f · J` tallied per
-    /// hypercube and histogrammed.
-    fn sample(
-        &self,
-        lanes: &mut Lanes,
-        range: Range<usize>,
-        cancel: &AtomicBool,
-    ) -> Result<IterationSums, Error> {
-        let dims = self.grid.dims();
-        let counts = &self.strata.counts()[range.clone()];
-        let count: u64 = counts.iter().sum();
-        let block = (COORDINATES_PER_BLOCK / dims / LANES).max(1) * LANES;
-        let (zeros, ones) = (vec![0.0; dims], vec![1.0; dims]);
-        let widths: Vec<f64> = self
-            .strata
-            .slices()
-            .iter()
-            .map(|&s| 1.0 / s as f64)
-            .collect();
-        let mut corner = vec![0.0; dims];
-        let mut u = vec![0.0; block * dims];
-        let mut x = vec![0.0; block * dims];
-        let mut cells = vec![0; block * dims];
-        let mut jacobians = vec![0.0; block];
-        let mut values = vec![0.0; block];
-        let mut owners = vec![0; block];
-        let mut histogram = Histogram::new(dims, self.grid.increments());
-        let mut tallies = vec![CubeTally::default(); counts.len()];
-        let mut skipped = 0;
-        // The hypercube being filled, and how many of its points are left.
-        let (mut cube, mut left) = (0, 0);
-        let mut done = 0;
-        while done < count {
-            if cancel.load(Ordering::Relaxed) {
-                return Err(Error::Cancelled);
-            }
-            let n = block.min((count - done) as usize);
-            let (u, x, cells) = (
-                &mut u[..n * dims],
-                &mut x[..n * dims],
-                &mut cells[..n * dims],
-            );
-            fill_points(lanes, &zeros, &ones, u);
-            // Each point's hypercube, then the points into them, in place.
-            for (u, owner) in u.chunks_exact_mut(dims).zip(&mut owners) {
-                while left == 0 {
-                    self.strata.corner(range.start + cube, &mut corner);
-                    left = counts[cube];
-                    cube += 1;
-                }
-                left -= 1;
-                *owner = cube - 1;
-                for ((u, &c), &w) in u.iter_mut().zip(&corner).zip(&widths) {
-                    *u = c + *u * w;
-                }
-            }
-            let jacobians = &mut jacobians[..n];
-            self.grid.map_block(u, x, cells, jacobians);
-            let values = &mut values[..n];
-            self.integrand.evaluate(dims, x, values);
-            // f · J, in place of f.
-            for (p, (value, &jacobian)) in values.iter_mut().zip(jacobians.iter()).enumerate() {
-                *value = if value.is_finite() {
-                    *value * jacobian
-                } else if self.policy == NonFinite::Skip {
-                    skipped += 1;
-                    0.0
-                } else {
-                    return Err(Error::NonFiniteValue {
-                        point: x[p * dims..(p + 1) * dims].into(),
-                        value: *value,
-                    });
-                };
-            }
-            histogram.add_block(cells, values);
-            for (&weighted, &owner) in values.iter().zip(&owners) {
-                tallies[owner].push(weighted);
-            }
-            done += n as u64;
-        }
-        let cubes: Vec<CubeSums> = tallies.iter().map(CubeTally::finish).collect();
-        let finite = cubes.iter().all(|c| c.mean.is_finite() && c.m2.is_finite());
-        if !(finite && histogram.is_finite()) {
-            return Err(Error::Overflow);
-        }
-        Ok(IterationSums {
-            count,
-            cubes,
-            histogram,
-            skipped,
-        })
-    }
 }
 
-/// The mean of the hypercubes' means and its standard error from their
+/// The mean of the hypercubes' means and its variance from their
 /// spread, for an iteration cut short: its hypercubes are a part of the
 /// cube, not all of it, so the stratified variance would not hold.
-fn partial_estimate(cubes: &[CubeSums]) -> (f64, f64) {
-    let m = cubes.len() as f64;
-    let mean = cubes.iter().map(|c| c.mean).sum::<f64>() / m;
-    if cubes.len() < 2 {
-        let within = cubes.first().map_or(f64::INFINITY, |c| {
+fn partial_estimate(merged: &IterationSums) -> (f64, f64) {
+    let means = &merged.means;
+    if means.count() < 2 {
+        let within = merged.cubes.first().map_or(f64::INFINITY, |c| {
             c.m2 / (c.count.saturating_sub(1).max(1) * c.count) as f64
         });
-        return (mean, within);
+        return (means.mean(), within);
     }
-    let spread = cubes.iter().map(|c| (c.mean - mean).powi(2)).sum::<f64>() / (m - 1.0);
-    (mean, spread / m)
+    (means.mean(), means.variance() / means.count() as f64)
 }
 
 impl<I: Integrand> Pass for VegasIteration<I> {
@@ -675,13 +566,20 @@ impl<I: Integrand> Pass for VegasIteration<I> {
 
     fn run_chunk(&self, index: u64, cancel: &AtomicBool) -> Result<IterationSums, Error> {
         let mut lanes = Lanes::new(chunk_key(self.key, index));
-        self.sample(&mut lanes, self.ranges[index as usize].clone(), cancel)
+        let chunk = Chunk {
+            integrand: &*self.integrand,
+            grid: &self.grid,
+            strata: &self.strata,
+            policy: self.policy,
+        };
+        chunk.sample(&mut lanes, self.ranges[index as usize].clone(), cancel)
     }
 
     fn start(&self) -> IterationSums {
         IterationSums {
             count: 0,
             cubes: Vec::with_capacity(self.strata.hypercubes()),
+            means: Accumulator::new(),
             histogram: Histogram::new(self.grid.dims(), self.grid.increments()),
             skipped: 0,
         }
@@ -689,14 +587,18 @@ impl<I: Integrand> Pass for VegasIteration<I> {
 
     fn merge(&self, merged: &mut IterationSums, part: IterationSums) {
         merged.count += part.count;
+        for cube in &part.cubes {
+            merged.means.push(cube.mean);
+        }
         merged.cubes.extend_from_slice(&part.cubes);
         merged.histogram.merge(&part.histogram);
         merged.skipped += part.skipped;
     }
 
+    /// Every chunk's hypercube sums were finite (`Chunk::sample` checks),
+    /// and appending them cannot overflow; the histograms' sums can.
     fn overflowed(&self, merged: &IterationSums) -> bool {
-        let finite = |cube: &CubeSums| cube.mean.is_finite() && cube.m2.is_finite();
-        !(merged.histogram.is_finite() && merged.cubes.iter().all(finite))
+        !merged.histogram.is_finite()
     }
 
     /// The count, the skipped count, the hypercubes, then the histogram.
@@ -729,9 +631,14 @@ impl<I: Integrand> Pass for VegasIteration<I> {
             })
             .collect::<Option<Vec<_>>>()?;
         let histogram = Histogram::decode(reader, self.grid.dims(), self.grid.increments())?;
+        let mut means = Accumulator::new();
+        for cube in &cubes {
+            means.push(cube.mean);
+        }
         Some(IterationSums {
             count,
             cubes,
+            means,
             histogram,
             skipped,
         })

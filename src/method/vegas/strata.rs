@@ -133,15 +133,24 @@ pub(crate) struct CubeTally {
 }
 
 impl CubeTally {
-    /// Adds one value.
-    pub(crate) fn push(&mut self, value: f64) {
+    /// Adds values in order, as they come: the first value the tally
+    /// sees is its shift. Values given in several calls add up to the
+    /// same bits as in one.
+    pub(crate) fn push_all(&mut self, values: &[f64]) {
+        let Some(&first) = values.first() else {
+            return;
+        };
         if self.count == 0 {
-            self.shift = value;
+            self.shift = first;
         }
-        let d = value - self.shift;
-        self.count += 1;
-        self.sum += d;
-        self.squares += d * d;
+        let (mut sum, mut squares) = (self.sum, self.squares);
+        for &value in values {
+            let d = value - self.shift;
+            sum += d;
+            squares += d * d;
+        }
+        (self.sum, self.squares) = (sum, squares);
+        self.count += values.len() as u64;
     }
 
     /// The hypercube's [`CubeSums`].
@@ -275,6 +284,52 @@ impl Strata {
             *corner = (rest % s) as f64 / s as f64;
             rest /= s;
         }
+    }
+
+    /// The lower corners of hypercubes `range` (in visiting order), axis
+    /// by axis: `corners[a * range.len() + c]` is coordinate `a` of
+    /// [`Strata::corner`]`(range.start + c)`, to the bit. Without a
+    /// division per hypercube: the position `h · stride mod H` is kept as
+    /// digits, one per axis (axis 0 fastest), and the next hypercube's is
+    /// the stride's digits added with carries, the carry out of the last
+    /// axis dropped (mod `H`).
+    pub(crate) fn corners(&self, range: Range<usize>) -> Vec<f64> {
+        let (dims, cubes) = (self.slices.len(), range.len());
+        let mut corners = vec![0.0; dims * cubes];
+        if cubes == 0 {
+            return corners;
+        }
+        assert!(range.end <= self.hypercubes(), "hypercubes out of range");
+        let digits = |mut at: u64| -> Vec<u64> {
+            let digits = self.slices.iter().map(|&s| {
+                let digit = at % s;
+                at /= s;
+                digit
+            });
+            digits.collect()
+        };
+        // H ≤ 2^20 and stride < H, so the product fits in 64 bits.
+        let total = self.hypercubes() as u64;
+        let mut at = digits(range.start as u64 * self.stride % total);
+        let step = digits(self.stride % total);
+        // `k / s` for every digit `k` of every axis, as `corner` divides.
+        let fractions: Vec<Vec<f64>> = self
+            .slices
+            .iter()
+            .map(|&s| (0..s).map(|k| k as f64 / s as f64).collect())
+            .collect();
+        for c in 0..cubes {
+            for (axis, (&k, fractions)) in at.iter().zip(&fractions).enumerate() {
+                corners[axis * cubes + c] = fractions[k as usize];
+            }
+            let mut carry = 0;
+            for ((digit, &add), &s) in at.iter_mut().zip(&step).zip(&self.slices) {
+                // Digits are below `s`, so the sum is below `2s`.
+                let sum = *digit + add + carry;
+                (*digit, carry) = if sum >= s { (sum - s, 1) } else { (sum, 0) };
+            }
+        }
+        corners
     }
 
     /// The hypercubes cut into contiguous ranges, in order, each closed as
@@ -548,6 +603,27 @@ mod tests {
         assert!(slabs.iter().all(|&n| n >= 4), "{slabs:?}");
     }
 
+    /// The corners of a range, stepped digit by digit, are `corner`'s to
+    /// the bit, for ranges that start anywhere and wrap past `H`.
+    #[test]
+    fn corners_of_a_range_are_those_of_each_hypercube() {
+        for (dims, samples) in [(3, 1200), (2, 50_000), (5, 9_000), (1, 40)] {
+            let strata = Strata::new(dims, samples, DEFAULT_BETA);
+            let h = strata.hypercubes();
+            let mut corner = vec![0.0; dims];
+            for range in [0..h, 1..h / 2 + 1, h - 1..h, 3.min(h)..3.min(h)] {
+                let corners = strata.corners(range.clone());
+                for (c, cube) in range.clone().enumerate() {
+                    strata.corner(cube, &mut corner);
+                    for (a, &at) in corner.iter().enumerate() {
+                        let got = corners[a * range.len() + c];
+                        assert_eq!(got.to_bits(), at.to_bits(), "{dims} {cube} {a}");
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn cube_sums_are_exact_for_nearly_constant_values() {
         let values = [1e8 + 1.0, 1e8 + 2.0, 1e8 + 3.0, 1e8 + 4.0];
@@ -557,10 +633,16 @@ mod tests {
         assert_eq!(cube.m2, 5.0);
         assert_eq!(cube.variance_of_mean(), 5.0 / 12.0);
         assert_eq!(CubeSums::from_values(&[3.0]).variance_of_mean(), 0.0);
-        // Summed as they come, shifted by the first: the same here.
+        // Summed as they come, shifted by the first: the same here, in
+        // one piece or several.
         let mut tally = CubeTally::default();
-        values.iter().for_each(|&v| tally.push(v));
+        tally.push_all(&values);
         assert_eq!(tally.finish(), cube);
+        let mut pieces = CubeTally::default();
+        pieces.push_all(&values[..1]);
+        pieces.push_all(&[]);
+        pieces.push_all(&values[1..]);
+        assert_eq!(pieces.finish(), cube);
         assert_eq!(CubeTally::default().finish(), CubeSums::default());
     }
 
