@@ -9,7 +9,7 @@
 //! valgrind --tool=callgrind target/release/examples/vegas_cost mc 1048576
 //! ```
 //!
-//! The difference of the totals of two sizes (say 2^20 and 2^19), over
+//! A third argument sets the chunk size. The difference of the totals of two sizes (say 2^20 and 2^19), over
 //! the difference of the sizes, is the cost per evaluation without the
 //! fixed cost of starting a run.
 
@@ -31,10 +31,13 @@ fn main() {
     let samples: u64 = args
         .next()
         .map_or(1 << 20, |s| s.parse().expect("a sample count"));
-    let integral = Integral::over(genz_gaussian, vec![0.0..1.0; 5])
+    let mut integral = Integral::over(genz_gaussian, vec![0.0..1.0; 5])
         .method(method)
         .samples(samples)
         .seed(1);
+    if let Some(chunk) = args.next() {
+        integral = integral.chunk_size(chunk.parse().expect("a chunk size"));
+    }
     let estimate = pollster::block_on(integral.run_inline()).expect("the integral runs");
     println!("{estimate}");
 }

@@ -23,7 +23,7 @@ use std::sync::atomic::AtomicBool;
 use crate::driver::checkpoint::StateReader;
 use crate::driver::pass::{Pass, Passes, Running};
 use crate::method::vegas::grid::{Grid, Histogram, increments_for};
-use crate::method::vegas::sampler::{Chunk, IterationSums};
+use crate::method::vegas::sampler::{Chunk, IterationSums, means_of};
 use crate::method::vegas::strata::{CubeSums, DEFAULT_BETA, Strata};
 use crate::sample::{Lanes, chunk_key};
 use crate::spec::domain::Domain;
@@ -556,6 +556,35 @@ fn partial_estimate(merged: &IterationSums) -> (f64, f64) {
     (means.mean(), means.variance() / means.count() as f64)
 }
 
+impl<I: Integrand> VegasIteration<I> {
+    /// What [`Pass::encode`] wrote, with no spread of the means yet.
+    fn decode_sums(&self, reader: &mut StateReader<'_>) -> Option<IterationSums> {
+        let count = reader.u64()?;
+        let skipped = reader.u64()?;
+        let cubes = usize::try_from(reader.u64()?).ok()?;
+        if cubes > self.strata.hypercubes() {
+            return None;
+        }
+        let cubes = (0..cubes)
+            .map(|_| {
+                Some(CubeSums {
+                    count: reader.u64()?,
+                    mean: reader.f64()?,
+                    m2: reader.f64()?,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let histogram = Histogram::decode(reader, self.grid.dims(), self.grid.increments())?;
+        Some(IterationSums {
+            count,
+            cubes,
+            means: Accumulator::new(),
+            histogram,
+            skipped,
+        })
+    }
+}
+
 impl<I: Integrand> Pass for VegasIteration<I> {
     type Part = IterationSums;
     type Merged = IterationSums;
@@ -587,9 +616,7 @@ impl<I: Integrand> Pass for VegasIteration<I> {
 
     fn merge(&self, merged: &mut IterationSums, part: IterationSums) {
         merged.count += part.count;
-        for cube in &part.cubes {
-            merged.means.push(cube.mean);
-        }
+        merged.means.merge(&part.means);
         merged.cubes.extend_from_slice(&part.cubes);
         merged.histogram.merge(&part.histogram);
         merged.skipped += part.skipped;
@@ -614,34 +641,17 @@ impl<I: Integrand> Pass for VegasIteration<I> {
         merged.histogram.encode(out);
     }
 
+    /// A merged prefix, whose cubes are those of whole chunks.
     fn decode(&self, reader: &mut StateReader<'_>) -> Option<IterationSums> {
-        let count = reader.u64()?;
-        let skipped = reader.u64()?;
-        let cubes = usize::try_from(reader.u64()?).ok()?;
-        if cubes > self.strata.hypercubes() {
-            return None;
+        let mut merged = self.decode_sums(reader)?;
+        // The chunks' spreads, rebuilt as the chunks made and merged them.
+        for range in &self.ranges {
+            if range.end > merged.cubes.len() {
+                break;
+            }
+            merged.means.merge(&means_of(&merged.cubes[range.clone()]));
         }
-        let cubes = (0..cubes)
-            .map(|_| {
-                Some(CubeSums {
-                    count: reader.u64()?,
-                    mean: reader.f64()?,
-                    m2: reader.f64()?,
-                })
-            })
-            .collect::<Option<Vec<_>>>()?;
-        let histogram = Histogram::decode(reader, self.grid.dims(), self.grid.increments())?;
-        let mut means = Accumulator::new();
-        for cube in &cubes {
-            means.push(cube.mean);
-        }
-        Some(IterationSums {
-            count,
-            cubes,
-            means,
-            histogram,
-            skipped,
-        })
+        Some(merged)
     }
 
     #[cfg(feature = "mpi")]
@@ -652,7 +662,8 @@ impl<I: Integrand> Pass for VegasIteration<I> {
     #[cfg(feature = "mpi")]
     fn decode_part(&self, bytes: &[u8]) -> Option<IterationSums> {
         let mut reader = StateReader(bytes);
-        let part = self.decode(&mut reader)?;
+        let mut part = self.decode_sums(&mut reader)?;
+        part.means = means_of(&part.cubes);
         reader.is_done().then_some(part)
     }
 }

@@ -38,9 +38,10 @@ const COORDINATES_PER_BLOCK: usize = 4096;
 pub(crate) struct IterationSums {
     pub(crate) count: u64,
     pub(crate) cubes: Vec<CubeSums>,
-    /// The hypercubes' means pushed in order as chunks merge (a chunk's
-    /// own is empty), for the estimate of an iteration cut short: a pure
-    /// function of `cubes`, so checkpoints need not hold it.
+    /// The spread of the hypercubes' means, for the estimate of an
+    /// iteration cut short: each chunk's own ([`means_of`] its cubes),
+    /// merged in chunk order, so a pure function of the cubes and the
+    /// chunks' ranges, which checkpoints need not hold.
     pub(crate) means: Accumulator,
     pub(crate) histogram: Histogram,
     pub(crate) skipped: u64,
@@ -197,8 +198,8 @@ impl<I: Integrand> Chunk<'_, I> {
         }
         Ok(IterationSums {
             count,
+            means: means_of(&cubes),
             cubes,
-            means: Accumulator::new(),
             histogram,
             skipped,
         })
@@ -231,6 +232,16 @@ impl<I: Integrand> Chunk<'_, I> {
         }
         Ok(skipped)
     }
+}
+
+/// The hypercubes' means pushed into an accumulator in order: a chunk's
+/// part of [`IterationSums::means`].
+pub(crate) fn means_of(cubes: &[CubeSums]) -> Accumulator {
+    let mut means = Accumulator::new();
+    for cube in cubes {
+        means.push(cube.mean);
+    }
+    means
 }
 
 /// Draws the block's first `n` points from `lanes`, moves each into its
