@@ -420,7 +420,8 @@ impl<I: Integrand> Passes for VegasRun<I> {
         between.grid.refine(&merged.histogram, self.alpha);
         between.strata.update(&merged.cubes);
         // The counted iterations' budget: new hypercubes.
-        if let Some(fresh) = fresh {
+        if let Some(mut fresh) = fresh {
+            fresh.inherit(&between.strata);
             between.strata = fresh;
         }
         between.iteration = next;

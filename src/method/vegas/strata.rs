@@ -402,6 +402,40 @@ impl Strata {
         self.allocate();
     }
 
+    /// Takes over what `old`, strata of the same axes for another budget,
+    /// learnt: each hypercube's weight becomes that of the old hypercube
+    /// holding its centre, and the counts follow. Hypercubes of one
+    /// layout all have the same volume, so the weights (densities of
+    /// `σ^β` up to a common factor) carry over as they are. Without this,
+    /// the first iteration on new hypercubes would spread its samples
+    /// evenly, as if nothing had been learnt.
+    pub(crate) fn inherit(&mut self, old: &Strata) {
+        if self.beta == 0.0 || old.slices.len() != self.slices.len() {
+            return;
+        }
+        let old_total = old.hypercubes() as u64;
+        let back = inverse_mod(old.stride % old_total.max(1), old_total);
+        let total = self.hypercubes() as u64;
+        for (h, weight) in self.weights.iter_mut().enumerate() {
+            let mut at = h as u64 * self.stride % total;
+            // The centre's digit on each axis, in the old slicing:
+            // ⌊(k + ½) / s · s'⌋, in integers.
+            let (mut old_at, mut scale) = (0, 1);
+            for (&s, &old_s) in self.slices.iter().zip(&old.slices) {
+                let k = at % s;
+                at /= s;
+                old_at += (2 * k + 1) * old_s / (2 * s) * scale;
+                scale *= old_s;
+            }
+            *weight = old.weights[(old_at * back % old_total.max(1)) as usize];
+        }
+        let sum: f64 = self.weights.iter().sum();
+        if !(sum > 0.0 && sum.is_finite()) {
+            self.weights.fill(1.0);
+        }
+        self.allocate();
+    }
+
     /// `n_h = ⌊f N w_h / Σw⌋ + n_min`, `n_min = max(2, ⌊(1 − f) N / H⌋)`,
     /// `f` the adaptive share (0 when `β = 0`): vegas's `_random_batch`.
     fn allocate(&mut self) {
@@ -477,6 +511,22 @@ fn damp(variances: &mut [f64], beta: f64) {
             *v = v.powf(beta / 2.0);
         }
     }
+}
+
+/// `a⁻¹ mod m` for `a` coprime with `m` (1 when `m ≤ 1`), by Euclid's
+/// extended algorithm: the visiting order's step undone.
+fn inverse_mod(a: u64, m: u64) -> u64 {
+    if m <= 1 {
+        return 0;
+    }
+    let (mut r0, mut r1) = (i128::from(m), i128::from(a));
+    let (mut t0, mut t1) = (0i128, 1i128);
+    while r1 != 0 {
+        let q = r0 / r1;
+        (r0, r1) = (r1, r0 - q * r1);
+        (t0, t1) = (t1, t0 - q * t1);
+    }
+    t0.rem_euclid(i128::from(m)) as u64
 }
 
 /// The step of the visiting order: the integer nearest `H (√5 − 1)/2`
@@ -628,6 +678,44 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// New hypercubes take the weights of the old ones at their centres:
+    /// a hot corner stays hot, and counts follow the weights.
+    #[test]
+    fn new_strata_inherit_the_old_weights() {
+        for (a, m) in [(3, 7), (1, 1), (610, 999), (5, 2)] {
+            assert_eq!(a * inverse_mod(a, m) % m, 1 % m, "{a} {m}");
+        }
+        let mut old = Strata::new(2, 400, DEFAULT_BETA);
+        assert_eq!(old.slices(), [7, 7]);
+        // σ is large in the old hypercube at the grid's corner (0, 0) only.
+        let mut corner = [0.0; 2];
+        let cubes: Vec<CubeSums> = (0..old.hypercubes())
+            .map(|h| {
+                old.corner(h, &mut corner);
+                let spread = if corner == [0.0, 0.0] { 100.0 } else { 1.0 };
+                CubeSums::from_values(&[0.0, spread, 0.0, spread])
+            })
+            .collect();
+        old.update(&cubes);
+        let mut new = Strata::new(2, 40_000, DEFAULT_BETA);
+        assert_eq!(new.slices(), [71, 70]);
+        new.inherit(&old);
+        // The old corner cube, [0, 1/7)², holds the new slices whose
+        // centres fall in it: 0..10 on both axes.
+        let (mut hot, mut cold) = (u64::MAX, 0);
+        for (h, &count) in new.counts().iter().enumerate() {
+            new.corner(h, &mut corner);
+            if corner[0] < 10.0 / 71.0 && corner[1] < 10.0 / 70.0 {
+                hot = hot.min(count);
+            } else {
+                cold = cold.max(count);
+            }
+        }
+        // σ^β is 100^0.75 ≈ 32 times larger there.
+        assert!(hot > 4 * cold, "{hot} {cold}");
+        assert_eq!(new.samples(), 40_000);
     }
 
     #[test]
