@@ -27,7 +27,7 @@ use crate::method::vegas::sampler::{Chunk, IterationSums, means_of};
 use crate::method::vegas::strata::{CubeSums, DEFAULT_BETA, Strata};
 use crate::sample::{Lanes, chunk_key};
 use crate::spec::domain::Domain;
-use crate::spec::settings::{Settings, default_chunk_size};
+use crate::spec::settings::{DEFAULT_CHUNKS_PER_PASS, Settings};
 use crate::{Accumulator, Error, Estimate, Integrand, NonFinite, Stop};
 use average::IterationAverage;
 
@@ -54,6 +54,36 @@ const WARMUP_SHARE: f64 = 0.2;
 /// The share of the budget `warmup` of `iterations` iterations spend.
 fn warmup_share(warmup: u32, iterations: u32) -> f64 {
     WARMUP_SHARE.min(f64::from(warmup) / f64::from(iterations))
+}
+
+/// The fewest points a default chunk of an iteration holds per increment
+/// of an axis: each chunk fills and hands back a histogram of
+/// `dims × increments` cells, which costs about as much as a point per
+/// increment to zero and merge; at 8 points per increment that is a few
+/// percent of the chunk's work.
+const MIN_CHUNK_POINTS_PER_INCREMENT: u64 = 8;
+
+/// The fewest points in a default chunk whatever the grid: spawning and
+/// merging a chunk costs a few microseconds.
+const MIN_CHUNK_POINTS: u64 = 512;
+
+/// Points per chunk in an iteration of `samples` points on a grid of
+/// `increments` increments per axis, when the caller chose no chunk size:
+/// the iteration in [`DEFAULT_CHUNKS_PER_PASS`] chunks, as plain Monte
+/// Carlo's passes are cut, unless that would make chunks too small for
+/// their fixed cost (above). A pure function of the spec, so the chunks,
+/// and the bits, are the same on any machine and thread count. Chunks end
+/// at hypercube boundaries ([`Strata::chunks`]), so they hold about this
+/// many points.
+///
+/// A counted iteration of a 2^16-point budget in 5 dimensions (13108
+/// points, 163 increments) is then about 10 chunks and a warm-up one 2;
+/// of a 2^20 budget (1000 increments), 27 and 4: every core of a small
+/// machine busy in every iteration, where the general policy's floor of
+/// 4096 points had left the 2^16 budget's iterations in one to four.
+fn chunk_target(samples: u64, increments: usize) -> u64 {
+    let floor = (MIN_CHUNK_POINTS_PER_INCREMENT * increments as u64).max(MIN_CHUNK_POINTS);
+    samples.div_ceil(DEFAULT_CHUNKS_PER_PASS).max(floor)
 }
 
 /// VEGAS+, Lepage's adaptive importance sampling (J. Comput. Phys. 27, 192,
@@ -386,7 +416,7 @@ impl<I: Integrand> Passes for VegasRun<I> {
         let samples = between.strata.samples();
         let chunk = self
             .chunk_size
-            .unwrap_or_else(|| default_chunk_size(samples, self.domain.dims()));
+            .unwrap_or_else(|| chunk_target(samples, self.increments));
         Some(Arc::new(VegasIteration {
             integrand: self.integrand.clone(),
             grid: between.grid.clone(),
@@ -666,5 +696,27 @@ impl<I: Integrand> Pass for VegasIteration<I> {
         let mut part = self.decode_sums(&mut reader)?;
         part.means = means_of(&part.cubes);
         reader.is_done().then_some(part)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Small iterations still split into enough chunks for a few cores;
+    /// large ones into the general policy's 64; none below the floor the
+    /// histogram's cost sets.
+    #[test]
+    fn default_chunks_split_every_iteration() {
+        assert_eq!(chunk_target(13_108, 163), 1304);
+        assert_eq!(chunk_target(209_715, 1000), 8000);
+        assert_eq!(chunk_target(1 << 26, 1000), 1 << 20);
+        assert_eq!(chunk_target(100, 1), MIN_CHUNK_POINTS);
+        // A counted iteration of a 2^16 budget in 5 dimensions, and a
+        // warm-up one.
+        let counted = Strata::new(5, 13_108, DEFAULT_BETA);
+        assert_eq!(counted.chunks(chunk_target(13_108, 163)).len(), 11);
+        let warm = Strata::new(5, 1638, DEFAULT_BETA);
+        assert_eq!(warm.chunks(chunk_target(1638, 163)).len(), 2);
     }
 }
