@@ -137,6 +137,10 @@ pub(crate) struct Grid {
     /// Axis `a`'s `increments + 1` edges, in units of its width from its
     /// lower bound, at `a * (increments + 1)..`.
     edges: Vec<f64>,
+    /// Axis `a`'s increments as `[u_i, u_{i+1} − u_i]`, at
+    /// `a * increments..`: what [`Grid::map_axis`] looks up, one load per
+    /// point, kept in step with `edges`.
+    steps: Vec<[f64; 2]>,
 }
 
 impl Grid {
@@ -156,12 +160,24 @@ impl Grid {
         let edges = (0..lo.len())
             .flat_map(|_| (0..=increments).map(move |i| i as f64 / n))
             .collect();
-        Grid {
+        let mut grid = Grid {
             increments,
             lo: lo.to_vec(),
             width: width.to_vec(),
             edges,
-        }
+            steps: Vec::new(),
+        };
+        grid.set_steps();
+        grid
+    }
+
+    /// Rebuilds `steps` from `edges`.
+    fn set_steps(&mut self) {
+        self.steps = self
+            .edges
+            .chunks_exact(self.increments + 1)
+            .flat_map(|axis| axis.windows(2).map(|e| [e[0], e[1] - e[0]]))
+            .collect();
     }
 
     /// Appends every edge to a checkpoint's bytes, bit for bit.
@@ -186,6 +202,7 @@ impl Grid {
         let valid = grid.edges.chunks_exact(grid.increments + 1).all(|axis| {
             axis[0] == 0.0 && axis[grid.increments] == 1.0 && strictly_increasing(axis)
         });
+        grid.set_steps();
         valid.then_some(grid)
     }
 
@@ -268,9 +285,9 @@ impl Grid {
     /// (the same operations in the same order).
     ///
     /// In three loops over the points, so that the arithmetic runs on
-    /// whole vectors: only the look-up of each point's edges, into
-    /// `starts` and `widths` (scratch, as long as `y`), goes point by
-    /// point. (Gathers would vectorise it, but LLVM does not emit them for
+    /// whole vectors: only the look-up of each point's increment, its
+    /// start and width into `starts` and `widths` (scratch, as long as
+    /// `y`), goes point by point. (Gathers would vectorise it, but LLVM does not emit them for
     /// a generic AVX2 target, where they are slow on some CPUs.)
     ///
     /// # Panics
@@ -308,16 +325,12 @@ impl Grid {
         }
         // The integer `min` changes nothing (cells are at most the last
         // increment already) but proves the look-ups in bounds.
-        let edges = &self.edges[axis * (increments + 1)..][..increments + 1];
-        let last_cell = edges.len().saturating_sub(2);
-        if edges.len() < 2 {
+        let steps = &self.steps[axis * increments..][..increments];
+        let Some(last_cell) = steps.len().checked_sub(1) else {
             return;
-        }
+        };
         for ((&cell, start), width) in cells.iter().zip(starts.iter_mut()).zip(widths.iter_mut()) {
-            let i = (cell as usize).min(last_cell);
-            let (e0, e1) = (edges[i], edges[i + 1]);
-            *start = e0;
-            *width = e1 - e0;
+            [*start, *width] = steps[(cell as usize).min(last_cell)];
         }
         let (lo, width) = (self.lo[axis], self.width[axis]);
         let points = y
@@ -399,6 +412,7 @@ impl Grid {
                 edges.copy_from_slice(&new_edges);
             }
         }
+        self.set_steps();
     }
 }
 

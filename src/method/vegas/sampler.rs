@@ -209,7 +209,10 @@ impl<I: Integrand> Chunk<'_, I> {
     /// that is not finite is an error, or with [`NonFinite::Skip`] counts
     /// as 0.
     fn weigh(&self, x: &[f64], jacobians: &[f64], values: &mut [f64]) -> Result<u64, Error> {
-        if values.iter().all(|v| v.is_finite()) {
+        // Every value looked at, no early exit, so that the check runs on
+        // whole vectors; the slow path below is for the rare block that
+        // fails it.
+        if values.iter().fold(true, |finite, v| finite & v.is_finite()) {
             for (value, &jacobian) in values.iter_mut().zip(jacobians) {
                 *value *= jacobian;
             }
