@@ -27,7 +27,7 @@ use crate::method::vegas::sampler::{Chunk, IterationSums, means_of};
 use crate::method::vegas::strata::{CubeSums, DEFAULT_BETA, Strata};
 use crate::sample::{Lanes, chunk_key};
 use crate::spec::domain::Domain;
-use crate::spec::settings::{DEFAULT_CHUNKS_PER_PASS, Settings};
+use crate::spec::settings::{DEFAULT_CHUNKS_PER_PASS, MAX_DEFAULT_CHUNK, Settings};
 use crate::{Accumulator, Error, Estimate, Integrand, NonFinite, Stop};
 use average::IterationAverage;
 
@@ -71,7 +71,9 @@ const MIN_CHUNK_POINTS: u64 = 512;
 /// `increments` increments per axis, when the caller chose no chunk size:
 /// the iteration in [`DEFAULT_CHUNKS_PER_PASS`] chunks, as plain Monte
 /// Carlo's passes are cut, unless that would make chunks too small for
-/// their fixed cost (above). A pure function of the spec, so the chunks,
+/// their fixed cost (above) or larger than plain Monte Carlo's largest
+/// ([`MAX_DEFAULT_CHUNK`]; a time limit or a checkpoint waits for a
+/// chunk to merge). A pure function of the spec, so the chunks,
 /// and the bits, are the same on any machine and thread count. Chunks end
 /// at hypercube boundaries ([`Strata::chunks`]), so they hold about this
 /// many points.
@@ -82,8 +84,11 @@ const MIN_CHUNK_POINTS: u64 = 512;
 /// machine busy in every iteration, where the general policy's floor of
 /// 4096 points had left the 2^16 budget's iterations in one to four.
 fn chunk_target(samples: u64, increments: usize) -> u64 {
+    // At most 65536 increments, so the floor is below the cap.
     let floor = (MIN_CHUNK_POINTS_PER_INCREMENT * increments as u64).max(MIN_CHUNK_POINTS);
-    samples.div_ceil(DEFAULT_CHUNKS_PER_PASS).max(floor)
+    samples
+        .div_ceil(DEFAULT_CHUNKS_PER_PASS)
+        .clamp(floor, MAX_DEFAULT_CHUNK)
 }
 
 /// VEGAS+, Lepage's adaptive importance sampling (J. Comput. Phys. 27, 192,
@@ -711,6 +716,7 @@ mod tests {
         assert_eq!(chunk_target(13_108, 163), 1304);
         assert_eq!(chunk_target(209_715, 1000), 8000);
         assert_eq!(chunk_target(1 << 26, 1000), 1 << 20);
+        assert_eq!(chunk_target(1 << 40, 65536), MAX_DEFAULT_CHUNK);
         assert_eq!(chunk_target(100, 1), MIN_CHUNK_POINTS);
         // A counted iteration of a 2^16 budget in 5 dimensions, and a
         // warm-up one.
