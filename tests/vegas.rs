@@ -382,3 +382,59 @@ fn a_large_offset_does_not_inflate_the_error_bar() {
         }
     });
 }
+
+/// How often `Method::VEGAS`'s 95% interval holds the exact value over
+/// seeds `1..=seeds` at `samples` points, and the largest `|error| / σ`.
+fn vegas_coverage(family: Family, d: usize, samples: u64, seeds: u64) -> (f64, f64) {
+    let genz = Arc::new(Genz::new(family, d));
+    let exact = genz.exact();
+    let (mut covered, mut worst) = (0, 0.0f64);
+    for seed in 1..=seeds {
+        let integral = over_cube(&genz)
+            .samples(samples)
+            .method(Method::VEGAS)
+            .seed(seed);
+        let estimate = pollster::block_on(integral.run_inline()).unwrap();
+        let z = (estimate.value - exact).abs() / estimate.std_error;
+        covered += u64::from(z <= 1.96);
+        worst = worst.max(z);
+    }
+    (covered as f64 / seeds as f64, worst)
+}
+
+/// VEGAS's error bars are honest on every Genz family, the discontinuous
+/// one included (whose 95% intervals covered 38.5% of seeds in d = 2
+/// before VEGAS+'s graded grid): 100 fixed seeds at 2^12 points in d = 2
+/// and 5, each family and dimension covered 87–98% when this was written.
+/// The bound, 85%, is 4.5 binomial standard deviations (2.2% at 100
+/// seeds) below 95%: honest intervals never miss it, and a bias or an
+/// error bar too small by a third does.
+///
+/// `QUADPIPE_VEGAS_COVERAGE=long` runs the measurement of issue 13 instead
+/// (200 seeds at 2^14 and 2^18 points, d = 2, 5 and 8; minutes in
+/// release) and prints the table; `bench/README.md` has the figures.
+#[test]
+fn intervals_cover_on_every_genz_family() {
+    let long = std::env::var("QUADPIPE_VEGAS_COVERAGE").is_ok_and(|v| v == "long");
+    let (sizes, dims, seeds): (&[u64], &[usize], u64) = if long {
+        (&[1 << 14, 1 << 18], &[2, 5, 8], 200)
+    } else {
+        (&[1 << 12], &[2, 5], 100)
+    };
+    let limit = std::time::Duration::from_secs(if long { 3600 } else { 120 });
+    common::watchdog_for(limit, move || {
+        for &samples in sizes {
+            for family in Family::ALL {
+                for &d in dims {
+                    let (covered, worst) = vegas_coverage(family, d, samples, seeds);
+                    let what = format!("{} d={d} n={samples}", family.name());
+                    println!(
+                        "{what}: {:.1}% covered, largest z {worst:.2}",
+                        100.0 * covered
+                    );
+                    assert!(covered >= 0.85, "{what}: {:.1}% covered", 100.0 * covered);
+                }
+            }
+        }
+    });
+}

@@ -137,6 +137,10 @@ pub(crate) struct Grid {
     /// Axis `a`'s `increments + 1` edges, in units of its width from its
     /// lower bound, at `a * (increments + 1)..`.
     edges: Vec<f64>,
+    /// Axis `a`'s increments as `[u_i, u_{i+1} − u_i]`, at
+    /// `a * increments..`: what [`Grid::map_axis`] looks up, one load per
+    /// point, kept in step with `edges`.
+    steps: Vec<[f64; 2]>,
 }
 
 impl Grid {
@@ -156,12 +160,24 @@ impl Grid {
         let edges = (0..lo.len())
             .flat_map(|_| (0..=increments).map(move |i| i as f64 / n))
             .collect();
-        Grid {
+        let mut grid = Grid {
             increments,
             lo: lo.to_vec(),
             width: width.to_vec(),
             edges,
-        }
+            steps: Vec::new(),
+        };
+        grid.set_steps();
+        grid
+    }
+
+    /// Rebuilds `steps` from `edges`.
+    fn set_steps(&mut self) {
+        self.steps = self
+            .edges
+            .chunks_exact(self.increments + 1)
+            .flat_map(|axis| axis.windows(2).map(|e| [e[0], e[1] - e[0]]))
+            .collect();
     }
 
     /// Appends every edge to a checkpoint's bytes, bit for bit.
@@ -186,6 +202,7 @@ impl Grid {
         let valid = grid.edges.chunks_exact(grid.increments + 1).all(|axis| {
             axis[0] == 0.0 && axis[grid.increments] == 1.0 && strictly_increasing(axis)
         });
+        grid.set_steps();
         valid.then_some(grid)
     }
 
@@ -224,7 +241,7 @@ impl Grid {
     /// # Panics
     ///
     /// If `y`, `x` or `cells` is not `self.dims()` long.
-    // The point-by-point reference for `map_block`, which the sampler uses.
+    // The point-by-point reference for `map_axis`, which the sampler uses.
     #[cfg(test)]
     pub(crate) fn map(&self, y: &[f64], x: &mut [f64], cells: &mut [usize]) -> f64 {
         let dims = self.dims();
@@ -260,56 +277,70 @@ impl Grid {
         jacobian
     }
 
-    /// `Grid::map` for a block of points, `y`, `x` and `cells` holding
-    /// `dims` coordinates per point, one Jacobian per point.
+    /// `Grid::map` on axis `axis` of a block of points: `y` holds that
+    /// axis's coordinate of each point and is overwritten by `x`; `cells`
+    /// gets each point's increment, and each point's Jacobian is
+    /// multiplied by the axis's factor. Called for axes `0, 1, …` in turn
+    /// on Jacobians set to 1, it gives the bits of `map` point by point
+    /// (the same operations in the same order).
     ///
-    /// The same arithmetic in the same order per point (the bits are those
-    /// of `map`), but axis by axis over the whole block: each axis's edges
-    /// stay in cache, and the loop over points is long, not the loop over
-    /// a handful of axes whose overhead `map` pays per point.
+    /// In three loops over the points, so that the arithmetic runs on
+    /// whole vectors: only the look-up of each point's increment, its
+    /// start and width into `starts` and `widths` (scratch, as long as
+    /// `y`), goes point by point. (Gathers would vectorise it, but LLVM does not emit them for
+    /// a generic AVX2 target, where they are slow on some CPUs.)
     ///
     /// # Panics
     ///
-    /// If the lengths do not agree with `self.dims()` and the block.
-    pub(crate) fn map_block(
+    /// If the slices differ in length, or `axis` is not an axis of the
+    /// grid.
+    #[inline(always)]
+    pub(crate) fn map_axis(
         &self,
-        y: &[f64],
-        x: &mut [f64],
-        cells: &mut [usize],
+        axis: usize,
+        y: &mut [f64],
+        cells: &mut [u32],
         jacobians: &mut [f64],
+        [starts, widths]: [&mut [f64]; 2],
     ) {
-        let dims = self.dims();
-        let points = jacobians.len();
+        let points = y.len();
         assert!(
-            y.len() == dims * points && x.len() == y.len() && cells.len() == y.len(),
-            "y, x and cells need one entry per axis per point"
+            [cells.len(), jacobians.len(), starts.len(), widths.len()] == [points; 4],
+            "one cell, Jacobian and scratch entry per coordinate"
         );
-        jacobians.fill(1.0);
-        let n = self.increments as f64;
-        let last = (self.increments - 1) as f64;
-        let axes = self
-            .edges
-            .chunks_exact(self.increments + 1)
-            .zip(self.lo.iter().zip(&self.width));
-        for (axis, (edges, (&lo, &width))) in axes.enumerate() {
-            let points = y
-                .chunks_exact(dims)
-                .zip(x.chunks_exact_mut(dims))
-                .zip(cells.chunks_exact_mut(dims))
-                .zip(jacobians.iter_mut());
-            for (((y, x), cells), jacobian) in points {
-                let (y, x, cell) = (y[axis], &mut x[axis], &mut cells[axis]);
-                // As in `map`.
-                let t = y * n;
-                let k = t.max(0.0).min(last) as i32;
-                let i = k as usize;
-                let (e0, e1) = (edges[i], edges[i + 1]);
-                let du = e1 - e0;
-                let u = e0 + du * (t - f64::from(k));
-                *x = lo + width * u;
-                *cell = i;
-                *jacobian *= width * (du * n);
-            }
+        let increments = self.increments;
+        let n = increments as f64;
+        let last = (increments - 1) as f64;
+        // As in `map`: the increment, and `y`'s place in it (`t − k`).
+        // `map`'s truncation of the clamped `t` is its floor, and this
+        // reads the integer off the bits of `floor + 2^52` rather than
+        // converting (a saturating conversion that does not vectorise):
+        // both exact, so the bits are `map`'s.
+        const TWO_52: f64 = (1u64 << 52) as f64;
+        for (y, cell) in y.iter_mut().zip(cells.iter_mut()) {
+            let t = *y * n;
+            let k = t.max(0.0).min(last).floor();
+            *cell = (k + TWO_52).to_bits() as u32;
+            *y = t - k;
+        }
+        // The integer `min` changes nothing (cells are at most the last
+        // increment already) but proves the look-ups in bounds.
+        let steps = &self.steps[axis * increments..][..increments];
+        let Some(last_cell) = steps.len().checked_sub(1) else {
+            return;
+        };
+        for ((&cell, start), width) in cells.iter().zip(starts.iter_mut()).zip(widths.iter_mut()) {
+            [*start, *width] = steps[(cell as usize).min(last_cell)];
+        }
+        let (lo, width) = (self.lo[axis], self.width[axis]);
+        let points = y
+            .iter_mut()
+            .zip(jacobians)
+            .zip(starts.iter().zip(widths.iter()));
+        for ((y, jacobian), (&e0, &du)) in points {
+            let u = e0 + du * *y;
+            *y = lo + width * u;
+            *jacobian *= width * (du * n);
         }
     }
 
@@ -381,6 +412,7 @@ impl Grid {
                 edges.copy_from_slice(&new_edges);
             }
         }
+        self.set_steps();
     }
 }
 
@@ -536,7 +568,7 @@ impl Histogram {
     /// # Panics
     ///
     /// If `cells` is not one index per axis, or an index is out of range.
-    // The point-by-point reference for `add_block`, which the sampler uses.
+    // The point-by-point reference for `add_axis`, which the sampler uses.
     #[cfg(test)]
     pub(crate) fn add(&mut self, cells: &[usize], weighted_value: f64) {
         assert_eq!(cells.len(), self.dims, "one cell per axis");
@@ -551,30 +583,27 @@ impl Histogram {
         }
     }
 
-    /// `Histogram::add` for a block of points: `cells` as
-    /// [`Grid::map_block`] wrote them, one `f · J` per point. Axis by axis,
-    /// each increment's sums receive the points in the same order as
-    /// point by point, so the bits are those of `add`.
+    /// `Histogram::add` on axis `axis` for a block of points: `cells` as
+    /// [`Grid::map_axis`] wrote them, and each point's `(f · J)²`. Called
+    /// for every axis, each increment's sums receive the points in the
+    /// same order as point by point, so the bits are those of `add`.
     ///
     /// # Panics
     ///
-    /// If `cells` is not one index per axis per value, or an index is out
-    /// of range.
-    pub(crate) fn add_block(&mut self, cells: &[usize], weighted_values: &[f64]) {
-        assert_eq!(
-            cells.len(),
-            self.dims * weighted_values.len(),
-            "one cell per axis"
-        );
+    /// If `cells` and `squares` differ in length, or `axis` is out of
+    /// range. A cell beyond the last increment counts in the last.
+    #[inline]
+    pub(crate) fn add_axis(&mut self, axis: usize, cells: &[u32], squares: &[f64]) {
+        assert_eq!(cells.len(), squares.len(), "one square per cell");
         let n = self.increments;
-        for (axis, bins) in self.bins.chunks_exact_mut(n).enumerate() {
-            let points = cells.chunks_exact(self.dims).zip(weighted_values);
-            for (cells, &value) in points {
-                let cell = cells[axis];
-                let bin = &mut bins[cell];
-                bin[0] += value * value;
-                bin[1] += 1.0;
-            }
+        let last = n.max(1) - 1;
+        let bins = &mut self.bins[axis * (last + 1)..][..last + 1];
+        for (&cell, &square) in cells.iter().zip(squares) {
+            // The cells come from `map_axis`, in range: the `min` only
+            // lets the compiler drop the bounds check.
+            let bin = &mut bins[(cell as usize).min(last)];
+            bin[0] += square;
+            bin[1] += 1.0;
         }
     }
 
@@ -1082,9 +1111,20 @@ pub(super) mod tests {
         y[0] = f64::NAN;
         y[1] = 1.0;
         y[2] = -0.5;
-        let (mut x, mut cells, mut jacobians) =
-            (vec![0.0; y.len()], vec![0; y.len()], vec![0.0; 333]);
-        grid.map_block(&y, &mut x, &mut cells, &mut jacobians);
+        // Axis by axis, as the sampler keeps a block.
+        let mut x: Vec<f64> = (0..2)
+            .flat_map(|a| (0..333).map(move |p| (a, p)))
+            .map(|(a, p)| y[2 * p + a])
+            .collect();
+        let (mut cells, mut jacobians) = (vec![0; y.len()], vec![1.0; 333]);
+        let (mut starts, mut widths) = (vec![0.0; 333], vec![0.0; 333]);
+        for (axis, (x, cells)) in x
+            .chunks_exact_mut(333)
+            .zip(cells.chunks_exact_mut(333))
+            .enumerate()
+        {
+            grid.map_axis(axis, x, cells, &mut jacobians, [&mut starts, &mut widths]);
+        }
         let mut one = Histogram::new(2, 64);
         let mut block = Histogram::new(2, 64);
         let values: Vec<f64> = (0..333)
@@ -1094,13 +1134,16 @@ pub(super) mod tests {
             let (mut xp, mut cp) = ([0.0; 2], [0; 2]);
             let jacobian = grid.map(&y[2 * p..2 * p + 2], &mut xp, &mut cp);
             assert_eq!(jacobian.to_bits(), jacobians[p].to_bits());
-            assert_eq!(cp, cells[2 * p..2 * p + 2]);
             for a in 0..2 {
-                assert_eq!(xp[a].to_bits(), x[2 * p + a].to_bits());
+                assert_eq!(cp[a], cells[333 * a + p] as usize);
+                assert_eq!(xp[a].to_bits(), x[333 * a + p].to_bits());
             }
             one.add(&cp, values[p]);
         }
-        block.add_block(&cells, &values);
+        let squares: Vec<f64> = values.iter().map(|v| v * v).collect();
+        for (axis, cells) in cells.chunks_exact(333).enumerate() {
+            block.add_axis(axis, cells, &squares);
+        }
         assert_eq!(one, block);
     }
 

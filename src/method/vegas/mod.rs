@@ -13,6 +13,7 @@
 
 mod average;
 pub(crate) mod grid;
+mod sampler;
 pub(crate) mod strata;
 
 use std::ops::Range;
@@ -21,19 +22,14 @@ use std::sync::Arc;
 use crate::driver::checkpoint::StateReader;
 use crate::driver::halt::Halt;
 use crate::driver::pass::{Pass, Passes, Running};
-use crate::kernel::fill_points;
 use crate::method::vegas::grid::{Grid, Histogram, increments_for};
-use crate::method::vegas::strata::{CubeSums, CubeTally, DEFAULT_BETA, Strata};
-use crate::sample::{LANES, Lanes, chunk_key};
+use crate::method::vegas::sampler::{Chunk, IterationSums, means_of};
+use crate::method::vegas::strata::{CubeSums, DEFAULT_BETA, Strata};
+use crate::sample::{Lanes, chunk_key};
 use crate::spec::domain::Domain;
-use crate::spec::settings::{Settings, default_chunk_size};
-use crate::{Error, Estimate, Integrand, NonFinite, Stop};
+use crate::spec::settings::{DEFAULT_CHUNKS_PER_PASS, MAX_DEFAULT_CHUNK, Settings};
+use crate::{Accumulator, Error, Estimate, Integrand, NonFinite, Stop};
 use average::IterationAverage;
-
-/// Coordinates in a block of points, as for plain Monte Carlo: the block's
-/// `y`, `x` and cells stay in the L1 and L2 caches between being drawn,
-/// mapped, evaluated and histogrammed.
-const COORDINATES_PER_BLOCK: usize = 4096;
 
 /// The most increments per axis. Every chunk in flight holds a histogram of
 /// 16 bytes per increment per axis: 16 MiB at this many on 16 axes.
@@ -58,6 +54,41 @@ const WARMUP_SHARE: f64 = 0.2;
 /// The share of the budget `warmup` of `iterations` iterations spend.
 fn warmup_share(warmup: u32, iterations: u32) -> f64 {
     WARMUP_SHARE.min(f64::from(warmup) / f64::from(iterations))
+}
+
+/// The fewest points a default chunk of an iteration holds per increment
+/// of an axis: each chunk fills and hands back a histogram of
+/// `dims × increments` cells, which costs about as much as a point per
+/// increment to zero and merge; at 8 points per increment that is a few
+/// percent of the chunk's work.
+const MIN_CHUNK_POINTS_PER_INCREMENT: u64 = 8;
+
+/// The fewest points in a default chunk whatever the grid: spawning and
+/// merging a chunk costs a few microseconds.
+const MIN_CHUNK_POINTS: u64 = 512;
+
+/// Points per chunk in an iteration of `samples` points on a grid of
+/// `increments` increments per axis, when the caller chose no chunk size:
+/// the iteration in [`DEFAULT_CHUNKS_PER_PASS`] chunks, as plain Monte
+/// Carlo's passes are cut, unless that would make chunks too small for
+/// their fixed cost (above) or larger than plain Monte Carlo's largest
+/// ([`MAX_DEFAULT_CHUNK`]; a time limit or a checkpoint waits for a
+/// chunk to merge). A pure function of the spec, so the chunks,
+/// and the bits, are the same on any machine and thread count. Chunks end
+/// at hypercube boundaries ([`Strata::chunks`]), so they hold about this
+/// many points.
+///
+/// A counted iteration of a 2^16-point budget in 5 dimensions (13108
+/// points, 163 increments) is then about 10 chunks and a warm-up one 2;
+/// of a 2^20 budget (1000 increments), 27 and 4: every core of a small
+/// machine busy in every iteration, where the general policy's floor of
+/// 4096 points had left the 2^16 budget's iterations in one to four.
+fn chunk_target(samples: u64, increments: usize) -> u64 {
+    // At most 65536 increments, so the floor is below the cap.
+    let floor = (MIN_CHUNK_POINTS_PER_INCREMENT * increments as u64).max(MIN_CHUNK_POINTS);
+    samples
+        .div_ceil(DEFAULT_CHUNKS_PER_PASS)
+        .clamp(floor, MAX_DEFAULT_CHUNK)
 }
 
 /// VEGAS+, Lepage's adaptive importance sampling (J. Comput. Phys. 27, 192,
@@ -390,7 +421,7 @@ impl<I: Integrand> Passes for VegasRun<I> {
         let samples = between.strata.samples();
         let chunk = self
             .chunk_size
-            .unwrap_or_else(|| default_chunk_size(samples, self.domain.dims()));
+            .unwrap_or_else(|| chunk_target(samples, self.increments));
         Some(Arc::new(VegasIteration {
             integrand: self.integrand.clone(),
             grid: between.grid.clone(),
@@ -424,7 +455,8 @@ impl<I: Integrand> Passes for VegasRun<I> {
         between.grid.refine(&merged.histogram, self.alpha);
         between.strata.update(&merged.cubes);
         // The counted iterations' budget: new hypercubes.
-        if let Some(fresh) = fresh {
+        if let Some(mut fresh) = fresh {
+            fresh.inherit(&between.strata);
             between.strata = fresh;
         }
         between.iteration = next;
@@ -531,16 +563,6 @@ pub(crate) struct VegasIteration<I> {
     counted: bool,
 }
 
-/// What chunks of an iteration yield and merge into: each hypercube's
-/// sums of `f · J`, in hypercube order, and the squares histogrammed per
-/// axis and increment.
-pub(crate) struct IterationSums {
-    count: u64,
-    cubes: Vec<CubeSums>,
-    histogram: Histogram,
-    skipped: u64,
-}
-
 impl<I: Integrand> VegasIteration<I> {
     /// The iteration's estimate and standard error. A whole iteration is
     /// the stratified estimate; one a time limit cut short has only its
@@ -550,177 +572,29 @@ impl<I: Integrand> VegasIteration<I> {
         let (value, variance) = if merged.cubes.len() == self.strata.hypercubes() {
             self.strata.estimate(&merged.cubes)
         } else {
-            partial_estimate(&merged.cubes)
+            partial_estimate(merged)
         };
         (self.sign * value, variance.sqrt())
     }
-
-    /// The points of hypercubes `range`, from `lanes`: `f · J` tallied per
-    /// hypercube and histogrammed. A time limit that passes inside cuts
-    /// the chunk short after its first step of points at least: it gives
-    /// the hypercubes it reached, the last perhaps in part.
-    fn sample(
-        &self,
-        lanes: &mut Lanes,
-        range: Range<usize>,
-        halt: &Halt,
-    ) -> Result<IterationSums, Error> {
-        let dims = self.grid.dims();
-        let counts = &self.strata.counts()[range.clone()];
-        let mut count: u64 = counts.iter().sum();
-        let most_steps = (COORDINATES_PER_BLOCK / dims / LANES).max(1);
-        let block = most_steps * LANES;
-        let (zeros, ones) = (vec![0.0; dims], vec![1.0; dims]);
-        let widths: Vec<f64> = self
-            .strata
-            .slices()
-            .iter()
-            .map(|&s| 1.0 / s as f64)
-            .collect();
-        let mut corner = vec![0.0; dims];
-        let mut u = vec![0.0; block * dims];
-        let mut x = vec![0.0; block * dims];
-        let mut cells = vec![0; block * dims];
-        let mut jacobians = vec![0.0; block];
-        let mut values = vec![0.0; block];
-        let mut owners = vec![0; block];
-        let mut histogram = Histogram::new(dims, self.grid.increments());
-        let mut tallies = vec![CubeTally::default(); counts.len()];
-        let mut skipped = 0;
-        // The hypercube being filled, and how many of its points are left.
-        let (mut cube, mut left) = (0, 0);
-        let mut pace = halt.pace(most_steps as u64);
-        // Points done, and steps of the lanes since the last look.
-        let (mut done, mut steps) = (0, 0);
-        while done < count {
-            let Some(next) = pace.next_block(steps)? else {
-                count = done;
-                tallies.truncate(cube);
-                break;
-            };
-            let n = (next as usize * LANES).min((count - done) as usize);
-            let (u, x, cells) = (
-                &mut u[..n * dims],
-                &mut x[..n * dims],
-                &mut cells[..n * dims],
-            );
-            fill_points(lanes, &zeros, &ones, u);
-            // Each point's hypercube, then the points into them, in place.
-            for (u, owner) in u.chunks_exact_mut(dims).zip(&mut owners) {
-                while left == 0 {
-                    self.strata.corner(range.start + cube, &mut corner);
-                    left = counts[cube];
-                    cube += 1;
-                }
-                left -= 1;
-                *owner = cube - 1;
-                for ((u, &c), &w) in u.iter_mut().zip(&corner).zip(&widths) {
-                    *u = c + *u * w;
-                }
-            }
-            let jacobians = &mut jacobians[..n];
-            self.grid.map_block(u, x, cells, jacobians);
-            let values = &mut values[..n];
-            self.integrand.evaluate(dims, x, values);
-            // f · J, in place of f.
-            for (p, (value, &jacobian)) in values.iter_mut().zip(jacobians.iter()).enumerate() {
-                *value = if value.is_finite() {
-                    *value * jacobian
-                } else if self.policy == NonFinite::Skip {
-                    skipped += 1;
-                    0.0
-                } else {
-                    return Err(Error::NonFiniteValue {
-                        point: x[p * dims..(p + 1) * dims].into(),
-                        value: *value,
-                    });
-                };
-            }
-            histogram.add_block(cells, values);
-            for (&weighted, &owner) in values.iter().zip(&owners) {
-                tallies[owner].push(weighted);
-            }
-            done += n as u64;
-            steps = next;
-        }
-        let cubes: Vec<CubeSums> = tallies.iter().map(CubeTally::finish).collect();
-        let finite = cubes.iter().all(|c| c.mean.is_finite() && c.m2.is_finite());
-        if !(finite && histogram.is_finite()) {
-            return Err(Error::Overflow);
-        }
-        Ok(IterationSums {
-            count,
-            cubes,
-            histogram,
-            skipped,
-        })
-    }
 }
 
-/// The mean of the hypercubes' means and its standard error from their
+/// The mean of the hypercubes' means and its variance from their
 /// spread, for an iteration cut short: its hypercubes are a part of the
 /// cube, not all of it, so the stratified variance would not hold.
-fn partial_estimate(cubes: &[CubeSums]) -> (f64, f64) {
-    let m = cubes.len() as f64;
-    let mean = cubes.iter().map(|c| c.mean).sum::<f64>() / m;
-    if cubes.len() < 2 {
-        let within = cubes.first().map_or(f64::INFINITY, |c| {
+fn partial_estimate(merged: &IterationSums) -> (f64, f64) {
+    let means = &merged.means;
+    if means.count() < 2 {
+        let within = merged.cubes.first().map_or(f64::INFINITY, |c| {
             c.m2 / (c.count.saturating_sub(1).max(1) * c.count) as f64
         });
-        return (mean, within);
+        return (means.mean(), within);
     }
-    let spread = cubes.iter().map(|c| (c.mean - mean).powi(2)).sum::<f64>() / (m - 1.0);
-    (mean, spread / m)
+    (means.mean(), means.variance() / means.count() as f64)
 }
 
-impl<I: Integrand> Pass for VegasIteration<I> {
-    type Part = IterationSums;
-    type Merged = IterationSums;
-
-    fn chunks(&self) -> u64 {
-        self.ranges.len() as u64
-    }
-
-    fn run_chunk(&self, index: u64, halt: &Halt) -> Result<IterationSums, Error> {
-        let mut lanes = Lanes::new(chunk_key(self.key, index));
-        self.sample(&mut lanes, self.ranges[index as usize].clone(), halt)
-    }
-
-    fn start(&self) -> IterationSums {
-        IterationSums {
-            count: 0,
-            cubes: Vec::with_capacity(self.strata.hypercubes()),
-            histogram: Histogram::new(self.grid.dims(), self.grid.increments()),
-            skipped: 0,
-        }
-    }
-
-    fn merge(&self, merged: &mut IterationSums, part: IterationSums) {
-        merged.count += part.count;
-        merged.cubes.extend_from_slice(&part.cubes);
-        merged.histogram.merge(&part.histogram);
-        merged.skipped += part.skipped;
-    }
-
-    fn overflowed(&self, merged: &IterationSums) -> bool {
-        let finite = |cube: &CubeSums| cube.mean.is_finite() && cube.m2.is_finite();
-        !(merged.histogram.is_finite() && merged.cubes.iter().all(finite))
-    }
-
-    /// The count, the skipped count, the hypercubes, then the histogram.
-    fn encode(&self, merged: &IterationSums, out: &mut Vec<u8>) {
-        out.extend_from_slice(&merged.count.to_le_bytes());
-        out.extend_from_slice(&merged.skipped.to_le_bytes());
-        out.extend_from_slice(&(merged.cubes.len() as u64).to_le_bytes());
-        for cube in &merged.cubes {
-            out.extend_from_slice(&cube.count.to_le_bytes());
-            out.extend_from_slice(&cube.mean.to_bits().to_le_bytes());
-            out.extend_from_slice(&cube.m2.to_bits().to_le_bytes());
-        }
-        merged.histogram.encode(out);
-    }
-
-    fn decode(&self, reader: &mut StateReader<'_>) -> Option<IterationSums> {
+impl<I: Integrand> VegasIteration<I> {
+    /// What [`Pass::encode`] wrote, with no spread of the means yet.
+    fn decode_sums(&self, reader: &mut StateReader<'_>) -> Option<IterationSums> {
         let count = reader.u64()?;
         let skipped = reader.u64()?;
         let cubes = usize::try_from(reader.u64()?).ok()?;
@@ -740,9 +614,80 @@ impl<I: Integrand> Pass for VegasIteration<I> {
         Some(IterationSums {
             count,
             cubes,
+            means: Accumulator::new(),
             histogram,
             skipped,
         })
+    }
+}
+
+impl<I: Integrand> Pass for VegasIteration<I> {
+    type Part = IterationSums;
+    type Merged = IterationSums;
+
+    fn chunks(&self) -> u64 {
+        self.ranges.len() as u64
+    }
+
+    fn run_chunk(&self, index: u64, halt: &Halt) -> Result<IterationSums, Error> {
+        let mut lanes = Lanes::new(chunk_key(self.key, index));
+        let chunk = Chunk {
+            integrand: &*self.integrand,
+            grid: &self.grid,
+            strata: &self.strata,
+            policy: self.policy,
+        };
+        chunk.sample(&mut lanes, self.ranges[index as usize].clone(), halt)
+    }
+
+    fn start(&self) -> IterationSums {
+        IterationSums {
+            count: 0,
+            cubes: Vec::with_capacity(self.strata.hypercubes()),
+            means: Accumulator::new(),
+            histogram: Histogram::new(self.grid.dims(), self.grid.increments()),
+            skipped: 0,
+        }
+    }
+
+    fn merge(&self, merged: &mut IterationSums, part: IterationSums) {
+        merged.count += part.count;
+        merged.means.merge(&part.means);
+        merged.cubes.extend_from_slice(&part.cubes);
+        merged.histogram.merge(&part.histogram);
+        merged.skipped += part.skipped;
+    }
+
+    /// Every chunk's hypercube sums were finite (`Chunk::sample` checks),
+    /// and appending them cannot overflow; the histograms' sums can.
+    fn overflowed(&self, merged: &IterationSums) -> bool {
+        !merged.histogram.is_finite()
+    }
+
+    /// The count, the skipped count, the hypercubes, then the histogram.
+    fn encode(&self, merged: &IterationSums, out: &mut Vec<u8>) {
+        out.extend_from_slice(&merged.count.to_le_bytes());
+        out.extend_from_slice(&merged.skipped.to_le_bytes());
+        out.extend_from_slice(&(merged.cubes.len() as u64).to_le_bytes());
+        for cube in &merged.cubes {
+            out.extend_from_slice(&cube.count.to_le_bytes());
+            out.extend_from_slice(&cube.mean.to_bits().to_le_bytes());
+            out.extend_from_slice(&cube.m2.to_bits().to_le_bytes());
+        }
+        merged.histogram.encode(out);
+    }
+
+    /// A merged prefix, whose cubes are those of whole chunks.
+    fn decode(&self, reader: &mut StateReader<'_>) -> Option<IterationSums> {
+        let mut merged = self.decode_sums(reader)?;
+        // The chunks' spreads, rebuilt as the chunks made and merged them.
+        for range in &self.ranges {
+            if range.end > merged.cubes.len() {
+                break;
+            }
+            merged.means.merge(&means_of(&merged.cubes[range.clone()]));
+        }
+        Some(merged)
     }
 
     #[cfg(feature = "mpi")]
@@ -753,7 +698,31 @@ impl<I: Integrand> Pass for VegasIteration<I> {
     #[cfg(feature = "mpi")]
     fn decode_part(&self, bytes: &[u8]) -> Option<IterationSums> {
         let mut reader = StateReader(bytes);
-        let part = self.decode(&mut reader)?;
+        let mut part = self.decode_sums(&mut reader)?;
+        part.means = means_of(&part.cubes);
         reader.is_done().then_some(part)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Small iterations still split into enough chunks for a few cores;
+    /// large ones into the general policy's 64; none below the floor the
+    /// histogram's cost sets.
+    #[test]
+    fn default_chunks_split_every_iteration() {
+        assert_eq!(chunk_target(13_108, 163), 1304);
+        assert_eq!(chunk_target(209_715, 1000), 8000);
+        assert_eq!(chunk_target(1 << 26, 1000), 1 << 20);
+        assert_eq!(chunk_target(1 << 40, 65536), MAX_DEFAULT_CHUNK);
+        assert_eq!(chunk_target(100, 1), MIN_CHUNK_POINTS);
+        // A counted iteration of a 2^16 budget in 5 dimensions, and a
+        // warm-up one.
+        let counted = Strata::new(5, 13_108, DEFAULT_BETA);
+        assert_eq!(counted.chunks(chunk_target(13_108, 163)).len(), 11);
+        let warm = Strata::new(5, 1638, DEFAULT_BETA);
+        assert_eq!(warm.chunks(chunk_target(1638, 163)).len(), 2);
     }
 }

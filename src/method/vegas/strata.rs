@@ -133,15 +133,24 @@ pub(crate) struct CubeTally {
 }
 
 impl CubeTally {
-    /// Adds one value.
-    pub(crate) fn push(&mut self, value: f64) {
+    /// Adds values in order, as they come: the first value the tally
+    /// sees is its shift. Values given in several calls add up to the
+    /// same bits as in one.
+    pub(crate) fn push_all(&mut self, values: &[f64]) {
+        let Some(&first) = values.first() else {
+            return;
+        };
         if self.count == 0 {
-            self.shift = value;
+            self.shift = first;
         }
-        let d = value - self.shift;
-        self.count += 1;
-        self.sum += d;
-        self.squares += d * d;
+        let (mut sum, mut squares) = (self.sum, self.squares);
+        for &value in values {
+            let d = value - self.shift;
+            sum += d;
+            squares += d * d;
+        }
+        (self.sum, self.squares) = (sum, squares);
+        self.count += values.len() as u64;
     }
 
     /// The hypercube's [`CubeSums`].
@@ -277,6 +286,52 @@ impl Strata {
         }
     }
 
+    /// The lower corners of hypercubes `range` (in visiting order), axis
+    /// by axis: `corners[a * range.len() + c]` is coordinate `a` of
+    /// [`Strata::corner`]`(range.start + c)`, to the bit. Without a
+    /// division per hypercube: the position `h · stride mod H` is kept as
+    /// digits, one per axis (axis 0 fastest), and the next hypercube's is
+    /// the stride's digits added with carries, the carry out of the last
+    /// axis dropped (mod `H`).
+    pub(crate) fn corners(&self, range: Range<usize>) -> Vec<f64> {
+        let (dims, cubes) = (self.slices.len(), range.len());
+        let mut corners = vec![0.0; dims * cubes];
+        if cubes == 0 {
+            return corners;
+        }
+        assert!(range.end <= self.hypercubes(), "hypercubes out of range");
+        let digits = |mut at: u64| -> Vec<u64> {
+            let digits = self.slices.iter().map(|&s| {
+                let digit = at % s;
+                at /= s;
+                digit
+            });
+            digits.collect()
+        };
+        // H ≤ 2^20 and stride < H, so the product fits in 64 bits.
+        let total = self.hypercubes() as u64;
+        let mut at = digits(range.start as u64 * self.stride % total);
+        let step = digits(self.stride % total);
+        // `k / s` for every digit `k` of every axis, as `corner` divides.
+        let fractions: Vec<Vec<f64>> = self
+            .slices
+            .iter()
+            .map(|&s| (0..s).map(|k| k as f64 / s as f64).collect())
+            .collect();
+        for c in 0..cubes {
+            for (axis, (&k, fractions)) in at.iter().zip(&fractions).enumerate() {
+                corners[axis * cubes + c] = fractions[k as usize];
+            }
+            let mut carry = 0;
+            for ((digit, &add), &s) in at.iter_mut().zip(&step).zip(&self.slices) {
+                // Digits are below `s`, so the sum is below `2s`.
+                let sum = *digit + add + carry;
+                (*digit, carry) = if sum >= s { (sum - s, 1) } else { (sum, 0) };
+            }
+        }
+        corners
+    }
+
     /// The hypercubes cut into contiguous ranges, in order, each closed as
     /// soon as it holds at least `target` samples (the last may hold
     /// fewer): a pure function of the counts, so a chunk's hypercubes and
@@ -335,11 +390,47 @@ impl Strata {
         }
         let volume = 1.0 / self.hypercubes() as f64;
         for (weight, cube) in self.weights.iter_mut().zip(cubes) {
-            let variance = volume * volume * cube.variance_of_mean();
-            *weight = damped(variance, self.beta);
+            *weight = volume * volume * cube.variance_of_mean();
         }
+        // A loop of its own, with nothing else in it, so that the roots
+        // run side by side in vectors rather than one chain at a time.
+        damp(&mut self.weights, self.beta);
         let total: f64 = self.weights.iter().sum();
         if !(total > 0.0 && total.is_finite()) {
+            self.weights.fill(1.0);
+        }
+        self.allocate();
+    }
+
+    /// Takes over what `old`, strata of the same axes for another budget,
+    /// learnt: each hypercube's weight becomes that of the old hypercube
+    /// holding its centre, and the counts follow. Hypercubes of one
+    /// layout all have the same volume, so the weights (densities of
+    /// `σ^β` up to a common factor) carry over as they are. Without this,
+    /// the first iteration on new hypercubes would spread its samples
+    /// evenly, as if nothing had been learnt.
+    pub(crate) fn inherit(&mut self, old: &Strata) {
+        if self.beta == 0.0 || old.slices.len() != self.slices.len() {
+            return;
+        }
+        let old_total = old.hypercubes() as u64;
+        let back = inverse_mod(old.stride % old_total.max(1), old_total);
+        let total = self.hypercubes() as u64;
+        for (h, weight) in self.weights.iter_mut().enumerate() {
+            let mut at = h as u64 * self.stride % total;
+            // The centre's digit on each axis, in the old slicing:
+            // ⌊(k + ½) / s · s'⌋, in integers.
+            let (mut old_at, mut scale) = (0, 1);
+            for (&s, &old_s) in self.slices.iter().zip(&old.slices) {
+                let k = at % s;
+                at /= s;
+                old_at += (2 * k + 1) * old_s / (2 * s) * scale;
+                scale *= old_s;
+            }
+            *weight = old.weights[(old_at * back % old_total.max(1)) as usize];
+        }
+        let sum: f64 = self.weights.iter().sum();
+        if !(sum > 0.0 && sum.is_finite()) {
             self.weights.fill(1.0);
         }
         self.allocate();
@@ -404,18 +495,38 @@ impl Strata {
     }
 }
 
-/// `σ^β` from `σ²`. For the default `β = 0.75`, `(σ²)^0.375` is
+/// `σ^β` in place of each `σ²`. For the default `β = 0.75`, `(σ²)^0.375` is
 /// `q · √q` with `q = √√σ²`: three square roots, correctly rounded on
 /// every platform (a libm `pow` need not be) and, for the hundred thousand
 /// hypercubes of a large iteration, a tenth of `powf`'s cost, which had
 /// been 8% of a 5-D run's instructions (callgrind).
-fn damped(variance: f64, beta: f64) -> f64 {
+fn damp(variances: &mut [f64], beta: f64) {
     if beta == DEFAULT_BETA {
-        let q = variance.sqrt().sqrt();
-        q * q.sqrt()
+        for v in variances {
+            let q = v.sqrt().sqrt();
+            *v = q * q.sqrt();
+        }
     } else {
-        variance.powf(beta / 2.0)
+        for v in variances {
+            *v = v.powf(beta / 2.0);
+        }
     }
+}
+
+/// `a⁻¹ mod m` for `a` coprime with `m` (1 when `m ≤ 1`), by Euclid's
+/// extended algorithm: the visiting order's step undone.
+fn inverse_mod(a: u64, m: u64) -> u64 {
+    if m <= 1 {
+        return 0;
+    }
+    let (mut r0, mut r1) = (i128::from(m), i128::from(a));
+    let (mut t0, mut t1) = (0i128, 1i128);
+    while r1 != 0 {
+        let q = r0 / r1;
+        (r0, r1) = (r1, r0 - q * r1);
+        (t0, t1) = (t1, t0 - q * t1);
+    }
+    t0.rem_euclid(i128::from(m)) as u64
 }
 
 /// The step of the visiting order: the integer nearest `H (√5 − 1)/2`
@@ -548,6 +659,65 @@ mod tests {
         assert!(slabs.iter().all(|&n| n >= 4), "{slabs:?}");
     }
 
+    /// The corners of a range, stepped digit by digit, are `corner`'s to
+    /// the bit, for ranges that start anywhere and wrap past `H`.
+    #[test]
+    fn corners_of_a_range_are_those_of_each_hypercube() {
+        for (dims, samples) in [(3, 1200), (2, 50_000), (5, 9_000), (1, 40)] {
+            let strata = Strata::new(dims, samples, DEFAULT_BETA);
+            let h = strata.hypercubes();
+            let mut corner = vec![0.0; dims];
+            for range in [0..h, 1..h / 2 + 1, h - 1..h, 3.min(h)..3.min(h)] {
+                let corners = strata.corners(range.clone());
+                for (c, cube) in range.clone().enumerate() {
+                    strata.corner(cube, &mut corner);
+                    for (a, &at) in corner.iter().enumerate() {
+                        let got = corners[a * range.len() + c];
+                        assert_eq!(got.to_bits(), at.to_bits(), "{dims} {cube} {a}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// New hypercubes take the weights of the old ones at their centres:
+    /// a hot corner stays hot, and counts follow the weights.
+    #[test]
+    fn new_strata_inherit_the_old_weights() {
+        for (a, m) in [(3, 7), (1, 1), (610, 999), (5, 2)] {
+            assert_eq!(a * inverse_mod(a, m) % m, 1 % m, "{a} {m}");
+        }
+        let mut old = Strata::new(2, 400, DEFAULT_BETA);
+        assert_eq!(old.slices(), [7, 7]);
+        // σ is large in the old hypercube at the grid's corner (0, 0) only.
+        let mut corner = [0.0; 2];
+        let cubes: Vec<CubeSums> = (0..old.hypercubes())
+            .map(|h| {
+                old.corner(h, &mut corner);
+                let spread = if corner == [0.0, 0.0] { 100.0 } else { 1.0 };
+                CubeSums::from_values(&[0.0, spread, 0.0, spread])
+            })
+            .collect();
+        old.update(&cubes);
+        let mut new = Strata::new(2, 40_000, DEFAULT_BETA);
+        assert_eq!(new.slices(), [71, 70]);
+        new.inherit(&old);
+        // The old corner cube, [0, 1/7)², holds the new slices whose
+        // centres fall in it: 0..10 on both axes.
+        let (mut hot, mut cold) = (u64::MAX, 0);
+        for (h, &count) in new.counts().iter().enumerate() {
+            new.corner(h, &mut corner);
+            if corner[0] < 10.0 / 71.0 && corner[1] < 10.0 / 70.0 {
+                hot = hot.min(count);
+            } else {
+                cold = cold.max(count);
+            }
+        }
+        // σ^β is 100^0.75 ≈ 32 times larger there.
+        assert!(hot > 4 * cold, "{hot} {cold}");
+        assert_eq!(new.samples(), 40_000);
+    }
+
     #[test]
     fn cube_sums_are_exact_for_nearly_constant_values() {
         let values = [1e8 + 1.0, 1e8 + 2.0, 1e8 + 3.0, 1e8 + 4.0];
@@ -557,10 +727,16 @@ mod tests {
         assert_eq!(cube.m2, 5.0);
         assert_eq!(cube.variance_of_mean(), 5.0 / 12.0);
         assert_eq!(CubeSums::from_values(&[3.0]).variance_of_mean(), 0.0);
-        // Summed as they come, shifted by the first: the same here.
+        // Summed as they come, shifted by the first: the same here, in
+        // one piece or several.
         let mut tally = CubeTally::default();
-        values.iter().for_each(|&v| tally.push(v));
+        tally.push_all(&values);
         assert_eq!(tally.finish(), cube);
+        let mut pieces = CubeTally::default();
+        pieces.push_all(&values[..1]);
+        pieces.push_all(&[]);
+        pieces.push_all(&values[1..]);
+        assert_eq!(pieces.finish(), cube);
         assert_eq!(CubeTally::default().finish(), CubeSums::default());
     }
 
@@ -611,6 +787,11 @@ mod tests {
     /// target but the last, whatever the counts.
     #[test]
     fn damped_is_sigma_to_the_beta() {
+        let damped = |v: f64, beta: f64| {
+            let mut one = [v];
+            damp(&mut one, beta);
+            one[0]
+        };
         for v in [0.0, 1e-300, 3e-17, 0.5, 1.0, 7.0, 1e200] {
             let fast = damped(v, DEFAULT_BETA);
             let slow = v.powf(0.375);
