@@ -43,7 +43,7 @@ impl Checkpointing {
             return Ok(());
         }
         let taking = probes.clone();
-        unblock_io(move || taking.values()).await?;
+        unblock_io(move || taking.values()).await??;
         match &self.resume {
             Some(checkpoint) => probes.check(checkpoint.header().probes),
             None => Ok(()),
@@ -147,7 +147,8 @@ impl<M: Passes> Merger<'_, M> {
                 .checkpointing
                 .probes
                 .as_ref()
-                .map_or([0; PROBES], Probes::values),
+                .and_then(|probes| probes.values().ok())
+                .unwrap_or([0; PROBES]),
             ..header
         };
         let checkpoint = Checkpoint::new(&header, &state);

@@ -12,6 +12,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, OnceLock};
 
 use crate::driver::checkpoint::PROBES;
+use crate::runtime::task::panic_message;
 use crate::spec::settings::Bounds;
 use crate::{Error, Integrand};
 
@@ -19,10 +20,6 @@ use crate::{Error, Integrand};
 /// ratio's, never an end, the centre or a simple fraction, where an
 /// integrand changed by a symmetric or piecewise term could agree.
 const FRACTIONS: [f64; PROBES] = [0.618_033_988_749_894_9, 0.381_966_011_250_105_1];
-
-/// What a probe stores when the integrand panics there: a NaN no
-/// arithmetic gives, so a resume whose integrand panics alike matches.
-const PANICKED: u64 = u64::MAX;
 
 /// Coordinate `t` of the way along an axis from `lo` to `hi`, where either
 /// end may be infinite (Gauss–Kronrod's intervals): on an infinite end the
@@ -61,17 +58,27 @@ fn points(bounds: &Bounds) -> [Vec<f64>; PROBES] {
     })
 }
 
-/// The integrand's values at the probes, as bits.
-fn probe<I: Integrand>(integrand: &I, bounds: &Bounds) -> [(Vec<f64>, u64); PROBES] {
-    points(bounds).map(|point| {
+/// The integrand's values at the probes, as bits, or the message of its
+/// panic at one: a run whose integrand panics fails with it, here as in a
+/// chunk.
+fn probe<I: Integrand>(
+    integrand: &I,
+    bounds: &Bounds,
+) -> Result<[(Vec<f64>, u64); PROBES], String> {
+    let mut probes = points(bounds).map(|point| (point, 0));
+    for (point, bits) in &mut probes {
         let mut value = [0.0];
-        let called = catch_unwind(AssertUnwindSafe(|| {
-            integrand.evaluate(point.len(), &point, &mut value);
-        }));
-        let bits = called.map_or(PANICKED, |()| value[0].to_bits());
-        (point, bits)
-    })
+        catch_unwind(AssertUnwindSafe(|| {
+            integrand.evaluate(point.len(), point, &mut value);
+        }))
+        .map_err(|payload| panic_message(&*payload))?;
+        *bits = value[0].to_bits();
+    }
+    Ok(probes)
 }
+
+/// The probes' points and bits, or the integrand's panic message.
+type Probed = Result<[(Vec<f64>, u64); PROBES], String>;
 
 /// The probes of a run: computed once, when the run starts (the driver
 /// calls [`values`](Probes::values) off the thread that drives it), and
@@ -79,8 +86,8 @@ fn probe<I: Integrand>(integrand: &I, bounds: &Bounds) -> [(Vec<f64>, u64); PROB
 /// the integrand as a resume will, before any chunk has called it.
 #[derive(Clone)]
 pub(crate) struct Probes {
-    compute: Arc<dyn Fn() -> [(Vec<f64>, u64); PROBES] + Send + Sync>,
-    values: Arc<OnceLock<[(Vec<f64>, u64); PROBES]>>,
+    compute: Arc<dyn Fn() -> Probed + Send + Sync>,
+    values: Arc<OnceLock<Probed>>,
 }
 
 impl Probes {
@@ -93,20 +100,24 @@ impl Probes {
         }
     }
 
-    /// The values' bits, computed on the first call.
-    pub(crate) fn values(&self) -> [u64; PROBES] {
-        self.probes().each_ref().map(|(_, bits)| *bits)
+    /// The values' bits, computed on the first call, or
+    /// [`Error::Panicked`] if the integrand panicked at a probe.
+    pub(crate) fn values(&self) -> Result<[u64; PROBES], Error> {
+        Ok(self.probes()?.each_ref().map(|(_, bits)| *bits))
     }
 
-    fn probes(&self) -> &[(Vec<f64>, u64); PROBES] {
-        self.values.get_or_init(|| (self.compute)())
+    fn probes(&self) -> Result<&[(Vec<f64>, u64); PROBES], Error> {
+        self.values
+            .get_or_init(|| (self.compute)())
+            .as_ref()
+            .map_err(|message| Error::Panicked(message.clone()))
     }
 
     /// Refuses a resume whose integrand does not give the checkpoint's
     /// values at the probes, naming the first point where it differs.
     pub(crate) fn check(&self, saved: [u64; PROBES]) -> Result<(), Error> {
         let value = |bits: u64| f64::from_bits(bits);
-        for ((point, found), saved) in self.probes().iter().zip(saved) {
+        for ((point, found), saved) in self.probes()?.iter().zip(saved) {
             if *found != saved {
                 return Err(Error::CheckpointIntegrand {
                     point: point.as_slice().into(),
@@ -155,7 +166,7 @@ mod tests {
     fn another_integrand_is_named_at_its_first_probe() {
         let bounds = Bounds::Interval(0.0..1.0);
         let line = Probes::new(&Arc::new(Scalar(|x: f64| x)), &bounds);
-        let saved = line.values();
+        let saved = line.values().unwrap();
         assert!(line.check(saved).is_ok());
         let square = Probes::new(&Arc::new(Scalar(|x: f64| 100.0 * x * x)), &bounds);
         let err = square.check(saved).unwrap_err();
@@ -170,10 +181,8 @@ mod tests {
         assert_eq!(point[..], [FRACTIONS[0]]);
         assert_eq!(saved, FRACTIONS[0]);
         assert_eq!(found, 100.0 * FRACTIONS[0] * FRACTIONS[0]);
-        // A panic is a value like another: the same panic matches.
+        // A panic at a probe fails the run, as one in a chunk does.
         let panics = Probes::new(&Arc::new(Scalar(|_: f64| -> f64 { panic!("no") })), &bounds);
-        let saved = panics.values();
-        assert_eq!(saved, [PANICKED; PROBES]);
-        assert!(panics.check(saved).is_ok());
+        assert!(matches!(panics.values(), Err(Error::Panicked(message)) if message == "no"));
     }
 }
