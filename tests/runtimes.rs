@@ -8,8 +8,7 @@ mod common;
 use std::f64::consts::PI;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
-use std::thread;
+use std::sync::OnceLock;
 
 use common::watchdog;
 use quadpipe::{Error, Estimate, Executor, Inline, Integral, Scalar, Spawner};
@@ -126,25 +125,14 @@ fn smol_block_on() {
 #[test]
 fn smol_multi_threaded_executor() {
     watchdog(|| {
-        let executor = Arc::new(smol::Executor::new());
-        let (stop, stopped) = smol::channel::bounded::<()>(1);
-        let threads: Vec<_> = (0..2)
-            .map(|_| {
-                let (executor, stopped) = (executor.clone(), stopped.clone());
-                thread::spawn(move || smol::block_on(executor.run(stopped.recv())))
-            })
-            .collect();
-        let drive = |run| smol::block_on(executor.spawn(run));
-        check(
-            "smol::Executor on 2 threads",
-            drive,
-            Spawner::from(&executor),
-        );
-        drop(stop);
-        for thread in threads {
-            // Each worker's `run` ended because the channel closed.
-            assert!(thread.join().unwrap().is_err());
-        }
+        common::on_smol_threads(2, |executor| {
+            let drive = |run| smol::block_on(executor.spawn(run));
+            check(
+                "smol::Executor on 2 threads",
+                drive,
+                Spawner::from(executor),
+            )
+        });
     });
 }
 

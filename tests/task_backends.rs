@@ -194,24 +194,9 @@ fn smol_one_thread() {
 #[test]
 fn smol_many_threads() {
     watchdog(|| {
-        let executor = Arc::new(smol::Executor::new());
-        let (stop, stopped) = smol::channel::bounded::<()>(1);
-        let threads: Vec<_> = (0..2)
-            .map(|_| {
-                let (executor, stopped) = (executor.clone(), stopped.clone());
-                thread::spawn(move || smol::block_on(executor.run(stopped.recv())))
-            })
-            .collect();
-        check(
-            "smol on 2 threads",
-            smol::block_on,
-            Spawner::from(&executor),
-        );
-        drop(stop);
-        for thread in threads {
-            // Each thread's `run` ended because the channel closed.
-            assert!(thread.join().unwrap().is_err());
-        }
+        common::on_smol_threads(2, |executor| {
+            check("smol on 2 threads", smol::block_on, Spawner::from(executor))
+        });
     });
 }
 

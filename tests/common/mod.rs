@@ -207,3 +207,26 @@ impl AsyncRead for FailsAfter {
         }
     }
 }
+
+/// Runs `body` with a smol executor that `threads` threads drive, as a
+/// multi-threaded smol service does; the threads stop once `body` returns.
+pub fn on_smol_threads<R>(
+    threads: usize,
+    body: impl FnOnce(&Arc<smol::Executor<'static>>) -> R,
+) -> R {
+    let executor = Arc::new(smol::Executor::new());
+    let (stop, stopped) = smol::channel::bounded::<()>(1);
+    let workers: Vec<_> = (0..threads)
+        .map(|_| {
+            let (executor, stopped) = (executor.clone(), stopped.clone());
+            thread::spawn(move || smol::block_on(executor.run(stopped.recv())))
+        })
+        .collect();
+    let result = body(&executor);
+    drop(stop);
+    for worker in workers {
+        // Each worker's `run` ended because the channel closed.
+        assert!(worker.join().unwrap().is_err());
+    }
+    result
+}
