@@ -591,7 +591,7 @@ struct Gate {
     open: AtomicBool,
     entered: AtomicUsize,
     /// Calls let through before the gate holds one: a spawned task's two
-    /// checkpoint probes come first, on an IO thread.
+    /// checkpoint probes come first, before any chunk.
     free: usize,
 }
 
