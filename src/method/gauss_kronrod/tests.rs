@@ -153,25 +153,41 @@ fn same_steps_and_value_bits_as_quadpack() {
         cases
     {
         let outcome = run(f, a, b, GkSettings { abs, rel, limit });
-        let expected = (f64::from_bits(value), evaluations, intervals, status);
-        let got = (
-            outcome.value,
-            outcome.evaluations,
-            outcome.intervals,
-            outcome.status,
-        );
-        assert_eq!(got, expected, "{name}");
-        assert_eq!(outcome.value.to_bits(), value, "{name}");
-        // QUADPACK's `r**1.5` and our `r · sqrt(r)` can differ in the
-        // last bit; through the running error sum (which subtracts
-        // large errors) that moves the total slightly.
-        let error = f64::from_bits(error);
-        assert!(
-            (outcome.error / error - 1.0).abs() < 1e-9,
-            "{name}: {:e}",
-            outcome.error
+        assert_quadpack(
+            name,
+            &outcome,
+            (value, error, evaluations, intervals, status),
+            1e-9,
         );
     }
+}
+
+/// `outcome` has QUADPACK's value to the bit, its evaluations, intervals
+/// and status, and its error estimate within the relative `within`:
+/// QUADPACK's `r**1.5` and our `r · sqrt(r)` can differ in the last bit,
+/// and through the running error sum (which subtracts large errors) that
+/// moves the total slightly.
+fn assert_quadpack(
+    name: &str,
+    outcome: &GkOutcome,
+    (value, error, evaluations, intervals, status): (u64, u64, u64, usize, GkStatus),
+    within: f64,
+) {
+    let expected = (f64::from_bits(value), evaluations, intervals, status);
+    let got = (
+        outcome.value,
+        outcome.evaluations,
+        outcome.intervals,
+        outcome.status,
+    );
+    assert_eq!(got, expected, "{name}");
+    assert_eq!(outcome.value.to_bits(), value, "{name}");
+    let error = f64::from_bits(error);
+    assert!(
+        (outcome.error / error - 1.0).abs() < within,
+        "{name}: {:e} against {error:e}",
+        outcome.error
+    );
 }
 
 #[test]
@@ -359,25 +375,11 @@ fn same_steps_and_value_bits_as_quadpack_with_break_points() {
     ) in cases
     {
         let outcome = run_at(f, a, b, points, GkSettings { abs, rel, limit });
-        let expected = (f64::from_bits(value), evaluations, intervals, status);
-        let got = (
-            outcome.value,
-            outcome.evaluations,
-            outcome.intervals,
-            outcome.status,
-        );
-        assert_eq!(got, expected, "{name}");
-        assert_eq!(outcome.value.to_bits(), value, "{name}");
-        // As in `same_steps_and_value_bits_as_quadpack`; after 137
-        // bisections whose errors cancel down to round-off, the last-bit
-        // differences of `r^1.5` show at 2e-5.
-        let error = f64::from_bits(error);
+        // After 137 bisections whose errors cancel down to round-off, the
+        // last-bit differences of `r^1.5` show at 2e-5.
         let within = if status == RoundOff { 1e-4 } else { 1e-9 };
-        assert!(
-            (outcome.error / error - 1.0).abs() < within,
-            "{name}: {:e} against {error:e}",
-            outcome.error
-        );
+        let expected = (value, error, evaluations, intervals, status);
+        assert_quadpack(name, &outcome, expected, within);
     }
 }
 
