@@ -32,6 +32,7 @@ forms here and are checked against the Rust ones.
     /work/venv/bin/python bench/peers.py --quick     # 2^14 and 2^16, 3 seeds, d = 2, 5
     /work/venv/bin/python bench/peers.py --qp-vegas 'vegas:alpha=1.0' --tools vegas,qp_vegas
     /work/venv/bin/python bench/peers.py --cubature  # adaptive cubature against SciPy's
+    /work/venv/bin/python bench/peers.py --time-to-accuracy  # wall time to 1e-4, d = 5, ~4 min
 
 ``--cubature`` compares quadpipe's ``Method::CUBATURE`` (through
 ``examples/cubature.rs --peer``; ``cargo build --release --example cubature``
@@ -39,6 +40,22 @@ first) with SciPy's ``scipy.integrate.cubature(f, a, b, rule="genz-malik",
 rtol=rel, atol=0)`` on the smooth families in d = 2, 3 (rel 1e-8) and 5
 (rel 1e-6): integrand evaluations (points passed to ``f``), regions the
 rule was applied to, and the best wall time of three runs of each.
+
+``--time-to-accuracy`` asks each tool for an RMS relative error of 1e-4 over
+5 seeds on every family in d = 5 and times the fastest way there. Each tool
+tries its methods: quadpipe cubature (``cubature:REL`` lines of
+examples/peers.rs), RQMC, VEGAS and MC; SciPy ``qmc_quad`` and
+``cubature(rule="genz-malik")``; ``vegas``; NumPy MC. A random method runs
+at 2^10, 2^11, ... evaluations, 5 seeds each, until the RMS relative error
+over the seeds is at most 1e-4; a deterministic cubature at relative
+tolerances 10^-1, 10^-1.5, ... until its actual error is (the same run
+three times). The time is the median wall time of one run at that rung.
+A method stops early when one run is slower than the tool's best method
+so far, and before a rung that would take its total past ``--cap`` seconds
+(60) per family: the table then says "> t" with the error reached.
+quadpipe runs on its default executor (one thread per core), the peers in
+this Python process. It prints a markdown table, then every method's
+ladder.
 """
 
 import argparse
@@ -232,6 +249,200 @@ def cubature_table(binary, families):
     print(f"\nquadpipe's error estimate bounds its actual error in {bounded} of {len(problems)}.")
 
 
+TARGET = 1e-4  # the relative error --time-to-accuracy asks of every tool
+
+
+class QuadpipeBatch:
+    """examples/peers.rs kept running: lines in, one JSON object per line out."""
+
+    def __init__(self, binary):
+        self.process = subprocess.Popen([binary], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def runs(self, lines):
+        self.process.stdin.write("".join(line + "\n" for line in lines))
+        self.process.stdin.flush()
+        return [json.loads(self.process.stdout.readline()) for _ in lines]
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def timed(run, *args):
+    """run(*args)'s value and its wall time in seconds."""
+    t0 = time.perf_counter()
+    value = run(*args)
+    return value, time.perf_counter() - t0
+
+
+def scipy_cubature(family, d, rel, max_subdivisions):
+    """SciPy's cubature (genz-malik) to rel: its estimate, and whether it
+    met the tolerance within max_subdivisions."""
+    from scipy.integrate import cubature
+    r = cubature(integrand(family, d), np.zeros(d), np.ones(d), rule="genz-malik", rtol=rel, atol=0,
+                 max_subdivisions=max_subdivisions)
+    return float(r.estimate), r.status == "converged"
+
+
+class Ladder:
+    """One tool's method, run on a rising ladder of budgets (a random method:
+    the evaluations double, `seeds` seeds each) or of tolerances (a
+    deterministic one: the relative tolerance falls by √10, the same run
+    repeated) until its RMS relative error over the runs is at most TARGET."""
+
+    def __init__(self, tool, name, random, measure):
+        self.tool, self.name, self.random, self.measure = tool, name, random, measure
+
+    def rungs(self):
+        if self.random:
+            return [1 << k for k in range(10, 35)]
+        return [10 ** (-k / 2) for k in range(2, 21)]
+
+    def label(self, rung):
+        return f"{self.name}, 2^{rung.bit_length() - 1}" if self.random else f"{self.name}, rtol {rung:.0e}"
+
+
+def climb(ladder, family, d, seeds, cap, beat):
+    """Climbs `ladder` on one integrand. Stops when the RMS relative error is
+    at most TARGET ("reached"), when a rung's median run is slower than
+    `beat` (the tool's best method so far: "slower"), when a deterministic
+    run ends short of its tolerance ("budget"), or before a rung that would
+    take the ladder's total time past `cap` seconds ("cap"). Returns the last
+    rung, its RMS relative error and the median wall time of one run there."""
+    ex = exact(family, d)
+    spent = 0.0
+    for rung in ladder.rungs():
+        runs = ladder.measure(family, d, rung, seeds)  # [(value, seconds, tolerance met)]
+        times = sorted(sec for _, sec, _ in runs)
+        spent += sum(times)
+        rms = math.sqrt(sum(((v - ex) / ex) ** 2 for v, _, _ in runs) / len(runs))
+        result = dict(tool=ladder.tool, method=ladder.name, family=family, rung=rung,
+                      label=ladder.label(rung), rms=rms, seconds=times[len(times) // 2], spent=spent)
+        print(f"#   {family} {result['label']}: RMS {rms:.1e}, {result['seconds']:.2e} s", file=sys.stderr,
+              flush=True)
+        if rms <= TARGET:
+            return dict(result, outcome="reached")
+        if not all(met for _, _, met in runs):
+            return dict(result, outcome="budget")
+        if result["seconds"] >= beat:
+            return dict(result, outcome="slower")
+        if spent + 2.5 * sum(times) > cap:
+            return dict(result, outcome="cap")
+    return dict(result, outcome="cap")
+
+
+def ladders(qp, qp_vegas):
+    """Every method of every tool, the likely fastest first in each tool."""
+    def quadpipe(spec, random):
+        def measure(family, d, rung, seeds):
+            if random:
+                lines = [f"{family} {d} {rung} {s} {spec}" for s in range(1, seeds + 1)]
+            else:  # deterministic: three runs, for the median time
+                lines = 3 * [f"{family} {d} {1 << 27} 1 cubature:{rung:e}"]
+            return [(r["value"], r["seconds"], r["stop"] != "ToleranceNotMet") for r in qp.runs(lines)]
+        return measure
+
+    def python(run):
+        def measure(family, d, n, seeds):
+            runs = []
+            for s in range(1, seeds + 1):
+                (value, _), sec = timed(run, family, d, n, s)
+                runs.append((value, sec, True))
+            return runs
+        return measure
+
+    def scipy_cubature_runs(family, d, rel, seeds):
+        # 2000 splits of a region into 2^d: about 10 s in d = 5.
+        runs = []
+        for _ in range(3):
+            (value, met), sec = timed(scipy_cubature, family, d, rel, 2000)
+            runs.append((value, sec, met))
+            if sec > 1.0:
+                break
+        return runs
+
+    return {
+        "quadpipe": [Ladder("quadpipe", "cubature", False, quadpipe("cubature", False)),
+                     Ladder("quadpipe", "RQMC", True, quadpipe("rqmc", True)),
+                     Ladder("quadpipe", "VEGAS", True, quadpipe(qp_vegas, True)),
+                     Ladder("quadpipe", "MC", True, quadpipe("mc", True))],
+        "SciPy": [Ladder("SciPy", "qmc_quad", True, python(run_qmc_quad)),
+                  Ladder("SciPy", "cubature", False, scipy_cubature_runs)],
+        "vegas": [Ladder("vegas", "vegas", True, python(run_vegas))],
+        "NumPy": [Ladder("NumPy", "MC", True, python(run_numpy_mc))],
+    }
+
+
+def seconds_text(sec):
+    if sec < 1e-3:
+        return f"{sec * 1e6:.0f} µs"
+    return f"{sec * 1e3:.3g} ms" if sec < 1 else f"{sec:.3g} s"
+
+
+def cell(best):
+    """A tool's best result as a table cell."""
+    if best["outcome"] == "reached":
+        return f"{seconds_text(best['seconds'])} ({best['label']})"
+    text = f"> {seconds_text(best['seconds'])} ({best['label']}: {best['rms']:.2e}"
+    if best["method"] == "MC":  # its error falls as N^-1/2
+        text += f"; ≈ {seconds_text(best['seconds'] * (best['rms'] / TARGET) ** 2)} at that rate"
+    return text + ")"
+
+
+def time_to_accuracy(binary, families, d, seeds, cap, qp_vegas):
+    """The wall time each tool's best method needs for an RMS relative error
+    of TARGET on each family in d dimensions: markdown tables."""
+    qp = QuadpipeBatch(binary)
+    qp.runs(["gaussian 2 4096 1 mc"])  # start the default executor
+    tools = ladders(qp, qp_vegas)
+    started = time.time()
+    rows = {}
+    for f in families:
+        for tool, methods in tools.items():
+            results = []
+            for ladder in methods:
+                reached = [r["seconds"] for r in results if r["outcome"] == "reached"]
+                results.append(climb(ladder, f, d, seeds, cap, min(reached, default=math.inf)))
+            rows[(f, tool)] = results
+        print(f"# {f} done, {time.time() - started:.0f} s", file=sys.stderr, flush=True)
+    qp.close()
+
+    def best(results):
+        reached = [r for r in results if r["outcome"] == "reached"]
+        if reached:
+            return min(reached, key=lambda r: r["seconds"])
+        # Stopped by the cap, a method would need more than its last rung's
+        # time: the tool's time is above the least of those. A cubature
+        # that ran out of budget says nothing, unless every method did.
+        capped = [r for r in results if r["outcome"] == "cap"]
+        return min(capped, key=lambda r: r["seconds"]) if capped else max(results, key=lambda r: r["seconds"])
+
+    peers = [t for t in tools if t != "quadpipe"]
+    print(f"\n### Time to an RMS relative error of {TARGET:.0e}, d = {d}, {seeds} seeds\n")
+    print("| family | quadpipe | " + " | ".join(peers) + " | best peer | quadpipe's speed-up |")
+    print("|---|---|" + "---|" * len(peers) + "---|--:|")
+    for f in families:
+        ours = best(rows[(f, "quadpipe")])
+        theirs = [best(rows[(f, t)]) for t in peers]
+        fastest = min(theirs, key=lambda r: (r["outcome"] != "reached", r["seconds"]))
+        speedup = fastest["seconds"] / ours["seconds"]
+        sign = "> " if fastest["outcome"] != "reached" and ours["outcome"] == "reached" else ""
+        sign = "? " if ours["outcome"] != "reached" else sign
+        print(f"| {f} | {cell(ours)} | " + " | ".join(cell(r) for r in theirs)
+              + f" | {fastest['tool']} {fastest['method']} | {sign}{speedup:.1f}× |")
+    print(f"\n### Every method's ladder (outcome: reached {TARGET:.0e}; slower than the tool's best; "
+          "cap: the next rung would pass the time cap; budget: cubature stopped short of its tolerance)\n")
+    print("| family | tool | method | outcome | last rung | RMS rel. error | s per run | s spent |")
+    print("|---|---|---|---|---|--:|--:|--:|")
+    for f in families:
+        for tool in tools:
+            for r in rows[(f, tool)]:
+                print(f"| {f} | {tool} | {r['method']} | {r['outcome']} | {r['label']} | {r['rms']:.1e} "
+                      f"| {r['seconds']:.2e} | {r['spent']:.1f} |")
+    print(f"\nquadpipe on the default executor ({os.cpu_count()} threads); the peers in this one Python "
+          f"process. Time cap per method and family: {cap:.0f} s. Total {time.time() - started:.0f} s.")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="2^14 and 2^16, 3 seeds, d = 2, 5")
@@ -247,6 +458,11 @@ def main():
     ap.add_argument("--params", action="store_true", help="print c and w and exit")
     ap.add_argument("--cubature", action="store_true",
                     help="adaptive cubature against SciPy's cubature (genz-malik) and exit")
+    ap.add_argument("--time-to-accuracy", action="store_true",
+                    help=f"wall time of each tool's best method to an RMS relative error of {TARGET:.0e}, "
+                         "d = 5 (or --dims), 5 seeds (or --seeds), and exit")
+    ap.add_argument("--cap", type=float, default=60.0,
+                    help="--time-to-accuracy: seconds one method may spend on one family (60)")
     a = ap.parse_args()
     seeds = a.seeds or (3 if a.quick else 5)
     sizes = [int(s) for s in (a.sizes or ("14,16" if a.quick else "16,20")).split(",")]
@@ -256,6 +472,9 @@ def main():
     if a.cubature:
         binary = os.path.join(os.path.dirname(a.binary), "cubature")
         cubature_table(binary, a.families.split(","))
+        return
+    if a.time_to_accuracy:
+        time_to_accuracy(a.binary, families, int(a.dims or 5), a.seeds or 5, a.cap, a.qp_vegas)
         return
     if a.params:
         for f in families:

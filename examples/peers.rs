@@ -15,9 +15,13 @@
 //! `family` is one of `oscillatory`, `product_peak`, `corner_peak`,
 //! `gaussian`, `continuous`, `discontinuous`, with the fixed parameters of
 //! `Genz::new` (the `c` and `w` vectors are printed by `--params`).
-//! `method` is `mc`, `rqmc` (8 scrambled Sobol replicas), `vegas`
-//! (`Method::VEGAS`), or `vegas:` with settings to override, for tuning:
-//! `vegas:iterations=20,warmup=5,alpha=1.0,increments=0`.
+//! `method` is `mc`, `rqmc` (8 scrambled Sobol replicas), `rqmc:R` (R
+//! replicas), `vegas` (`Method::VEGAS`), `vegas:` with settings to
+//! override, for tuning: `vegas:iterations=20,warmup=5,alpha=1.0,increments=0`,
+//! or `cubature:REL`: `Method::CUBATURE` to the relative tolerance REL,
+//! `samples` its most evaluations (the JSON's `stop` says whether it got
+//! there). Every run is on the default executor (one thread per core);
+//! `bench/peers.py --time-to-accuracy` drives it.
 //!
 //! `--coverage [seeds] [samples]` runs every family in d = 2, 5, 8 with
 //! `Method::VEGAS` over `seeds` seeds (200) at `samples` (2^14) and prints
@@ -46,13 +50,21 @@ fn family(name: &str) -> Option<Family> {
         .find(|f| f.name().replace(' ', "_") == name)
 }
 
-/// `mc`, `rqmc`, `vegas` or `vegas:key=value,...`.
+/// `mc`, `rqmc`, `rqmc:replicas`, `vegas`, `vegas:key=value,...` or
+/// `cubature` (its relative tolerance is the batch line's business).
 fn method(spec: &str) -> Result<Method, String> {
     match spec {
         "mc" => return Ok(Method::MONTE_CARLO),
         "rqmc" => return Ok(Method::SOBOL),
         "vegas" => return Ok(Method::VEGAS),
+        "cubature" => return Ok(Method::CUBATURE),
         _ => {}
+    }
+    if let Some(replicas) = spec.strip_prefix("rqmc:") {
+        let replicas = replicas
+            .parse()
+            .map_err(|_| format!("bad replicas in {spec}"))?;
+        return Ok(Method::sobol().replicas(replicas).into());
     }
     let settings = spec
         .strip_prefix("vegas:")
@@ -92,6 +104,20 @@ fn run(genz: &Arc<Genz>, method: &Method, samples: u64, seed: u64) -> Result<Est
     pollster::block_on(integral(genz, method, samples, seed).run()).map_err(|e| e.to_string())
 }
 
+/// A batch line's method: `cubature:REL` is cubature to the relative
+/// tolerance REL, with the line's samples as its most evaluations.
+fn batch_method(spec: &str) -> Result<(Method, Option<f64>), String> {
+    match spec.strip_prefix("cubature:") {
+        Some(rel) => {
+            let rel = rel
+                .parse()
+                .map_err(|_| format!("bad tolerance in {spec}"))?;
+            Ok((Method::CUBATURE, Some(rel)))
+        }
+        None => Ok((method(spec)?, None)),
+    }
+}
+
 /// One batch line: `family d samples seed method`.
 fn batch_line(line: &str) -> Result<String, String> {
     let fields: Vec<&str> = line.split_whitespace().collect();
@@ -107,17 +133,24 @@ fn batch_line(line: &str) -> Result<String, String> {
         .map_err(|_| format!("bad samples {samples}"))?;
     let seed: u64 = seed.parse().map_err(|_| format!("bad seed {seed}"))?;
     let genz = Arc::new(Genz::new(f, d));
+    let (method, rel) = batch_method(spec)?;
+    let integral = integral(&genz, &method, samples, seed);
+    let integral = match rel {
+        Some(rel) => integral.tolerance(0.0, rel),
+        None => integral,
+    };
     let started = Instant::now();
-    let estimate = run(&genz, &method(spec)?, samples, seed)?;
+    let estimate = pollster::block_on(integral.run()).map_err(|e| e.to_string())?;
     let seconds = started.elapsed().as_secs_f64();
     Ok(format!(
         "{{\"family\": \"{name}\", \"d\": {d}, \"n\": {samples}, \"seed\": {seed}, \
          \"method\": \"{spec}\", \"value\": {:e}, \"std_error\": {:e}, \"exact\": {:e}, \
-         \"samples\": {}, \"seconds\": {seconds:.4}}}",
+         \"samples\": {}, \"stop\": \"{:?}\", \"seconds\": {seconds:.7}}}",
         estimate.value,
         estimate.std_error,
         genz.exact(),
         estimate.samples,
+        estimate.stop,
     ))
 }
 
