@@ -48,7 +48,7 @@ examples/peers.rs), RQMC, VEGAS and MC; SciPy ``qmc_quad`` and
 ``cubature(rule="genz-malik")``; ``vegas``; NumPy MC. A random method runs
 at 2^10, 2^11, ... evaluations, 5 seeds each, until the RMS relative error
 over the seeds is at most 1e-4; a deterministic cubature at relative
-tolerances 10^-1, 10^-1.5, ... until its actual error is (the same run
+tolerances 0.1, 0.05, 0.025, ... until its actual error is (the same run
 three times). The time is the median wall time of one run at that rung.
 A method stops early when one run is slower than the tool's best method
 so far, and before a rung that would take its total past ``--cap`` seconds
@@ -287,7 +287,7 @@ def scipy_cubature(family, d, rel, max_subdivisions):
 class Ladder:
     """One tool's method, run on a rising ladder of budgets (a random method:
     the evaluations double, `seeds` seeds each) or of tolerances (a
-    deterministic one: the relative tolerance falls by √10, the same run
+    deterministic one: the relative tolerance halves from 0.1, the same run
     repeated) until its RMS relative error over the runs is at most TARGET."""
 
     def __init__(self, tool, name, random, measure):
@@ -296,10 +296,10 @@ class Ladder:
     def rungs(self):
         if self.random:
             return [1 << k for k in range(10, 35)]
-        return [10 ** (-k / 2) for k in range(2, 21)]
+        return [0.1 / 2 ** k for k in range(30)]
 
     def label(self, rung):
-        return f"{self.name}, 2^{rung.bit_length() - 1}" if self.random else f"{self.name}, rtol {rung:.0e}"
+        return f"{self.name}, 2^{rung.bit_length() - 1}" if self.random else f"{self.name}, rtol {rung:.1e}"
 
 
 def climb(ladder, family, d, seeds, cap, beat):
