@@ -389,9 +389,27 @@ def cell(best):
     return text + ")"
 
 
+def busy_loop(n):
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+
+
+def free_cores(workers=2, n=3_000_000):
+    """How many cores this process gets now: `workers` CPU-bound processes
+    side by side against one alone (2.0 on an idle 2-core machine)."""
+    import multiprocessing
+    _, alone = timed(busy_loop, n)
+    with multiprocessing.Pool(workers) as pool:
+        _, together = timed(pool.map, busy_loop, workers * [n])
+    return workers * alone / together
+
+
 def time_to_accuracy(binary, families, d, seeds, cap, qp_vegas):
     """The wall time each tool's best method needs for an RMS relative error
     of TARGET on each family in d dimensions: markdown tables."""
+    cores_before = free_cores()
     qp = QuadpipeBatch(binary)
     qp.runs(["gaussian 2 4096 1 mc"])  # start the default executor
     tools = ladders(qp, qp_vegas)
@@ -440,7 +458,8 @@ def time_to_accuracy(binary, families, d, seeds, cap, qp_vegas):
                 print(f"| {f} | {tool} | {r['method']} | {r['outcome']} | {r['label']} | {r['rms']:.1e} "
                       f"| {r['seconds']:.2e} | {r['spent']:.1f} |")
     print(f"\nquadpipe on the default executor ({os.cpu_count()} threads); the peers in this one Python "
-          f"process. Time cap per method and family: {cap:.0f} s. Total {time.time() - started:.0f} s.")
+          f"process. Time cap per method and family: {cap:.0f} s. Total {time.time() - started:.0f} s. "
+          f"Cores free (two busy processes against one): {cores_before:.1f} before, {free_cores():.1f} after.")
 
 
 def main():
