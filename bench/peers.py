@@ -54,8 +54,8 @@ A method stops early when one run is slower than the tool's best method
 so far, and before a rung that would take its total past ``--cap`` seconds
 (60) per family: the table then says "> t" with the error reached.
 quadpipe runs on its default executor (one thread per core), the peers in
-this Python process. It prints a markdown table, then every method's
-ladder.
+this Python process; the last line says how many cores were free. It
+prints a markdown table, then every method's ladder.
 """
 
 import argparse
