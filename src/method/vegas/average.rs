@@ -144,7 +144,11 @@ impl IterationAverage {
 
     /// The weighted average `Σ n_k I_k / Σ n_k`; NaN with no estimates.
     pub(crate) fn value(&self) -> f64 {
-        if self.count == 0 { f64::NAN } else { self.value }
+        if self.count == 0 {
+            f64::NAN
+        } else {
+            self.value
+        }
     }
 
     /// Its standard error, `√(Σ n_k² σ_k²) / Σ n_k`; infinite with no
