@@ -2,28 +2,49 @@
 
 use crate::driver::checkpoint::StateReader;
 
-/// The weighted average of independent iteration estimates, as vegas's
-/// `RAvg` forms it.
+/// The average of independent iteration estimates, and the `χ²` of
+/// their agreement.
 ///
-/// Estimate `k` with value `I_k` and standard error `σ_k` gets weight
-/// `1/σ_k²`: the average is `Ī = Σ(I_k/σ_k²) / Σ(1/σ_k²)`, its standard
-/// error `(Σ 1/σ_k²)^(−½)`, and `χ²/dof = Σ (I_k − Ī)²/σ_k² / (n − 1)`,
-/// which should be near 1 when the estimates agree within their errors.
-/// A much larger value says the iterations disagree, typically because
-/// early ones were taken on a grid that had not yet adapted.
+/// Estimate `k` of `n_k` samples, with value `I_k` and standard error
+/// `σ_k`, gets a weight proportional to `n_k`, the inverse of its
+/// *expected* variance: `Ī = Σ n_k I_k / Σ n_k`, with standard error
+/// `√(Σ n_k² σ_k²) / Σ n_k`. vegas's `RAvg` weighs by `1/σ_k²` instead,
+/// the inverse of the *estimated* variance; but where an iteration's
+/// error comes from a rare region (a sliver of a discontinuity, the
+/// tail of a peak), the iterations that miss it report both a smaller
+/// value and a smaller `σ_k`, and the weights drag the average down:
+/// over 200 seeds at 2^14 samples in d = 2, the 95% intervals held the
+/// exact value of Genz's discontinuous family 86.5% of the time with
+/// `1/σ_k²`, and ≥ 93% with `n_k` (see the README's VEGAS section). Once
+/// the warm-up has adapted the grid, the counted iterations have equal
+/// budgets and nearly equal variances, so the `n_k` weights cost little.
 ///
-/// vegas accumulates `Σ I²/σ²` and subtracts, which cancels badly when
-/// the estimates agree to many digits; here the mean and `χ²` are updated
-/// one estimate at a time by West's weighted form of Welford's update
-/// (D. H. D. West, "Updating mean and variance estimates: an improved
-/// method", Comm. ACM 22(9), 532–535, 1979), which is the same sums
-/// without the cancellation.
+/// `χ²/dof = Σ (I_k − Ī_σ)²/σ_k² / (n − 1)`, about the `1/σ_k²`-weighted
+/// mean `Ī_σ` as vegas forms it, should be near 1 when the estimates
+/// agree within their errors; a much larger value says the iterations
+/// disagree, typically because early ones were taken on a grid that had
+/// not yet adapted. (About `Ī` its expectation would exceed `n − 1` when
+/// the `σ_k` differ.) vegas accumulates `Σ I²/σ²` and subtracts, which
+/// cancels badly when the estimates agree to many digits; here `Ī_σ` and
+/// `χ²` are updated one estimate at a time by West's weighted form of
+/// Welford's update (D. H. D. West, "Updating mean and variance
+/// estimates: an improved method", Comm. ACM 22(9), 532–535, 1979),
+/// which is the same sums without the cancellation.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub(crate) struct IterationAverage {
     count: u64,
+    /// `W = Σ 1/σ_k²`.
     weight: f64,
+    /// `Ī_σ`.
     mean: f64,
+    /// `Σ (I_k − Ī_σ)²/σ_k²`.
     chi2: f64,
+    /// `Σ n_k`.
+    samples: f64,
+    /// `Ī`.
+    value: f64,
+    /// `Σ n_k² σ_k²`.
+    spread: f64,
 }
 
 impl IterationAverage {
@@ -34,10 +55,13 @@ impl IterationAverage {
             weight: 0.0,
             mean: 0.0,
             chi2: 0.0,
+            samples: 0.0,
+            value: 0.0,
+            spread: 0.0,
         }
     }
 
-    /// Adds an estimate and its standard error.
+    /// Adds an estimate of `samples` samples and its standard error.
     ///
     /// The variance taken is `σ² + (8 ε I)² + TINY` (ε the machine
     /// epsilon, `TINY` = 1e-257): an estimate with zero error, such as a
@@ -53,7 +77,7 @@ impl IterationAverage {
     /// is not counted. Any other non-finite
     /// input, a NaN or an infinite value, makes the value, the standard
     /// error and `χ²/dof` NaN from then on, so the caller sees it.
-    pub(crate) fn add(&mut self, value: f64, std_error: f64) {
+    pub(crate) fn add(&mut self, value: f64, std_error: f64, samples: u64) {
         /// vegas's `TINY`, `10^(min_10_exp + 50)`.
         const TINY: f64 = 1e-257;
         if value.is_finite() && std_error.is_infinite() {
@@ -63,6 +87,8 @@ impl IterationAverage {
             self.weight = f64::NAN;
             self.mean = f64::NAN;
             self.chi2 = f64::NAN;
+            self.value = f64::NAN;
+            self.spread = f64::NAN;
             return;
         }
         let rounding = 8.0 * f64::EPSILON * value;
@@ -77,12 +103,23 @@ impl IterationAverage {
         let delta = value - self.mean;
         self.mean += delta * (w / self.weight);
         self.chi2 += w * delta * (value - self.mean);
+        let n = samples.max(1) as f64;
+        self.samples += n;
+        self.value += (value - self.value) * (n / self.samples);
+        self.spread += n * n * variance;
     }
 
     /// Appends the state to a checkpoint's bytes, bit for bit.
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.count.to_le_bytes());
-        for x in [self.weight, self.mean, self.chi2] {
+        for x in [
+            self.weight,
+            self.mean,
+            self.chi2,
+            self.samples,
+            self.value,
+            self.spread,
+        ] {
             out.extend_from_slice(&x.to_bits().to_le_bytes());
         }
     }
@@ -94,6 +131,9 @@ impl IterationAverage {
             weight: reader.f64()?,
             mean: reader.f64()?,
             chi2: reader.f64()?,
+            samples: reader.f64()?,
+            value: reader.f64()?,
+            spread: reader.f64()?,
         })
     }
 
@@ -102,15 +142,23 @@ impl IterationAverage {
         self.count
     }
 
-    /// The weighted average `Σ(I_k/σ_k²) / Σ(1/σ_k²)`; NaN with no
-    /// estimates.
+    /// The weighted average `Σ n_k I_k / Σ n_k`; NaN with no estimates.
     pub(crate) fn value(&self) -> f64 {
-        if self.count == 0 { f64::NAN } else { self.mean }
+        if self.count == 0 {
+            f64::NAN
+        } else {
+            self.value
+        }
     }
 
-    /// Its standard error, `(Σ 1/σ_k²)^(−½)`; infinite with no estimates.
+    /// Its standard error, `√(Σ n_k² σ_k²) / Σ n_k`; infinite with no
+    /// estimates.
     pub(crate) fn std_error(&self) -> f64 {
-        (1.0 / self.weight).sqrt()
+        if self.count == 0 {
+            f64::INFINITY
+        } else {
+            self.spread.sqrt() / self.samples
+        }
     }
 
     /// `Σ (I_k − Ī)²/σ_k² / (n − 1)`; 0 with fewer than two estimates, as
@@ -137,22 +185,24 @@ mod tests {
         assert!(avg.value().is_nan());
         assert_eq!(avg.std_error(), f64::INFINITY);
         assert_eq!(avg.chi2_per_dof(), 0.0);
-        // Weights 100 and 25: Ī = (100 + 30)/125 = 1.04, σ = 125^(−½),
-        // χ² = 100 (0.04)² + 25 (0.16)² = 0.8 on one degree of freedom.
-        avg.add(1.0, 0.1);
+        // Equal samples: Ī = 1.1, σ = √(0.1² + 0.2²)/2; about the
+        // 1/σ²-weighted mean (weights 100 and 25, Ī_σ = 1.04), χ² =
+        // 100 (0.04)² + 25 (0.16)² = 0.8 on one degree of freedom.
+        avg.add(1.0, 0.1, 100);
         assert_eq!(avg.chi2_per_dof(), 0.0);
-        avg.add(1.2, 0.2);
+        avg.add(1.2, 0.2, 100);
         // The rounding floor (8 ε I)² added to each variance moves these
         // by less than 1e-25.
-        assert_close(avg.value(), 1.04, 1e-13);
-        assert_close(avg.std_error(), 125f64.sqrt().recip(), 1e-13);
+        assert_close(avg.value(), 1.1, 1e-13);
+        assert_close(avg.std_error(), 0.05f64.sqrt() / 2.0, 1e-13);
         assert_close(avg.chi2_per_dof(), 0.8, 1e-12);
-        // A third, weight 100: Ī = 220/225 = 44/45, σ = 1/15, and the
-        // deviations 1/45, 10/45, −3.5/45 give χ² = 3825/2025 = 17/9.
-        avg.add(0.9, 0.1);
+        // A third of twice the samples: Ī = (1 + 1.2 + 1.8)/4 = 1, σ =
+        // √(100² · 0.01 + 100² · 0.04 + 200² · 0.01)/400 = 3/40; Ī_σ =
+        // 44/45 and χ² = 3825/2025 = 17/9 as with equal weights.
+        avg.add(0.9, 0.1, 200);
         assert_eq!(avg.count(), 3);
-        assert_close(avg.value(), 44.0 / 45.0, 1e-13);
-        assert_close(avg.std_error(), 1.0 / 15.0, 1e-13);
+        assert_close(avg.value(), 1.0, 1e-13);
+        assert_close(avg.std_error(), 3.0 / 40.0, 1e-13);
         assert_close(avg.chi2_per_dof(), 17.0 / 18.0, 1e-12);
     }
 
@@ -163,12 +213,12 @@ mod tests {
         // √(2/9999) ≈ 0.014; 0.06 is over four of them.
         let mut avg = IterationAverage::new();
         let mut u = uniforms(4);
-        let mut weight = 0.0;
+        let mut spread = 0.0;
         for _ in 0..10_000 {
             let sigma = 0.01 + 0.99 * u.next().unwrap();
             let z = normal_quantile(u.next().unwrap());
-            avg.add(3.0 + sigma * z, sigma);
-            weight += 1.0 / (sigma * sigma);
+            avg.add(3.0 + sigma * z, sigma, 1000);
+            spread += sigma * sigma;
         }
         assert!(
             (avg.chi2_per_dof() - 1.0).abs() < 0.06,
@@ -176,7 +226,7 @@ mod tests {
             avg.chi2_per_dof()
         );
         // The rounding floor (8 ε I)², 3e-29, on variances down to 1e-4.
-        assert_close(avg.std_error(), weight.sqrt().recip(), 1e-9);
+        assert_close(avg.std_error(), spread.sqrt() / 10_000.0, 1e-9);
         assert!((avg.value() - 3.0).abs() < 4.0 * avg.std_error());
     }
 
@@ -184,23 +234,23 @@ mod tests {
     fn average_handles_exact_and_non_finite_estimates() {
         // Zero errors: the rounding floor keeps the weights finite.
         let mut exact = IterationAverage::new();
-        exact.add(2.0, 0.0);
-        exact.add(2.0, 0.0);
+        exact.add(2.0, 0.0, 10);
+        exact.add(2.0, 0.0, 10);
         assert_eq!((exact.value(), exact.chi2_per_dof()), (2.0, 0.0));
         // The floor's variance, (8 ε · 2)², twice over.
         assert_close(exact.std_error(), 16.0 * f64::EPSILON / 2f64.sqrt(), 1e-12);
         // An infinite error carries no information and is not counted.
         let mut avg = IterationAverage::new();
-        avg.add(1.0, 0.5);
-        avg.add(7.0, f64::INFINITY);
+        avg.add(1.0, 0.5, 10);
+        avg.add(7.0, f64::INFINITY, 10);
         assert_eq!(avg.count(), 1);
         assert_close(avg.value(), 1.0, 1e-15);
         // NaN shows, and stays.
         for (value, error) in [(f64::NAN, 0.1), (1.0, f64::NAN), (f64::INFINITY, 0.1)] {
             let mut avg = IterationAverage::new();
-            avg.add(1.0, 0.5);
-            avg.add(value, error);
-            avg.add(1.0, 0.5);
+            avg.add(1.0, 0.5, 10);
+            avg.add(value, error, 10);
+            avg.add(1.0, 0.5, 10);
             assert!(avg.value().is_nan() && avg.std_error().is_nan());
             assert!(avg.chi2_per_dof().is_nan());
         }

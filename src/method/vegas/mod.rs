@@ -24,7 +24,7 @@ use crate::driver::halt::Halt;
 use crate::driver::pass::{Pass, Passes, Running};
 use crate::method::vegas::grid::{Grid, Histogram, increments_for};
 use crate::method::vegas::sampler::{Chunk, IterationSums, means_of};
-use crate::method::vegas::strata::{CubeSums, DEFAULT_BETA, Strata};
+use crate::method::vegas::strata::{CubeSums, DEFAULT_BETA, Strata, aligned_increments};
 use crate::sample::{Lanes, chunk_key};
 use crate::spec::domain::Domain;
 use crate::spec::settings::{DEFAULT_CHUNKS_PER_PASS, MAX_DEFAULT_CHUNK, Settings};
@@ -101,8 +101,10 @@ fn chunk_target(samples: u64, increments: usize) -> u64 {
 ///
 /// The [`warmup`](Vegas::warmup) iterations only train the map and the
 /// strata, and together spend at most a fifth of the sample budget; the
-/// other iterations share the rest. The estimate is the inverse-variance
-/// weighted average of the iterations after the warm-up, with `χ²/dof`
+/// other iterations share the rest. The estimate is the average of the
+/// iterations after the warm-up, weighted by their samples (not by their
+/// estimated variances, which would favour the iterations that missed a
+/// rare region: see `average.rs`), with `χ²/dof`
 /// and `Q` saying whether they agree
 /// ([`Estimate::chi2_per_dof`](crate::Estimate::chi2_per_dof),
 /// [`Estimate::iterations_disagree`](crate::Estimate::iterations_disagree)).
@@ -335,8 +337,10 @@ impl<I: Integrand> VegasRun<I> {
         } else {
             per_iteration
         };
+        // The counted iterations' hypercubes hold whole increments.
+        let counted = Strata::new(domain.dims(), per_iteration, beta);
         let increments = match increments {
-            0 => increments_for(first),
+            0 => aligned_increments(counted.slices(), increments_for(first)),
             n => n as usize,
         };
         let grid = Grid::uniform(domain.lo(), domain.width(), increments);
@@ -448,9 +452,9 @@ impl<I: Integrand> Passes for VegasRun<I> {
         between.done += merged.count;
         between.skipped += merged.skipped;
         between.last = IterationAverage::new();
-        between.last.add(value, std_error);
+        between.last.add(value, std_error, merged.count);
         if pass.counted {
-            between.average.add(value, std_error);
+            between.average.add(value, std_error, merged.count);
         }
         between.grid.refine(&merged.histogram, self.alpha);
         between.strata.update(&merged.cubes);
@@ -485,7 +489,7 @@ impl<I: Integrand> Passes for VegasRun<I> {
             IterationAverage::new()
         };
         let (value, std_error) = pass.result(merged);
-        average.add(value, std_error);
+        average.add(value, std_error, merged.count);
         average_estimate(
             &average,
             self.done(running),
