@@ -99,7 +99,7 @@ pub(crate) async fn drive<M: Passes, B: Backend>(
         let (pass, merged) = (merger.pass, merger.merged);
         if let Some(stop) = stopped {
             let estimate = finite(method.estimate(Some((&*pass, &merged)), stop))?;
-            publish(&method, Some((&*pass, &merged)), estimate, link);
+            publish(&method, Some((&*pass, &merged)), estimate.clone(), link);
             return Ok(estimate);
         }
         let ended = method.end_pass(&pass, merged)?;
@@ -120,7 +120,7 @@ pub(crate) async fn drive<M: Passes, B: Backend>(
         }
     };
     let estimate = finite(method.estimate(None, stop))?;
-    publish(&method, None, estimate, link);
+    publish(&method, None, estimate.clone(), link);
     Ok(estimate)
 }
 

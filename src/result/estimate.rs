@@ -121,7 +121,7 @@ impl fmt::Display for Stop {
 /// # Ok::<(), quadpipe::Error>(())
 /// # }).unwrap();
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Estimate {
     /// The estimate of the integral.
@@ -475,7 +475,7 @@ mod tests {
         );
         assert_eq!(format!("{estimate:.2}"), "4.93 ± 0.00 (10000000 samples)");
         assert_eq!(
-            estimate.with_heavy_tails(true).to_string(),
+            estimate.clone().with_heavy_tails(true).to_string(),
             "4.934802 ± 0.000090 (10000000 samples) (standard error unreliable: heavy tails)"
         );
         assert!(!estimate.with_heavy_tails(true).std_error_is_reliable());
