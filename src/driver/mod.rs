@@ -127,7 +127,7 @@ pub(crate) async fn drive<M: Passes, B: Backend>(
 /// A value out of the range of an f64 is an error, never a result: finite
 /// sums can still scale past it (a mean of 1e308 over a width of 2).
 fn finite(estimate: Estimate) -> Result<Estimate, Error> {
-    if estimate.value.is_finite() {
+    if estimate.each().all(|(value, _)| value.is_finite()) {
         Ok(estimate)
     } else {
         Err(Error::Overflow)

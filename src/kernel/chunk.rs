@@ -1,6 +1,9 @@
 //! One chunk of plain Monte Carlo, as each integrand form runs it: the
-//! vectorised scalar path for a function of one variable, and blocks of
-//! points for the others.
+//! vectorised scalar path for a function of one variable, blocks of points
+//! for the others, and blocks of points with several values each for the
+//! vector forms.
+
+use multiversion::multiversion;
 
 use crate::driver::halt::Halt;
 use crate::kernel::{Interval, LaneSums, add_values, buffer, fill_points, sum_steps};
@@ -29,11 +32,81 @@ pub struct McChunk<'a> {
     pub(crate) skip: bool,
 }
 
-/// What a chunk yields, and what chunks merge into.
-#[derive(Clone, Copy, Debug, Default)]
+/// What a chunk yields, and what chunks merge into: per component, its
+/// accumulator and its count of skipped values, and, with several
+/// components, their co-moments `Σ (x_j − mean_j)(x_k − mean_k)` for
+/// `j < k`, in the order (0, 1), (0, 2), …, (1, 2), …
+#[derive(Clone, Debug, Default)]
 pub struct McPart {
-    pub(crate) values: Accumulator,
-    pub(crate) skipped: u64,
+    pub(crate) values: Vec<Accumulator>,
+    pub(crate) skipped: Vec<u64>,
+    pub(crate) comoments: Vec<f64>,
+}
+
+impl McPart {
+    /// The part of a one-component integrand.
+    pub(crate) fn single(values: Accumulator, skipped: u64) -> McPart {
+        McPart {
+            values: vec![values],
+            skipped: vec![skipped],
+            comoments: Vec::new(),
+        }
+    }
+
+    /// No values yet, of `components` components.
+    pub(crate) fn empty(components: usize) -> McPart {
+        McPart {
+            values: vec![Accumulator::new(); components],
+            skipped: vec![0; components],
+            comoments: vec![0.0; pairs(components)],
+        }
+    }
+
+    /// Adds `other`'s values: each component's accumulator merges as a
+    /// scalar run's does (so its bits are that run's), and the co-moments
+    /// by the same formula of Chan et al., with the same weight.
+    pub(crate) fn merge(&mut self, other: &McPart) {
+        let (na, nb) = (self.values[0].count(), other.values[0].count());
+        if na > 0 && nb > 0 {
+            let n = na.saturating_add(nb) as f64;
+            let weight = na as f64 * nb as f64 / n;
+            let deltas: Vec<f64> = (self.values.iter().zip(&other.values))
+                .map(|(a, b)| b.mean() - a.mean())
+                .collect();
+            for ((c, &more), (j, k)) in self
+                .comoments
+                .iter_mut()
+                .zip(&other.comoments)
+                .zip(pair_indices(deltas.len()))
+            {
+                *c += more + deltas[j] * deltas[k] * weight;
+            }
+        } else if nb > 0 {
+            self.comoments.copy_from_slice(&other.comoments);
+        }
+        for (values, more) in self.values.iter_mut().zip(&other.values) {
+            values.merge(more);
+        }
+        for (skipped, more) in self.skipped.iter_mut().zip(&other.skipped) {
+            *skipped += more;
+        }
+    }
+
+    /// Samples merged.
+    pub(crate) fn count(&self) -> u64 {
+        self.values[0].count()
+    }
+}
+
+/// Pairs `j < k` of `m` components.
+pub(crate) fn pairs(m: usize) -> usize {
+    m * m.saturating_sub(1) / 2
+}
+
+/// The pairs `(j, k)`, `j < k`, of `m` components, in the order of
+/// [`McPart::comoments`].
+pub(crate) fn pair_indices(m: usize) -> impl Iterator<Item = (usize, usize)> {
+    (0..m).flat_map(move |j| (j + 1..m).map(move |k| (j, k)))
 }
 
 impl McChunk<'_> {
@@ -112,10 +185,10 @@ impl McChunk<'_> {
         if !(sum.is_finite() && squares.is_finite()) {
             return Err(self.locate_non_finite(f, samples));
         }
-        Ok(McPart {
-            values: Accumulator::from_shifted_sums(samples, shift, sum, squares),
-            skipped: sums.skipped.iter().sum(),
-        })
+        Ok(McPart::single(
+            Accumulator::from_shifted_sums(samples, shift, sum, squares),
+            sums.skipped.iter().sum(),
+        ))
     }
 
     /// The points of this chunk, one at a time in sample order: the slow
@@ -203,10 +276,154 @@ impl McChunk<'_> {
         if !(sum.is_finite() && squares.is_finite()) {
             return Err(Error::Overflow);
         }
-        Ok(McPart {
-            values: Accumulator::from_shifted_sums(done, shift.unwrap_or(0.0), sum, squares),
-            skipped: sums.skipped.iter().sum(),
-        })
+        Ok(McPart::single(
+            Accumulator::from_shifted_sums(done, shift.unwrap_or(0.0), sum, squares),
+            sums.skipped.iter().sum(),
+        ))
+    }
+
+    /// The path for vector integrands: [`run_blocks`](Self::run_blocks)
+    /// with `m` values a point. Each component's values go, in sample
+    /// order, through the very sums `run_blocks` makes of a one-component
+    /// integrand (same shift, same lanes, same tree), so each component's
+    /// accumulator is, to the bit, that of a run of the component alone.
+    /// Beside them, each pair of components sums the products of its
+    /// shifted values, lane by lane: `m(m − 1)/2` multiply-adds a point,
+    /// contiguous in the lanes so they vectorise.
+    ///
+    /// With [`NonFinite::Skip`](crate::NonFinite::Skip), a component that
+    /// is not finite counts as 0 for that component alone; otherwise the
+    /// chunk fails at the first point with one, naming its first such
+    /// value.
+    pub(crate) fn run_components(
+        &self,
+        m: usize,
+        evaluate: impl Fn(usize, &[f64], &mut [f64]),
+        halt: &Halt,
+    ) -> Result<McPart, Error> {
+        let dims = self.domain.dims();
+        let most_steps = (COORDINATES_PER_BLOCK / dims / LANES).max(1);
+        let block = most_steps * LANES;
+        let mut lanes = Lanes::new(self.key);
+        let mut points = vec![0.0; block * dims];
+        let mut values = vec![0.0; block * m];
+        // The block again, component after component: raw, then shifted.
+        let mut columns = vec![0.0; block * m];
+        let mut shifted = vec![0.0; if m > 1 { block * m } else { 0 }];
+        let mut sums = vec![LaneSums::default(); m];
+        let mut products = vec![[0.0; LANES]; pairs(m)];
+        let mut shifts: Option<Vec<f64>> = None;
+        let mut pace = halt.pace(most_steps as u64);
+        let skip = self.skip;
+        let (mut done, mut steps) = (0, 0);
+        while done < self.samples {
+            let Some(next) = pace.next_block(steps)? else {
+                break;
+            };
+            let count = (next as usize * LANES).min((self.samples - done) as usize);
+            let (points, values) = (&mut points[..count * dims], &mut values[..count * m]);
+            fill_points(&mut lanes, self.domain.lo(), self.domain.width(), points);
+            evaluate(dims, points, values);
+            if !skip {
+                if let Some(at) = values.iter().position(|v| !v.is_finite()) {
+                    let sample = at / m;
+                    return Err(Error::NonFiniteValue {
+                        point: points[sample * dims..][..dims].into(),
+                        value: values[at],
+                    });
+                }
+            }
+            let columns = &mut columns[..count * m];
+            for (j, column) in columns.chunks_exact_mut(count).enumerate() {
+                for (x, point) in column.iter_mut().zip(values.chunks_exact(m)) {
+                    *x = point[j];
+                }
+            }
+            let shifts = shifts.get_or_insert_with(|| {
+                columns
+                    .chunks_exact(count)
+                    .map(|column| first_finite(&column[..LANES.min(count)]))
+                    .collect()
+            });
+            for ((column, &shift), sums) in columns
+                .chunks_exact(count)
+                .zip(shifts.iter())
+                .zip(&mut sums)
+            {
+                add_values(column, shift, skip, sums);
+            }
+            if m > 1 {
+                let shifted = &mut shifted[..count * m];
+                for ((out, column), &shift) in shifted
+                    .chunks_exact_mut(count)
+                    .zip(columns.chunks_exact(count))
+                    .zip(shifts.iter())
+                {
+                    for (d, &x) in out.iter_mut().zip(column) {
+                        let centred = x - shift;
+                        *d = if skip && !centred.is_finite() {
+                            -shift
+                        } else {
+                            centred
+                        };
+                    }
+                }
+                add_products(shifted, count, m, &mut products);
+            }
+            done += count as u64;
+            steps = next;
+        }
+        let shifts = shifts.unwrap_or_else(|| vec![0.0; m]);
+        let mut part = McPart::empty(m);
+        let mut offsets = vec![0.0; m];
+        for j in 0..m {
+            let (sum, squares) = (tree_sum(sums[j].sum), tree_sum(sums[j].squares));
+            if !(sum.is_finite() && squares.is_finite()) {
+                return Err(Error::Overflow);
+            }
+            part.values[j] = Accumulator::from_shifted_sums(done, shifts[j], sum, squares);
+            part.skipped[j] = sums[j].skipped.iter().sum();
+            offsets[j] = sum;
+        }
+        if done > 0 {
+            let n = done as f64;
+            for ((c, lanes), (j, k)) in part
+                .comoments
+                .iter_mut()
+                .zip(&products)
+                .zip(pair_indices(m))
+            {
+                // As the variance's: Σ d_j d_k − Σ d_j · (Σ d_k / n).
+                *c = tree_sum(*lanes) - offsets[j] * (offsets[k] / n);
+            }
+        }
+        Ok(part)
+    }
+}
+
+/// Adds, for each pair `j < k` of components, the products of their
+/// shifted values (`shifted` holds `count` of each, component after
+/// component) to the pair's lanes: sample `i` to lane `i % LANES`, a whole
+/// step of lanes at a time, so the loop vectorises.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq", "x86_64+avx2+fma", "x86_64+sse4.1"))]
+fn add_products(shifted: &[f64], count: usize, m: usize, products: &mut [[f64; LANES]]) {
+    let columns: Vec<&[f64]> = shifted.chunks_exact(count).collect();
+    for (lanes, (j, k)) in products.iter_mut().zip(pair_indices(m)) {
+        let mut local = *lanes;
+        let (a, b) = (
+            columns[j].chunks_exact(LANES),
+            columns[k].chunks_exact(LANES),
+        );
+        let (a_rest, b_rest) = (a.remainder(), b.remainder());
+        for (a, b) in a.zip(b) {
+            for l in 0..LANES {
+                local[l] += a[l] * b[l];
+            }
+        }
+        for (l, (a, b)) in a_rest.iter().zip(b_rest).enumerate() {
+            local[l] += a * b;
+        }
+        *lanes = local;
     }
 }
 
@@ -273,13 +490,13 @@ mod tests {
             let part = chunk.run_scalar(&square, &never).unwrap();
             let mut replay = Accumulator::new();
             chunk.points().for_each(|x| replay.push(square(x)));
-            assert_eq!(part.values.count(), samples);
+            assert_eq!(part.values[0].count(), samples);
             assert!(
-                (part.values.mean() - replay.mean()).abs() < 1e-12,
+                (part.values[0].mean() - replay.mean()).abs() < 1e-12,
                 "{samples}"
             );
             if samples > 1 {
-                assert!((part.values.variance() / replay.variance() - 1.0).abs() < 1e-9);
+                assert!((part.values[0].variance() / replay.variance() - 1.0).abs() < 1e-9);
             }
         }
     }
@@ -338,7 +555,7 @@ mod tests {
             cut.values,
             first_step.run_blocks(pointwise, &never).unwrap().values
         );
-        assert_eq!(cut.values.count(), LANES as u64);
+        assert_eq!(cut.values[0].count(), LANES as u64);
     }
 
     #[test]
