@@ -283,13 +283,14 @@ impl McChunk<'_> {
     }
 
     /// The path for vector integrands: [`run_blocks`](Self::run_blocks)
-    /// with `m` values a point. Each component's values go, in sample
-    /// order, through the very sums `run_blocks` makes of a one-component
-    /// integrand (same shift, same lanes, same tree), so each component's
-    /// accumulator is, to the bit, that of a run of the component alone.
-    /// Beside them, each pair of components sums the products of its
-    /// shifted values, lane by lane: `m(m − 1)/2` multiply-adds a point,
-    /// contiguous in the lanes so they vectorise.
+    /// with `m` values a point. Each component's values make, in sample
+    /// order, the very sums `run_blocks` makes of a one-component
+    /// integrand (the same shift, lanes, arithmetic and tree), so each
+    /// component's accumulator is, to the bit, that of a run of the
+    /// component alone. Each pair `j ≤ k` of components sums the products
+    /// of their shifted values lane by lane (the pairs `j = j` are the
+    /// sums of squares): `m(m + 1)/2` multiply-adds a point, contiguous in
+    /// the lanes so they vectorise.
     ///
     /// With [`NonFinite::Skip`](crate::NonFinite::Skip), a component that
     /// is not finite counts as 0 for that component alone; otherwise the
@@ -302,16 +303,25 @@ impl McChunk<'_> {
         halt: &Halt,
     ) -> Result<McPart, Error> {
         let dims = self.domain.dims();
-        let most_steps = (COORDINATES_PER_BLOCK / dims / LANES).max(1);
+        // Blocks of at least 64 steps, so that the pairs' loops, which
+        // start over for each block, run long; their points, values and
+        // shifted values stay in the L2 cache. The block size changes no
+        // bit, only how often the chunk looks at its halt.
+        let most_steps = (COORDINATES_PER_BLOCK * 8 / (dims + 2 * m) / LANES).clamp(1, 64);
         let block = most_steps * LANES;
+        let room = block.min(
+            usize::try_from(self.samples)
+                .unwrap_or(usize::MAX)
+                .next_multiple_of(LANES),
+        );
         let mut lanes = Lanes::new(self.key);
-        let mut points = vec![0.0; block * dims];
-        let mut values = vec![0.0; block * m];
-        // The block again, component after component: raw, then shifted.
-        let mut columns = vec![0.0; block * m];
-        let mut shifted = vec![0.0; if m > 1 { block * m } else { 0 }];
-        let mut sums = vec![LaneSums::default(); m];
-        let mut products = vec![[0.0; LANES]; pairs(m)];
+        let mut points = vec![0.0; room * dims];
+        let mut values = vec![0.0; room * m];
+        // The block again, component after component, minus the shifts.
+        let mut shifted = vec![0.0; room * m];
+        let mut sums = vec![[0.0; LANES]; m];
+        let mut products = vec![[0.0; LANES]; m * (m + 1) / 2];
+        let mut skipped = vec![0; m];
         let mut shifts: Option<Vec<f64>> = None;
         let mut pace = halt.pace(most_steps as u64);
         let skip = self.skip;
@@ -324,7 +334,52 @@ impl McChunk<'_> {
             let (points, values) = (&mut points[..count * dims], &mut values[..count * m]);
             fill_points(&mut lanes, self.domain.lo(), self.domain.width(), points);
             evaluate(dims, points, values);
-            if !skip {
+            let shifts = shifts.get_or_insert_with(|| {
+                (0..m)
+                    .map(|j| {
+                        let first: Vec<f64> = values
+                            .iter()
+                            .skip(j)
+                            .step_by(m)
+                            .take(LANES)
+                            .copied()
+                            .collect();
+                        first_finite(&first)
+                    })
+                    .collect()
+            });
+            let shifted = &mut shifted[..count * m];
+            // A last, partial step adds `0 − shift` for a skipped value,
+            // as `LaneSums::add` does; whole steps add `−shift`, as
+            // `add_values` does (the two differ in the sign of a zero).
+            for (j, (column, &shift)) in shifted
+                .chunks_exact_mut(count)
+                .zip(shifts.iter())
+                .enumerate()
+            {
+                for (d, point) in column.iter_mut().zip(values.chunks_exact(m)) {
+                    *d = point[j] - shift;
+                }
+            }
+            if skip {
+                let whole = count - count % LANES;
+                for ((column, &shift), skipped) in shifted
+                    .chunks_exact_mut(count)
+                    .zip(shifts.iter())
+                    .zip(&mut skipped)
+                {
+                    for (i, d) in column.iter_mut().enumerate() {
+                        if !d.is_finite() {
+                            *skipped += 1;
+                            *d = if i < whole { -shift } else { 0.0 - shift };
+                        }
+                    }
+                }
+            }
+            add_products(shifted, count, &mut sums, &mut products);
+            // A value that is not finite makes its component's sums so
+            // (they are checked here, not each value): name the first.
+            if !skip && sums.iter().flatten().any(|sum| !sum.is_finite()) {
                 if let Some(at) = values.iter().position(|v| !v.is_finite()) {
                     let sample = at / m;
                     return Err(Error::NonFiniteValue {
@@ -333,97 +388,111 @@ impl McChunk<'_> {
                     });
                 }
             }
-            let columns = &mut columns[..count * m];
-            for (j, column) in columns.chunks_exact_mut(count).enumerate() {
-                for (x, point) in column.iter_mut().zip(values.chunks_exact(m)) {
-                    *x = point[j];
-                }
-            }
-            let shifts = shifts.get_or_insert_with(|| {
-                columns
-                    .chunks_exact(count)
-                    .map(|column| first_finite(&column[..LANES.min(count)]))
-                    .collect()
-            });
-            for ((column, &shift), sums) in columns
-                .chunks_exact(count)
-                .zip(shifts.iter())
-                .zip(&mut sums)
-            {
-                add_values(column, shift, skip, sums);
-            }
-            if m > 1 {
-                let shifted = &mut shifted[..count * m];
-                for ((out, column), &shift) in shifted
-                    .chunks_exact_mut(count)
-                    .zip(columns.chunks_exact(count))
-                    .zip(shifts.iter())
-                {
-                    for (d, &x) in out.iter_mut().zip(column) {
-                        let centred = x - shift;
-                        *d = if skip && !centred.is_finite() {
-                            -shift
-                        } else {
-                            centred
-                        };
-                    }
-                }
-                add_products(shifted, count, m, &mut products);
-            }
             done += count as u64;
             steps = next;
         }
         let shifts = shifts.unwrap_or_else(|| vec![0.0; m]);
         let mut part = McPart::empty(m);
-        let mut offsets = vec![0.0; m];
+        let diagonal = |j: usize| j * m - j * (j.saturating_sub(1)) / 2;
+        let totals: Vec<f64> = sums.iter().map(|lanes| tree_sum(*lanes)).collect();
         for j in 0..m {
-            let (sum, squares) = (tree_sum(sums[j].sum), tree_sum(sums[j].squares));
+            let (sum, squares) = (totals[j], tree_sum(products[diagonal(j)]));
             if !(sum.is_finite() && squares.is_finite()) {
                 return Err(Error::Overflow);
             }
             part.values[j] = Accumulator::from_shifted_sums(done, shifts[j], sum, squares);
-            part.skipped[j] = sums[j].skipped.iter().sum();
-            offsets[j] = sum;
+            part.skipped[j] = skipped[j];
         }
         if done > 0 {
             let n = done as f64;
-            for ((c, lanes), (j, k)) in part
-                .comoments
-                .iter_mut()
-                .zip(&products)
-                .zip(pair_indices(m))
-            {
+            for (c, (j, k)) in part.comoments.iter_mut().zip(pair_indices(m)) {
                 // As the variance's: Σ d_j d_k − Σ d_j · (Σ d_k / n).
-                *c = tree_sum(*lanes) - offsets[j] * (offsets[k] / n);
+                let lanes = products[diagonal(j) + (k - j)];
+                *c = tree_sum(lanes) - totals[j] * (totals[k] / n);
             }
         }
         Ok(part)
     }
 }
 
-/// Adds, for each pair `j < k` of components, the products of their
-/// shifted values (`shifted` holds `count` of each, component after
-/// component) to the pair's lanes: sample `i` to lane `i % LANES`, a whole
-/// step of lanes at a time, so the loop vectorises.
+/// Adds a block of shifted values (`count` of each of `m` components,
+/// component after component) to each component's lanes, and the products
+/// of each pair `j ≤ k` to the pair's lanes, in the order (0, 0), (0, 1),
+/// …, (0, m − 1), (1, 1), …: sample `i` to lane `i % LANES`, a whole step
+/// of lanes at a time, so the loops vectorise.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq", "x86_64+avx2+fma", "x86_64+sse4.1"))]
-fn add_products(shifted: &[f64], count: usize, m: usize, products: &mut [[f64; LANES]]) {
-    let columns: Vec<&[f64]> = shifted.chunks_exact(count).collect();
-    for (lanes, (j, k)) in products.iter_mut().zip(pair_indices(m)) {
+fn add_products(
+    shifted: &[f64],
+    count: usize,
+    sums: &mut [[f64; LANES]],
+    products: &mut [[f64; LANES]],
+) {
+    let columns: Vec<(&[[f64; LANES]], &[f64])> = shifted
+        .chunks_exact(count)
+        .map(<[f64]>::as_chunks)
+        .collect();
+    for (lanes, &(steps, rest)) in sums.iter_mut().zip(&columns) {
         let mut local = *lanes;
-        let (a, b) = (
-            columns[j].chunks_exact(LANES),
-            columns[k].chunks_exact(LANES),
-        );
-        let (a_rest, b_rest) = (a.remainder(), b.remainder());
-        for (a, b) in a.zip(b) {
+        for step in steps {
             for l in 0..LANES {
-                local[l] += a[l] * b[l];
+                local[l] += step[l];
             }
         }
-        for (l, (a, b)) in a_rest.iter().zip(b_rest).enumerate() {
-            local[l] += a * b;
+        for (l, d) in rest.iter().enumerate() {
+            local[l] += d;
         }
         *lanes = local;
+    }
+    let mut lanes = products.iter_mut();
+    for (j, &(a, a_rest)) in columns.iter().enumerate() {
+        // The square, as the scalar path makes it: a multiply, an add.
+        let Some(square) = lanes.next() else { return };
+        let mut local = *square;
+        for a in a {
+            for l in 0..LANES {
+                local[l] += a[l] * a[l];
+            }
+        }
+        for (l, a) in a_rest.iter().enumerate() {
+            local[l] += a * a;
+        }
+        *square = local;
+        // The products with the later components, two at a time so each
+        // load of `a` serves both, by fused multiply-adds: rounded once,
+        // the same bits on every instruction set (no bit of them is
+        // promised equal to anything else).
+        let mut later = columns[j + 1..].chunks_exact(2);
+        for pair in &mut later {
+            let (Some(first), Some(second)) = (lanes.next(), lanes.next()) else {
+                return;
+            };
+            let ((b, b_rest), (c, c_rest)) = (pair[0], pair[1]);
+            let (mut p, mut q) = (*first, *second);
+            for ((a, b), c) in a.iter().zip(b).zip(c) {
+                for l in 0..LANES {
+                    p[l] = a[l].mul_add(b[l], p[l]);
+                    q[l] = a[l].mul_add(c[l], q[l]);
+                }
+            }
+            for (l, ((a, b), c)) in a_rest.iter().zip(b_rest).zip(c_rest).enumerate() {
+                p[l] = a.mul_add(*b, p[l]);
+                q[l] = a.mul_add(*c, q[l]);
+            }
+            (*first, *second) = (p, q);
+        }
+        for &(b, b_rest) in later.remainder() {
+            let Some(lanes) = lanes.next() else { return };
+            let mut p = *lanes;
+            for (a, b) in a.iter().zip(b) {
+                for l in 0..LANES {
+                    p[l] = a[l].mul_add(b[l], p[l]);
+                }
+            }
+            for (l, (a, b)) in a_rest.iter().zip(b_rest).enumerate() {
+                p[l] = a.mul_add(*b, p[l]);
+            }
+            *lanes = p;
+        }
     }
 }
 
