@@ -303,11 +303,10 @@ impl McChunk<'_> {
         halt: &Halt,
     ) -> Result<McPart, Error> {
         let dims = self.domain.dims();
-        // Blocks of at least 64 steps, so that the pairs' loops, which
-        // start over for each block, run long; their points, values and
-        // shifted values stay in the L2 cache. The block size changes no
-        // bit, only how often the chunk looks at its halt.
-        let most_steps = (COORDINATES_PER_BLOCK * 8 / (dims + 2 * m) / LANES).clamp(1, 64);
+        // A block's points, values and shifted values stay in the L1
+        // cache. The block size changes no bit, only how often the chunk
+        // looks at its halt.
+        let most_steps = (COORDINATES_PER_BLOCK / (dims + 2 * m) / LANES).max(1);
         let block = most_steps * LANES;
         let room = block.min(
             usize::try_from(self.samples)
