@@ -221,8 +221,7 @@ pub(crate) fn dispatch<I: Integrand, V: Visit>(
         let unsupported = match &method.0 {
             Kind::Vegas(_) => Some("VEGAS"),
             Kind::GaussKronrod(_) => Some("Gauss–Kronrod"),
-            Kind::Cubature(_) => Some("cubature"),
-            Kind::MonteCarlo | Kind::Sobol(_) => None,
+            Kind::MonteCarlo | Kind::Sobol(_) | Kind::Cubature(_) => None,
         };
         if let Some(method) = unsupported {
             return Err(Error::VectorUnsupported { method });
