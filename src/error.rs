@@ -275,7 +275,8 @@ pub enum Error {
     /// given no components.
     NoComponents,
     /// The method cannot integrate a vector integrand yet: plain Monte
-    /// Carlo and randomised QMC can (VEGAS and the quadratures will).
+    /// Carlo, randomised QMC and cubature can (VEGAS and Gauss–Kronrod
+    /// will).
     VectorUnsupported {
         /// The method, by name.
         method: &'static str,
@@ -459,8 +460,8 @@ impl fmt::Display for Error {
             Error::NoComponents => f.write_str("a vector integrand needs at least one component"),
             Error::VectorUnsupported { method } => write!(
                 f,
-                "{method} does not integrate vector integrands yet: use plain Monte Carlo \
-                 or Method::sobol(), or integrate each component on its own"
+                "{method} does not integrate vector integrands yet: use plain Monte Carlo, \
+                 Method::sobol() or Method::cubature(), or integrate each component on its own"
             ),
         }
     }

@@ -420,13 +420,19 @@ fn cubature_integrates_every_component() {
 
     // A cubature run of a vector integrand resumes to the same bits.
     let executor = Executor::builder().threads(2).build().unwrap();
-    let slow = integral.clone().tolerance(0.0, 1e-13).samples(1 << 20).chunk_size(1 << 9);
+    let slow = integral
+        .clone()
+        .tolerance(0.0, 1e-13)
+        .samples(1 << 20)
+        .chunk_size(1 << 9);
     let whole = executor.block_on(slow.spawn_on(&executor)).unwrap();
     let path = std::env::temp_dir().join(format!("quadpipe-vector-{}.qpck", std::process::id()));
     let saving = slow.clone().checkpoint_every(3, &path);
     executor.block_on(saving.spawn_on(&executor)).unwrap();
     let saved = quadpipe::Checkpoint::read(&path).unwrap();
     std::fs::remove_file(&path).unwrap();
-    let resumed = executor.block_on(slow.resume(&saved).spawn_on(&executor)).unwrap();
+    let resumed = executor
+        .block_on(slow.resume(&saved).spawn_on(&executor))
+        .unwrap();
     assert_eq!(resumed, whole);
 }

@@ -179,10 +179,12 @@ where
     /// [`tolerance`](Integral::tolerance) stops the run when every
     /// component meets it.
     ///
-    /// Plain Monte Carlo and [`Method::sobol`] take vector integrands;
-    /// other methods fail with [`Error::VectorUnsupported`], and `m = 0`
-    /// with [`Error::NoComponents`]. A complex integrand is two
-    /// components, its real and imaginary parts.
+    /// Plain Monte Carlo, [`Method::sobol`] and [`Method::cubature`] take
+    /// vector integrands (cubature ranks its regions by their largest
+    /// component error, and gives no covariance); VEGAS and Gauss–Kronrod
+    /// fail with [`Error::VectorUnsupported`], and `m = 0` with
+    /// [`Error::NoComponents`]. A complex integrand is two components, its
+    /// real and imaginary parts.
     ///
     /// # Examples
     ///

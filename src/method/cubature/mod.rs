@@ -28,12 +28,12 @@ use std::sync::Arc;
 use crate::driver::checkpoint::StateReader;
 use crate::driver::halt::Halt;
 use crate::driver::pass::{Pass, Passes, Running};
+use crate::result::estimate::ComponentEstimate;
 use crate::spec::settings::{Bounds, Settings};
 use crate::{Error, Estimate, Integrand, NonFinite, Stop};
 use axis::Axis;
 use partition::{Goal, Partition, Rated, Region, Totals, put};
 use rule::GenzMalik;
-use crate::result::estimate::ComponentEstimate;
 
 /// The most dimensions [`Method::cubature`](crate::Method::cubature)
 /// takes: the rule's `2^d` vertices make a region cost 33,249 evaluations
@@ -80,6 +80,13 @@ const DEFAULT_CHUNK_EVALUATIONS: u64 = 1 << 13;
 /// small to bisect in an f64, with [`Stop::RoundOff`]. The estimate's
 /// `std_error` holds the error estimate (a bound meant to hold, not one
 /// standard deviation), and `samples` the evaluations.
+///
+/// A vector integrand ([`Integral::vector`](crate::Integral::vector))
+/// keeps every component's value and error per region; a region ranks by
+/// the largest of its components' errors (the maximum norm, as Cuba's
+/// Cuhre), is cut along the axis that component's fourth difference picks,
+/// and the run stops when every component meets the tolerance. Its
+/// estimate has each component, without a covariance.
 ///
 /// An infinite bound is mapped to a finite one by a change of variables
 /// per axis (`x = a + t/(1 − t)`, or `t/(1 − t²)` for a whole line), as
@@ -258,7 +265,9 @@ impl<I: Integrand> Passes for CubatureRun<I> {
             return Err(Error::Overflow);
         }
         let made = pass.regions(merged.applied);
-        Ok(self.partition.advance(made, merged.totals, &self.shape.goal))
+        Ok(self
+            .partition
+            .advance(made, merged.totals, &self.shape.goal))
     }
 
     fn done(&self, running: Running<'_, Self>) -> u64 {
@@ -276,7 +285,11 @@ impl<I: Integrand> Passes for CubatureRun<I> {
         let each: Vec<ComponentEstimate> = (totals.value.iter().zip(&totals.error))
             .map(|(value, error)| ComponentEstimate {
                 value: if done == 0 { f64::NAN } else { value.total() },
-                std_error: if done == 0 { f64::INFINITY } else { error.total() },
+                std_error: if done == 0 {
+                    f64::INFINITY
+                } else {
+                    error.total()
+                },
                 skipped: 0,
                 heavy_tails: false,
             })
@@ -389,7 +402,11 @@ impl<I: Integrand> CubaturePass<I> {
     /// coordinates, go to the integrand in one call.
     fn evaluate(&self, boxes: &[Box<[f64]>]) -> Result<Vec<Rated>, Error> {
         let shape = &*self.shape;
-        let (d, n, m) = (shape.dims(), shape.goal.per_region as usize, shape.components);
+        let (d, n, m) = (
+            shape.dims(),
+            shape.goal.per_region as usize,
+            shape.components,
+        );
         let mut points = vec![0.0; boxes.len() * n * d];
         let (mut centre, mut half) = (vec![0.0; d], vec![0.0; d]);
         for (bounds, out) in boxes.iter().zip(points.chunks_exact_mut(n * d)) {

@@ -38,7 +38,9 @@ pub(crate) struct Rated {
 impl Rated {
     /// The error that ranks the region: the largest of its components'.
     pub(crate) fn error(&self) -> f64 {
-        self.errors[1..].iter().fold(self.errors[0], |a, &b| a.max(b))
+        self.errors[1..]
+            .iter()
+            .fold(self.errors[0], |a, &b| a.max(b))
     }
 
     /// Component 0's value and error, the axis, then the other
