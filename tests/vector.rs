@@ -22,31 +22,29 @@ fn component(j: usize, x: &[f64]) -> f64 {
 const M: usize = 3;
 const BOX: [std::ops::Range<f64>; 3] = [0.0..1.0, -1.0..2.0, 0.5..1.5];
 
-fn pointwise() -> Integral<quadpipe::Vector<impl Fn(&[f64], &mut [f64]) + Send + Sync + Clone>> {
-    Integral::vector(
-        M,
-        |x: &[f64], out: &mut [f64]| {
-            for (j, value) in out.iter_mut().enumerate() {
-                *value = component(j, x);
-            }
-        },
-        BOX,
-    )
+/// A function of a point, or of a block of points, with several values.
+type Many = fn(&[f64], &mut [f64]);
+
+/// The components at one point.
+fn at_point(x: &[f64], out: &mut [f64]) {
+    for (j, value) in out.iter_mut().enumerate() {
+        *value = component(j, x);
+    }
 }
 
-fn batched() -> Integral<quadpipe::VectorBatched<impl Fn(&[f64], &mut [f64]) + Send + Sync + Clone>>
-{
-    Integral::vector_batched(
-        M,
-        |points: &[f64], values: &mut [f64]| {
-            for (x, out) in points.chunks_exact(3).zip(values.chunks_exact_mut(M)) {
-                for (j, value) in out.iter_mut().enumerate() {
-                    *value = component(j, x);
-                }
-            }
-        },
-        BOX,
-    )
+/// The components at a block of points.
+fn at_points(points: &[f64], values: &mut [f64]) {
+    for (x, out) in points.chunks_exact(3).zip(values.chunks_exact_mut(M)) {
+        at_point(x, out);
+    }
+}
+
+fn pointwise() -> Integral<quadpipe::Vector<Many>> {
+    Integral::vector(M, at_point as Many, BOX)
+}
+
+fn batched() -> Integral<quadpipe::VectorBatched<Many>> {
+    Integral::vector_batched(M, at_points as Many, BOX)
 }
 
 fn alone(j: usize) -> Integral<quadpipe::Pointwise<impl Fn(&[f64]) -> f64 + Send + Sync + Clone>> {

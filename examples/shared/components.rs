@@ -23,25 +23,30 @@ fn components(shared: f64, x: &[f64], out: &mut [f64]) {
     }
 }
 
+/// The `m` components at `x`, the shared part evaluated once.
+fn all(x: &[f64], out: &mut [f64]) {
+    components(shared(x), x, out);
+}
+
+/// Component 0 alone.
+fn first(x: &[f64]) -> f64 {
+    let mut value = [0.0];
+    components(shared(x), x, &mut value);
+    value[0]
+}
+
+/// A function of a point with several values.
+type Many = fn(&[f64], &mut [f64]);
+
+/// A function of a point with one value.
+type One = fn(&[f64]) -> f64;
+
 /// `m` components at once, the shared part evaluated once a point.
-pub fn vector(m: usize) -> Integral<Vector<impl Fn(&[f64], &mut [f64]) + Send + Sync + 'static>> {
-    Integral::vector(
-        m,
-        |x: &[f64], out: &mut [f64]| {
-            components(shared(x), x, out);
-        },
-        vec![0.0..1.0; 5],
-    )
+pub fn vector(m: usize) -> Integral<Vector<Many>> {
+    Integral::vector(m, all as Many, vec![0.0..1.0; 5])
 }
 
 /// Component 0 alone, as a scalar integrand.
-pub fn scalar() -> Integral<Pointwise<impl Fn(&[f64]) -> f64 + Send + Sync + 'static>> {
-    Integral::over(
-        |x: &[f64]| {
-            let mut value = [0.0];
-            components(shared(x), x, &mut value);
-            value[0]
-        },
-        vec![0.0..1.0; 5],
-    )
+pub fn scalar() -> Integral<Pointwise<One>> {
+    Integral::over(first as One, vec![0.0..1.0; 5])
 }
