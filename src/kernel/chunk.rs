@@ -426,10 +426,14 @@ fn add_products(
     sums: &mut [[f64; LANES]],
     products: &mut [[f64; LANES]],
 ) {
-    let columns: Vec<(Steps<'_>, &[f64])> = shifted.chunks_exact(count).map(steps).collect();
-    for (lanes, (steps, rest)) in sums.iter_mut().zip(&columns) {
+    let whole = count - count % LANES;
+    let columns: Vec<(&[f64], &[f64])> = (shifted.chunks_exact(count))
+        .map(|column| column.split_at(whole))
+        .collect();
+    for (lanes, &(steps, rest)) in sums.iter_mut().zip(&columns) {
         let mut local = *lanes;
-        for step in steps.clone() {
+        for step in steps.chunks_exact(LANES) {
+            let step = as_step(step);
             for l in 0..LANES {
                 local[l] += step[l];
             }
@@ -440,11 +444,12 @@ fn add_products(
         *lanes = local;
     }
     let mut lanes = products.iter_mut();
-    for (j, (a, a_rest)) in columns.iter().enumerate() {
+    for (j, &(a, a_rest)) in columns.iter().enumerate() {
         // The square, as the scalar path makes it: a multiply, an add.
         let Some(square) = lanes.next() else { return };
         let mut local = *square;
-        for a in a.clone() {
+        for a in a.chunks_exact(LANES) {
+            let a = as_step(a);
             for l in 0..LANES {
                 local[l] += a[l] * a[l];
             }
@@ -462,29 +467,32 @@ fn add_products(
             let (Some(first), Some(second)) = (lanes.next(), lanes.next()) else {
                 return;
             };
-            let ((b, b_rest), (c, c_rest)) = (&pair[0], &pair[1]);
+            let ((b, b_rest), (c, c_rest)) = (pair[0], pair[1]);
             let (mut p, mut q) = (*first, *second);
-            for ((a, b), c) in a.clone().zip(b.clone()).zip(c.clone()) {
+            let steps = a.chunks_exact(LANES).zip(b.chunks_exact(LANES));
+            for ((a, b), c) in steps.zip(c.chunks_exact(LANES)) {
+                let (a, b, c) = (as_step(a), as_step(b), as_step(c));
                 for l in 0..LANES {
                     p[l] = a[l].mul_add(b[l], p[l]);
                     q[l] = a[l].mul_add(c[l], q[l]);
                 }
             }
-            for (l, ((a, b), c)) in a_rest.iter().zip(*b_rest).zip(*c_rest).enumerate() {
+            for (l, ((a, b), c)) in a_rest.iter().zip(b_rest).zip(c_rest).enumerate() {
                 p[l] = a.mul_add(*b, p[l]);
                 q[l] = a.mul_add(*c, q[l]);
             }
             (*first, *second) = (p, q);
         }
-        for (b, b_rest) in later.remainder() {
+        for &(b, b_rest) in later.remainder() {
             let Some(lanes) = lanes.next() else { return };
             let mut p = *lanes;
-            for (a, b) in a.clone().zip(b.clone()) {
+            for (a, b) in a.chunks_exact(LANES).zip(b.chunks_exact(LANES)) {
+                let (a, b) = (as_step(a), as_step(b));
                 for l in 0..LANES {
                     p[l] = a[l].mul_add(b[l], p[l]);
                 }
             }
-            for (l, (a, b)) in a_rest.iter().zip(*b_rest).enumerate() {
+            for (l, (a, b)) in a_rest.iter().zip(b_rest).enumerate() {
                 p[l] = a.mul_add(*b, p[l]);
             }
             *lanes = p;
@@ -492,14 +500,10 @@ fn add_products(
     }
 }
 
-/// A column's whole steps of lanes, and its last, partial step.
-type Steps<'a> = std::iter::Map<std::slice::ChunksExact<'a, f64>, fn(&[f64]) -> &[f64; LANES]>;
-
-fn steps(column: &[f64]) -> (Steps<'_>, &[f64]) {
-    let whole = column.chunks_exact(LANES);
-    let rest = whole.remainder();
-    let step: fn(&[f64]) -> &[f64; LANES] = |step| step.try_into().expect("a whole step");
-    (whole.map(step), rest)
+/// A whole step of lanes from `chunks_exact(LANES)`.
+#[inline(always)]
+fn as_step(step: &[f64]) -> &[f64; LANES] {
+    step.try_into().expect("a whole step")
 }
 
 /// Whether an accumulator of finite values has a mean or a variance out of
