@@ -159,11 +159,11 @@ fn a_checkpoint_from_another_spec_is_refused_naming_what_differs() {
         );
         assert_eq!(
             refused(plain().id("another"), &checkpoint),
-            "integrand id, domain, method, non-finite policy or stop rules"
+            "integrand id, components, domain, method, non-finite policy or stop rules"
         );
         assert_eq!(
             refused(plain().tolerance(0.0, 1e-3), &checkpoint),
-            "integrand id, domain, method, non-finite policy or stop rules"
+            "integrand id, components, domain, method, non-finite policy or stop rules"
         );
         let other_domain = Integral::new(|x: f64| x.sin() * x, 0.0..2.0)
             .samples(1 << 22)
@@ -172,7 +172,7 @@ fn a_checkpoint_from_another_spec_is_refused_naming_what_differs() {
             .id("x sin x");
         assert_eq!(
             refused(other_domain, &checkpoint),
-            "integrand id, domain, method, non-finite policy or stop rules"
+            "integrand id, components, domain, method, non-finite policy or stop rules"
         );
         let other_method = plain().samples(1 << 22).method(Method::SOBOL);
         assert_eq!(refused(other_method, &checkpoint), "method");
@@ -459,7 +459,7 @@ fn a_gauss_kronrod_checkpoint_needs_the_same_settings() {
         let saving = gk_integral(f, 0.0, 1.0, &method).checkpoint_every(3, &path);
         pollster::block_on(saving.run_inline()).unwrap();
         let saved = Checkpoint::read(&path).unwrap();
-        let settings = "integrand id, domain, method, non-finite policy or stop rules";
+        let settings = "integrand id, components, domain, method, non-finite policy or stop rules";
         let other = Method::gauss_kronrod().points(&[0.25]).into();
         assert_eq!(refused(gk_integral(f, 0.0, 1.0, &other), &saved), settings);
         let none = Method::GAUSS_KRONROD;

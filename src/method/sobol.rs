@@ -294,18 +294,8 @@ impl<I: Integrand> Pass for RandomisedSobol<I> {
     }
 
     fn decode(&self, reader: &mut StateReader<'_>) -> Option<Replicas> {
-        let values = (0..self.replicas.len() * self.components)
-            .map(|_| {
-                Some(Accumulator::from_raw((
-                    reader.u64()?,
-                    reader.f64()?,
-                    reader.f64()?,
-                )))
-            })
-            .collect::<Option<Vec<_>>>()?;
-        let skipped = (0..self.components)
-            .map(|_| reader.u64())
-            .collect::<Option<Vec<_>>>()?;
+        let sums = self.replicas.len() * self.components;
+        let (values, skipped) = decode_sums(reader, sums, self.components)?;
         Some(Replicas { values, skipped })
     }
 
@@ -325,24 +315,35 @@ impl<I: Integrand> Pass for RandomisedSobol<I> {
     fn decode_part(&self, bytes: &[u8]) -> Option<ReplicaPart> {
         let mut reader = StateReader(bytes);
         let replica = usize::try_from(reader.u64()?).ok()?;
-        let values = (0..self.components)
-            .map(|_| {
-                Some(Accumulator::from_raw((
-                    reader.u64()?,
-                    reader.f64()?,
-                    reader.f64()?,
-                )))
-            })
-            .collect::<Option<Vec<_>>>()?;
-        let skipped = (0..self.components)
-            .map(|_| reader.u64())
-            .collect::<Option<Vec<_>>>()?;
+        let (values, skipped) = decode_sums(&mut reader, self.components, self.components)?;
         (reader.is_done() && replica < self.replicas.len()).then_some(ReplicaPart {
             replica,
             values,
             skipped,
         })
     }
+}
+
+/// `sums` accumulators, then `components` counts of skipped values, as
+/// `encode` and `encode_part` write them.
+fn decode_sums(
+    reader: &mut StateReader<'_>,
+    sums: usize,
+    components: usize,
+) -> Option<(Vec<Accumulator>, Vec<u64>)> {
+    let values = (0..sums)
+        .map(|_| {
+            Some(Accumulator::from_raw((
+                reader.u64()?,
+                reader.f64()?,
+                reader.f64()?,
+            )))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let skipped = (0..components)
+        .map(|_| reader.u64())
+        .collect::<Option<Vec<_>>>()?;
+    Some((values, skipped))
 }
 
 impl<I: Integrand> OnePass for RandomisedSobol<I> {
