@@ -22,7 +22,11 @@
 //!   an `Executor` of one thread or of one per core; `quadpipe_inline`:
 //!   `run_inline`;
 //! - `tiny_job_quadpipe`, `tiny_job_bare`: 1000-sample integrals one after
-//!   another, through quadpipe or as plain tasks of an `async_executor`.
+//!   another, through quadpipe or as plain tasks of an `async_executor`;
+//! - `vector16_1t`, `scalar1_1t`: plain Monte Carlo on one thread of a 5-D
+//!   integrand whose 16 components share an `exp`/`sin` factor
+//!   (`examples/shared/components.rs`), and of its first component alone
+//!   through `Integral::over`: their ratio is the `vector16/scalar1` line.
 //!
 //! The timed cases run interleaved, one after the other in rounds after an
 //! untimed warm-up round, so a machine that speeds up or slows down mid-run
@@ -65,6 +69,9 @@
 //!
 //! The bench measures peak memory by running itself again, as
 //! `bench --peak-rss-child <samples>`, which prints the child's VmHWM in KiB.
+
+#[path = "shared/components.rs"]
+mod components;
 
 use std::env;
 use std::f64::consts::PI;
@@ -229,6 +236,7 @@ fn measure(config: &Config, threads: usize) -> (Vec<Measured>, Vec<f64>) {
     let n = config.samples;
     let sin_n = config.sin_samples;
     let jobs = config.tiny_jobs;
+    let vector_n = config.sin_samples / 8;
     let mut cases = vec![
         Case::new("hand_smallrng_1t", 1, n, || hand_smallrng(n)),
         Case::new("hand_lanes_all", threads, n, || {
@@ -252,6 +260,12 @@ fn measure(config: &Config, threads: usize) -> (Vec<Measured>, Vec<f64>) {
             tiny_jobs_quadpipe(&pair, jobs)
         }),
         Case::new("tiny_job_bare", 2, jobs, || tiny_jobs_bare(&bare, jobs)),
+        Case::new("vector16_1t", 1, vector_n, || {
+            components_run("vector16_1t", &one, Some(16), vector_n)
+        }),
+        Case::new("scalar1_1t", 1, vector_n, || {
+            components_run("scalar1_1t", &one, None, vector_n)
+        }),
     ];
     // Each method at 2^16 and 2^20 evaluations on 1 and 2 threads, repeated
     // to 2^22 evaluations a round so that the small runs time above noise.
@@ -740,6 +754,33 @@ fn genz_runs(
     start.elapsed()
 }
 
+/// One plain Monte Carlo run of the shared-factor workload: `m`
+/// components at once, or (`None`) component 0 alone as a scalar
+/// integrand; checked only for a tight error bar (its exact value has no
+/// closed form worth the name).
+fn components_run(case: &str, executor: &Executor, m: Option<usize>, samples: u64) -> Duration {
+    let start = Instant::now();
+    let estimate = match m {
+        Some(m) => pollster::block_on(
+            components::vector(m)
+                .samples(samples)
+                .seed(SEED)
+                .run_on(executor),
+        ),
+        None => pollster::block_on(
+            components::scalar()
+                .samples(samples)
+                .seed(SEED)
+                .run_on(executor),
+        ),
+    };
+    let time = start.elapsed();
+    let estimate = black_box(estimate).unwrap_or_else(|err| panic!("{case}: {err}"));
+    let relative = estimate.std_error / estimate.value;
+    assert!(relative > 0.0 && relative < 0.01, "{case}: {estimate}");
+    time
+}
+
 /// `Integral::run_inline`: every chunk on this thread, no executor.
 fn quadpipe_inline(samples: u64) -> Duration {
     let integral = Integral::new(|x| x, 0.0..PI).samples(samples).seed(SEED);
@@ -1077,6 +1118,14 @@ fn report_cases(cases: &[Measured]) -> Vec<Target> {
             });
         }
     }
+    let value = ns("vector16_1t") / ns("scalar1_1t");
+    println!(r#"{{"ratio": "vector16/scalar1", "value": {value:.4}}}"#);
+    targets.push(Target {
+        what: "vector16/scalar1".to_owned(),
+        value,
+        bound: 1.5,
+        at_least: false,
+    });
     let value = ns("vegas_20_1t") / ns("mc_20_1t");
     println!(r#"{{"ratio": "vegas_cost/mc_cost", "value": {value:.4}}}"#);
     targets.push(Target {

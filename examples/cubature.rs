@@ -86,7 +86,7 @@ fn compare() {
                     family,
                     d,
                     method,
-                    estimate,
+                    estimate: estimate.clone(),
                     exact,
                 };
                 println!(

@@ -93,7 +93,7 @@ fn draw(handle: &GroupHandle, stop: &AtomicBool) -> Result<(), TemplateError> {
                 multi.insert_before(&total, bar)
             });
             bar.set_position(child.progress.done);
-            if let Some(estimate) = child.progress.estimate {
+            if let Some(estimate) = &child.progress.estimate {
                 bar.set_message(format!("{:.6} ± {:.6}", estimate.value, estimate.std_error));
             }
         }

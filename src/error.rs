@@ -270,6 +270,17 @@ pub enum Error {
     /// waiting for it. Save `MpiControl::checkpoint` from one rank
     /// instead; resuming from a checkpoint works.
     MpiCheckpointFiles,
+    /// A vector integrand ([`Integral::vector`](crate::Integral::vector),
+    /// [`Integral::vector_batched`](crate::Integral::vector_batched)) was
+    /// given no components.
+    NoComponents,
+    /// The method cannot integrate a vector integrand yet: plain Monte
+    /// Carlo, randomised QMC and cubature can (VEGAS and Gauss–Kronrod
+    /// will).
+    VectorUnsupported {
+        /// The method, by name.
+        method: &'static str,
+    },
 }
 
 impl fmt::Display for Error {
@@ -446,6 +457,12 @@ impl fmt::Display for Error {
             Error::MpiCheckpointFiles => {
                 f.write_str("checkpoint files are not written under MPI; resuming works")
             }
+            Error::NoComponents => f.write_str("a vector integrand needs at least one component"),
+            Error::VectorUnsupported { method } => write!(
+                f,
+                "{method} does not integrate vector integrands yet: use plain Monte Carlo, \
+                 Method::sobol() or Method::cubature(), or integrate each component on its own"
+            ),
         }
     }
 }

@@ -70,7 +70,7 @@ pub use driver::checkpoint::Checkpoint;
 #[cfg(feature = "mpi")]
 pub use driver::mpi::MpiControl;
 pub use error::Error;
-pub use integrand::{Batched, Integrand, NonFinite, Pointwise, Scalar};
+pub use integrand::{Batched, Integrand, NonFinite, Pointwise, Scalar, Vector, VectorBatched};
 pub use method::Method;
 pub use result::accumulator::Accumulator;
 pub use result::estimate::{Estimate, Stop};

@@ -44,7 +44,7 @@ fn interrupted<I: Integrand>(integral: &Integral<I>, executor: &Executor) -> Che
     checkpoint
 }
 
-fn bits(estimate: Estimate) -> (u64, u64, u64) {
+fn bits(estimate: &Estimate) -> (u64, u64, u64) {
     (
         estimate.value.to_bits(),
         estimate.std_error.to_bits(),
@@ -68,7 +68,7 @@ fn a_resumed_run_ends_with_the_bits_of_an_uninterrupted_one() {
                 interrupted(&sobol(), &executor),
             ),
         ] {
-            let whole = bits(whole.unwrap());
+            let whole = bits(&whole.unwrap());
             // Through bytes, as another process would see it.
             let checkpoint = Checkpoint::from_bytes(checkpoint.as_bytes().to_vec()).unwrap();
             let resumed_inline = match name {
@@ -79,8 +79,8 @@ fn a_resumed_run_ends_with_the_bits_of_an_uninterrupted_one() {
                 "MC" => executor.block_on(plain().resume(&checkpoint).spawn_on(&executor)),
                 _ => executor.block_on(sobol().resume(&checkpoint).spawn_on(&executor)),
             };
-            assert_eq!(bits(resumed_inline.unwrap()), whole, "{name}, inline");
-            assert_eq!(bits(resumed_pool.unwrap()), whole, "{name}, pool");
+            assert_eq!(bits(&resumed_inline.unwrap()), whole, "{name}, inline");
+            assert_eq!(bits(&resumed_pool.unwrap()), whole, "{name}, pool");
         }
     });
 }
@@ -93,7 +93,7 @@ fn a_run_resumes_from_its_periodic_checkpoint_file() {
         let path = directory.join("run.qpck");
         let executor = Executor::builder().threads(2).build().unwrap();
         let integral = plain().checkpoint_every(8, &path);
-        let whole = bits(pollster::block_on(plain().run_inline()).unwrap());
+        let whole = bits(&pollster::block_on(plain().run_inline()).unwrap());
 
         let task = integral.spawn_on(&executor);
         assert!(eventually(
@@ -104,7 +104,7 @@ fn a_run_resumes_from_its_periodic_checkpoint_file() {
         // Written every 8 chunks of 2^15 samples.
         assert_eq!(saved.samples_done() % (8 << 15), 0);
         let resumed = pollster::block_on(integral.resume(&saved).run_on(&executor)).unwrap();
-        assert_eq!(bits(resumed), whole);
+        assert_eq!(bits(&resumed), whole);
         fs::remove_dir_all(&directory).unwrap();
     });
 }
@@ -159,11 +159,11 @@ fn a_checkpoint_from_another_spec_is_refused_naming_what_differs() {
         );
         assert_eq!(
             refused(plain().id("another"), &checkpoint),
-            "integrand id, domain, method, non-finite policy or stop rules"
+            "integrand id, components, domain, method, non-finite policy or stop rules"
         );
         assert_eq!(
             refused(plain().tolerance(0.0, 1e-3), &checkpoint),
-            "integrand id, domain, method, non-finite policy or stop rules"
+            "integrand id, components, domain, method, non-finite policy or stop rules"
         );
         let other_domain = Integral::new(|x: f64| x.sin() * x, 0.0..2.0)
             .samples(1 << 22)
@@ -172,7 +172,7 @@ fn a_checkpoint_from_another_spec_is_refused_naming_what_differs() {
             .id("x sin x");
         assert_eq!(
             refused(other_domain, &checkpoint),
-            "integrand id, domain, method, non-finite policy or stop rules"
+            "integrand id, components, domain, method, non-finite policy or stop rules"
         );
         let other_method = plain().samples(1 << 22).method(Method::SOBOL);
         assert_eq!(refused(other_method, &checkpoint), "method");
@@ -341,7 +341,7 @@ fn gk_integral(
         .id("quadrature")
 }
 
-fn all_bits(estimate: Estimate) -> (u64, u64, u64, quadpipe::Stop) {
+fn all_bits(estimate: &Estimate) -> (u64, u64, u64, quadpipe::Stop) {
     (
         estimate.value.to_bits(),
         estimate.std_error.to_bits(),
@@ -392,8 +392,8 @@ fn gauss_kronrod_resumes_from_every_chunk_with_the_same_bits() {
                 let resumed = gk_integral(f, a, b, &method).resume(&saved);
                 let resumed = pollster::block_on(resumed.run_inline()).unwrap();
                 assert_eq!(
-                    all_bits(resumed),
-                    all_bits(whole),
+                    all_bits(&resumed),
+                    all_bits(&whole),
                     "{name}, after {k} chunks"
                 );
             }
@@ -439,8 +439,8 @@ fn a_cancelled_gauss_kronrod_task_resumes_to_the_same_bits() {
             let pool = gk_integral(f, a, b, &method).resume(&checkpoint);
             let inline = pollster::block_on(inline.run_inline()).unwrap();
             let pool = executor.block_on(pool.spawn_on(&executor)).unwrap();
-            assert_eq!(all_bits(inline), all_bits(whole), "{name}, inline");
-            assert_eq!(all_bits(pool), all_bits(whole), "{name}, pool");
+            assert_eq!(all_bits(&inline), all_bits(&whole), "{name}, inline");
+            assert_eq!(all_bits(&pool), all_bits(&whole), "{name}, pool");
         }
     });
 }
@@ -459,7 +459,7 @@ fn a_gauss_kronrod_checkpoint_needs_the_same_settings() {
         let saving = gk_integral(f, 0.0, 1.0, &method).checkpoint_every(3, &path);
         pollster::block_on(saving.run_inline()).unwrap();
         let saved = Checkpoint::read(&path).unwrap();
-        let settings = "integrand id, domain, method, non-finite policy or stop rules";
+        let settings = "integrand id, components, domain, method, non-finite policy or stop rules";
         let other = Method::gauss_kronrod().points(&[0.25]).into();
         assert_eq!(refused(gk_integral(f, 0.0, 1.0, &other), &saved), settings);
         let none = Method::GAUSS_KRONROD;

@@ -18,7 +18,7 @@ use quadpipe::{
 };
 
 /// Every field that must repeat: value, error estimate, evaluations, stop.
-fn bits(estimate: Estimate) -> (u64, u64, u64, Stop) {
+fn bits(estimate: &Estimate) -> (u64, u64, u64, Stop) {
     (
         estimate.value.to_bits(),
         estimate.std_error.to_bits(),
@@ -61,19 +61,23 @@ fn same_bits_on_any_thread_count() {
                 .unwrap();
             let awaited = pollster::block_on(many_passes().run_on(&executor)).unwrap();
             assert_eq!(
-                bits(spawned),
-                bits(reference),
+                bits(&spawned),
+                bits(&reference),
                 "spawn_on, {threads} threads"
             );
-            assert_eq!(bits(awaited), bits(reference), "run_on, {threads} threads");
+            assert_eq!(
+                bits(&awaited),
+                bits(&reference),
+                "run_on, {threads} threads"
+            );
         }
         let default = pollster::block_on(many_passes().run()).unwrap();
-        assert_eq!(bits(default), bits(reference), "the default executor");
+        assert_eq!(bits(&default), bits(&reference), "the default executor");
         // Chunks only group the regions: the bits do not depend on them.
         for chunk_size in [1, 5000, 1 << 20] {
             let other = many_passes().chunk_size(chunk_size);
             let other = pollster::block_on(other.run()).unwrap();
-            assert_eq!(bits(other), bits(reference), "chunk size {chunk_size}");
+            assert_eq!(bits(&other), bits(&reference), "chunk size {chunk_size}");
         }
     });
 }
@@ -83,18 +87,18 @@ fn same_bits_on_any_thread_count() {
 #[test]
 fn same_bits_on_every_runtime() {
     watchdog(|| {
-        let reference = bits(pollster::block_on(many_passes().run_inline()).unwrap());
+        let reference = bits(&pollster::block_on(many_passes().run_inline()).unwrap());
         let pool = futures::executor::ThreadPool::new().unwrap();
         let on_pool = futures::executor::block_on(many_passes().run_on(&Spawner::from(&pool)));
-        assert_eq!(bits(on_pool.unwrap()), reference, "futures ThreadPool");
+        assert_eq!(bits(&on_pool.unwrap()), reference, "futures ThreadPool");
         let smol_spawner = Spawner::from_fn(|job| smol::spawn(job).detach());
         let on_smol = smol::block_on(many_passes().run_on(&smol_spawner));
-        assert_eq!(bits(on_smol.unwrap()), reference, "smol");
+        assert_eq!(bits(&on_smol.unwrap()), reference, "smol");
         let async_std_spawner = Spawner::from_fn(|job| {
             async_std::task::spawn(job);
         });
         let on_async_std = async_std::task::block_on(many_passes().run_on(&async_std_spawner));
-        assert_eq!(bits(on_async_std.unwrap()), reference, "async-std");
+        assert_eq!(bits(&on_async_std.unwrap()), reference, "async-std");
     });
 }
 
@@ -139,7 +143,7 @@ fn resumes_from_every_chunk_with_the_same_bits() {
                 Err(Error::NonFiniteValue { .. }) => {}
                 Ok(estimate) => {
                     // Fewer than k + 1 chunks: every merge was covered.
-                    assert_eq!(bits(estimate), bits(whole));
+                    assert_eq!(bits(&estimate), bits(&whole));
                     break;
                 }
                 Err(other) => panic!("after {k} chunks: {other}"),
@@ -147,7 +151,7 @@ fn resumes_from_every_chunk_with_the_same_bits() {
             let saved = Checkpoint::read(&path).unwrap();
             let resumed = batched(g.clone(), u64::MAX).resume(&saved);
             let resumed = pollster::block_on(resumed.run_inline()).unwrap();
-            assert_eq!(bits(resumed), bits(whole), "after {k} chunks");
+            assert_eq!(bits(&resumed), bits(&whole), "after {k} chunks");
             chunks = k;
         }
         assert!(chunks > 20, "{chunks} chunks");
@@ -202,8 +206,8 @@ fn a_cancelled_task_resumes_to_the_same_bits() {
         let pool = integral(plain).resume(&checkpoint);
         let inline = pollster::block_on(inline.run_inline()).unwrap();
         let pool = executor.block_on(pool.spawn_on(&executor)).unwrap();
-        assert_eq!(bits(inline), bits(whole), "inline");
-        assert_eq!(bits(pool), bits(whole), "pool");
+        assert_eq!(bits(&inline), bits(&whole), "inline");
+        assert_eq!(bits(&pool), bits(&whole), "pool");
     });
 }
 

@@ -16,7 +16,7 @@ fn integral() -> Integral<impl Integrand> {
         .seed(2024)
 }
 
-fn bits(estimate: Estimate) -> (u64, u64, u64) {
+fn bits(estimate: &Estimate) -> (u64, u64, u64) {
     (
         estimate.value.to_bits(),
         estimate.std_error.to_bits(),
@@ -34,22 +34,26 @@ fn same_seed_same_bits_any_threads() {
             let spawned = executor.block_on(integral().spawn_on(&executor)).unwrap();
             let awaited = pollster::block_on(integral().run_on(&executor)).unwrap();
             assert_eq!(
-                bits(spawned),
-                bits(reference),
+                bits(&spawned),
+                bits(&reference),
                 "spawn_on, {threads} threads"
             );
-            assert_eq!(bits(awaited), bits(reference), "run_on, {threads} threads");
+            assert_eq!(
+                bits(&awaited),
+                bits(&reference),
+                "run_on, {threads} threads"
+            );
         }
         let default = pollster::block_on(integral().run()).unwrap();
         assert_eq!(
-            bits(default),
-            bits(reference),
+            bits(&default),
+            bits(&reference),
             "run on the default executor"
         );
         let spawned = pollster::block_on(integral().spawn()).unwrap();
         assert_eq!(
-            bits(spawned),
-            bits(reference),
+            bits(&spawned),
+            bits(&reference),
             "spawn on the default executor"
         );
     });
@@ -158,10 +162,10 @@ fn value_stability_in_many_dimensions() {
             .run_inline(),
     )
     .unwrap();
-    let bits = |e: Estimate| (e.value.to_bits(), e.std_error.to_bits());
+    let bits = |e: &Estimate| (e.value.to_bits(), e.std_error.to_bits());
     // 2.006922828129159 ± 1.29871149064762e-2 (exact 2)
     assert_eq!(
-        bits(mc),
+        bits(&mc),
         (0x4000_0e2d_8e43_48d7, 0x3f8a_98fd_0e57_7804),
         "MC: {:e} ± {:e}",
         mc.value,
@@ -169,7 +173,7 @@ fn value_stability_in_many_dimensions() {
     );
     // 1.9999982620692083 ± 9.440225792273834e-6
     assert_eq!(
-        bits(qmc),
+        bits(&qmc),
         (0x3fff_fffe_2d7a_4e2e, 0x3ee3_cc2e_c0e0_c16d),
         "RQMC: {:e} ± {:e}",
         qmc.value,

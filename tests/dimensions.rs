@@ -6,7 +6,7 @@ mod common;
 use common::watchdog;
 use quadpipe::{Error, Estimate, Executor, Integral};
 
-fn bits(estimate: Estimate) -> (u64, u64, u64) {
+fn bits(estimate: &Estimate) -> (u64, u64, u64) {
     (
         estimate.value.to_bits(),
         estimate.std_error.to_bits(),
@@ -63,7 +63,7 @@ fn scalar_pointwise_and_batched_forms_agree_to_the_bit_in_one_dimension() {
             },
             [-1.0..2.0],
         );
-        let run = |e: Result<Estimate, Error>| bits(e.unwrap());
+        let run = |e: Result<Estimate, Error>| bits(&e.unwrap());
         let reference = run(pollster::block_on(
             scalar
                 .samples(samples)
@@ -119,15 +119,15 @@ fn pointwise_and_batched_agree_in_many_dimensions_on_any_thread_count() {
         .samples(300_001)
         .chunk_size(65_536)
         .seed(9);
-        let reference = bits(pollster::block_on(pointwise.run_inline()).unwrap());
+        let reference = bits(&pollster::block_on(pointwise.run_inline()).unwrap());
         for threads in [1, 2, 3] {
             let executor = Executor::builder().threads(threads).build().unwrap();
             assert_eq!(
-                bits(executor.block_on(pointwise.spawn_on(&executor)).unwrap()),
+                bits(&executor.block_on(pointwise.spawn_on(&executor)).unwrap()),
                 reference
             );
             assert_eq!(
-                bits(executor.block_on(batched.spawn_on(&executor)).unwrap()),
+                bits(&executor.block_on(batched.spawn_on(&executor)).unwrap()),
                 reference
             );
         }

@@ -92,7 +92,7 @@ fn several_streams_watch_one_task() {
             .collect();
         let estimate = executor.block_on(&mut task).unwrap();
         for watcher in watchers {
-            assert_faithful(&watcher.join().unwrap(), estimate);
+            assert_faithful(&watcher.join().unwrap(), estimate.clone());
         }
     });
 }
@@ -189,7 +189,7 @@ fn done_callbacks_get_the_result() {
         let estimate = executor.block_on(&mut task).unwrap();
         let mut got: Vec<(i32, Estimate)> = results.iter().take(2).collect();
         got.sort_by_key(|(id, _)| *id);
-        assert_eq!(got, [(0, estimate), (2, estimate)]);
+        assert_eq!(got, [(0, estimate.clone()), (2, estimate)]);
     });
 }
 

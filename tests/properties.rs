@@ -323,7 +323,7 @@ fn same_bits_everywhere<I: Integrand>(
     let spawner = Spawner::from(thread_pool(run.threads));
     let futures_pool = outcome("ThreadPool", pollster::block_on(integral.run_on(&spawner)))?;
     for (name, other) in [("bundled", pooled), ("ThreadPool", futures_pool)] {
-        prop_assert_eq!(other, inline, "{} vs inline", name);
+        prop_assert_eq!(&other, &inline, "{} vs inline", name);
         prop_assert_eq!(
             estimate_bits(&other),
             estimate_bits(&inline),

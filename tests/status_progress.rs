@@ -79,7 +79,7 @@ fn progress_is_monotonic_and_ends_at_the_total() {
         }
         let estimate = executor.block_on(&mut task).unwrap();
         let last = task.progress();
-        seen.push(last);
+        seen.push(last.clone());
 
         // Enough snapshots that the checks below mean something.
         assert!(seen.len() > 3, "only {} distinct snapshots", seen.len());
@@ -89,14 +89,18 @@ fn progress_is_monotonic_and_ends_at_the_total() {
         for snapshot in &seen {
             assert_eq!(snapshot.total, Some(samples));
             assert!(snapshot.done % chunk == 0 || snapshot.done == samples);
-            if let Some(partial) = snapshot.estimate.filter(|_| snapshot.done < samples) {
+            if let Some(partial) = snapshot
+                .estimate
+                .as_ref()
+                .filter(|_| snapshot.done < samples)
+            {
                 assert_eq!(partial.stop, Stop::Partial);
                 assert_eq!(partial.samples, snapshot.done);
             }
         }
         assert_eq!(last.done, samples);
         assert_eq!(last.fraction(), Some(1.0));
-        assert_eq!(last.estimate, Some(estimate));
+        assert_eq!(last.estimate, Some(estimate.clone()));
         assert_eq!(estimate.stop, Stop::SampleBudget);
     });
 }

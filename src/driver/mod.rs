@@ -99,7 +99,7 @@ pub(crate) async fn drive<M: Passes, B: Backend>(
         let (pass, merged) = (merger.pass, merger.merged);
         if let Some(stop) = stopped {
             let estimate = finite(method.estimate(Some((&*pass, &merged)), stop))?;
-            publish(&method, Some((&*pass, &merged)), estimate, link);
+            publish(&method, Some((&*pass, &merged)), estimate.clone(), link);
             return Ok(estimate);
         }
         let ended = method.end_pass(&pass, merged)?;
@@ -120,14 +120,14 @@ pub(crate) async fn drive<M: Passes, B: Backend>(
         }
     };
     let estimate = finite(method.estimate(None, stop))?;
-    publish(&method, None, estimate, link);
+    publish(&method, None, estimate.clone(), link);
     Ok(estimate)
 }
 
 /// A value out of the range of an f64 is an error, never a result: finite
 /// sums can still scale past it (a mean of 1e308 over a width of 2).
 fn finite(estimate: Estimate) -> Result<Estimate, Error> {
-    if estimate.value.is_finite() {
+    if estimate.each().all(|(value, _)| value.is_finite()) {
         Ok(estimate)
     } else {
         Err(Error::Overflow)

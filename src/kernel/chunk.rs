@@ -1,6 +1,9 @@
 //! One chunk of plain Monte Carlo, as each integrand form runs it: the
-//! vectorised scalar path for a function of one variable, and blocks of
-//! points for the others.
+//! vectorised scalar path for a function of one variable, blocks of points
+//! for the others, and blocks of points with several values each for the
+//! vector forms.
+
+use multiversion::multiversion;
 
 use crate::driver::halt::Halt;
 use crate::kernel::{Interval, LaneSums, add_values, buffer, fill_points, sum_steps};
@@ -29,11 +32,81 @@ pub struct McChunk<'a> {
     pub(crate) skip: bool,
 }
 
-/// What a chunk yields, and what chunks merge into.
-#[derive(Clone, Copy, Debug, Default)]
+/// What a chunk yields, and what chunks merge into: per component, its
+/// accumulator and its count of skipped values, and, with several
+/// components, their co-moments `Σ (x_j − mean_j)(x_k − mean_k)` for
+/// `j < k`, in the order (0, 1), (0, 2), …, (1, 2), …
+#[derive(Clone, Debug, Default)]
 pub struct McPart {
-    pub(crate) values: Accumulator,
-    pub(crate) skipped: u64,
+    pub(crate) values: Vec<Accumulator>,
+    pub(crate) skipped: Vec<u64>,
+    pub(crate) comoments: Vec<f64>,
+}
+
+impl McPart {
+    /// The part of a one-component integrand.
+    pub(crate) fn single(values: Accumulator, skipped: u64) -> McPart {
+        McPart {
+            values: vec![values],
+            skipped: vec![skipped],
+            comoments: Vec::new(),
+        }
+    }
+
+    /// No values yet, of `components` components.
+    pub(crate) fn empty(components: usize) -> McPart {
+        McPart {
+            values: vec![Accumulator::new(); components],
+            skipped: vec![0; components],
+            comoments: vec![0.0; pairs(components)],
+        }
+    }
+
+    /// Adds `other`'s values: each component's accumulator merges as a
+    /// scalar run's does (so its bits are that run's), and the co-moments
+    /// by the same formula of Chan et al., with the same weight.
+    pub(crate) fn merge(&mut self, other: &McPart) {
+        let (na, nb) = (self.values[0].count(), other.values[0].count());
+        if na > 0 && nb > 0 {
+            let n = na.saturating_add(nb) as f64;
+            let weight = na as f64 * nb as f64 / n;
+            let deltas: Vec<f64> = (self.values.iter().zip(&other.values))
+                .map(|(a, b)| b.mean() - a.mean())
+                .collect();
+            for ((c, &more), (j, k)) in self
+                .comoments
+                .iter_mut()
+                .zip(&other.comoments)
+                .zip(pair_indices(deltas.len()))
+            {
+                *c += more + deltas[j] * deltas[k] * weight;
+            }
+        } else if nb > 0 {
+            self.comoments.copy_from_slice(&other.comoments);
+        }
+        for (values, more) in self.values.iter_mut().zip(&other.values) {
+            values.merge(more);
+        }
+        for (skipped, more) in self.skipped.iter_mut().zip(&other.skipped) {
+            *skipped += more;
+        }
+    }
+
+    /// Samples merged.
+    pub(crate) fn count(&self) -> u64 {
+        self.values[0].count()
+    }
+}
+
+/// Pairs `j < k` of `m` components.
+pub(crate) fn pairs(m: usize) -> usize {
+    m * m.saturating_sub(1) / 2
+}
+
+/// The pairs `(j, k)`, `j < k`, of `m` components, in the order of
+/// [`McPart::comoments`].
+pub(crate) fn pair_indices(m: usize) -> impl Iterator<Item = (usize, usize)> {
+    (0..m).flat_map(move |j| (j + 1..m).map(move |k| (j, k)))
 }
 
 impl McChunk<'_> {
@@ -112,10 +185,10 @@ impl McChunk<'_> {
         if !(sum.is_finite() && squares.is_finite()) {
             return Err(self.locate_non_finite(f, samples));
         }
-        Ok(McPart {
-            values: Accumulator::from_shifted_sums(samples, shift, sum, squares),
-            skipped: sums.skipped.iter().sum(),
-        })
+        Ok(McPart::single(
+            Accumulator::from_shifted_sums(samples, shift, sum, squares),
+            sums.skipped.iter().sum(),
+        ))
     }
 
     /// The points of this chunk, one at a time in sample order: the slow
@@ -203,11 +276,234 @@ impl McChunk<'_> {
         if !(sum.is_finite() && squares.is_finite()) {
             return Err(Error::Overflow);
         }
-        Ok(McPart {
-            values: Accumulator::from_shifted_sums(done, shift.unwrap_or(0.0), sum, squares),
-            skipped: sums.skipped.iter().sum(),
-        })
+        Ok(McPart::single(
+            Accumulator::from_shifted_sums(done, shift.unwrap_or(0.0), sum, squares),
+            sums.skipped.iter().sum(),
+        ))
     }
+
+    /// The path for vector integrands: [`run_blocks`](Self::run_blocks)
+    /// with `m` values a point. Each component's values make, in sample
+    /// order, the very sums `run_blocks` makes of a one-component
+    /// integrand (the same shift, lanes, arithmetic and tree), so each
+    /// component's accumulator is, to the bit, that of a run of the
+    /// component alone. Each pair `j ≤ k` of components sums the products
+    /// of their shifted values lane by lane (the pairs `j = j` are the
+    /// sums of squares): `m(m + 1)/2` multiply-adds a point, contiguous in
+    /// the lanes so they vectorise.
+    ///
+    /// With [`NonFinite::Skip`](crate::NonFinite::Skip), a component that
+    /// is not finite counts as 0 for that component alone; otherwise the
+    /// chunk fails at the first point with one, naming its first such
+    /// value.
+    pub(crate) fn run_components(
+        &self,
+        m: usize,
+        evaluate: impl Fn(usize, &[f64], &mut [f64]),
+        halt: &Halt,
+    ) -> Result<McPart, Error> {
+        let dims = self.domain.dims();
+        // A block's points, values and shifted values stay in the L1
+        // cache. The block size changes no bit, only how often the chunk
+        // looks at its halt.
+        let most_steps = (COORDINATES_PER_BLOCK / (dims + 2 * m) / LANES).max(1);
+        let block = most_steps * LANES;
+        let room = block.min(
+            usize::try_from(self.samples)
+                .unwrap_or(usize::MAX)
+                .next_multiple_of(LANES),
+        );
+        let mut lanes = Lanes::new(self.key);
+        let mut points = vec![0.0; room * dims];
+        let mut values = vec![0.0; room * m];
+        // The block again, component after component, minus the shifts.
+        let mut shifted = vec![0.0; room * m];
+        let mut sums = vec![[0.0; LANES]; m];
+        let mut products = vec![[0.0; LANES]; m * (m + 1) / 2];
+        let mut skipped = vec![0; m];
+        let mut shifts: Option<Vec<f64>> = None;
+        let mut pace = halt.pace(most_steps as u64);
+        let skip = self.skip;
+        let (mut done, mut steps) = (0, 0);
+        while done < self.samples {
+            let Some(next) = pace.next_block(steps)? else {
+                break;
+            };
+            let count = (next as usize * LANES).min((self.samples - done) as usize);
+            let (points, values) = (&mut points[..count * dims], &mut values[..count * m]);
+            fill_points(&mut lanes, self.domain.lo(), self.domain.width(), points);
+            evaluate(dims, points, values);
+            let shifts = shifts.get_or_insert_with(|| {
+                (0..m)
+                    .map(|j| {
+                        let first: Vec<f64> = values
+                            .iter()
+                            .skip(j)
+                            .step_by(m)
+                            .take(LANES)
+                            .copied()
+                            .collect();
+                        first_finite(&first)
+                    })
+                    .collect()
+            });
+            let shifted = &mut shifted[..count * m];
+            // A last, partial step adds `0 − shift` for a skipped value,
+            // as `LaneSums::add` does; whole steps add `−shift`, as
+            // `add_values` does (the two differ in the sign of a zero).
+            for (j, (column, &shift)) in shifted
+                .chunks_exact_mut(count)
+                .zip(shifts.iter())
+                .enumerate()
+            {
+                for (d, point) in column.iter_mut().zip(values.chunks_exact(m)) {
+                    *d = point[j] - shift;
+                }
+            }
+            if skip {
+                let whole = count - count % LANES;
+                for ((column, &shift), skipped) in shifted
+                    .chunks_exact_mut(count)
+                    .zip(shifts.iter())
+                    .zip(&mut skipped)
+                {
+                    for (i, d) in column.iter_mut().enumerate() {
+                        if !d.is_finite() {
+                            *skipped += 1;
+                            *d = if i < whole { -shift } else { 0.0 - shift };
+                        }
+                    }
+                }
+            }
+            add_products(shifted, count, &mut sums, &mut products);
+            // A value that is not finite makes its component's sums so
+            // (they are checked here, not each value): name the first.
+            if !skip && sums.iter().flatten().any(|sum| !sum.is_finite()) {
+                if let Some(at) = values.iter().position(|v| !v.is_finite()) {
+                    let sample = at / m;
+                    return Err(Error::NonFiniteValue {
+                        point: points[sample * dims..][..dims].into(),
+                        value: values[at],
+                    });
+                }
+            }
+            done += count as u64;
+            steps = next;
+        }
+        let shifts = shifts.unwrap_or_else(|| vec![0.0; m]);
+        let mut part = McPart::empty(m);
+        let diagonal = |j: usize| j * m - j * (j.saturating_sub(1)) / 2;
+        let totals: Vec<f64> = sums.iter().map(|lanes| tree_sum(*lanes)).collect();
+        for j in 0..m {
+            let (sum, squares) = (totals[j], tree_sum(products[diagonal(j)]));
+            if !(sum.is_finite() && squares.is_finite()) {
+                return Err(Error::Overflow);
+            }
+            part.values[j] = Accumulator::from_shifted_sums(done, shifts[j], sum, squares);
+            part.skipped[j] = skipped[j];
+        }
+        if done > 0 {
+            let n = done as f64;
+            for (c, (j, k)) in part.comoments.iter_mut().zip(pair_indices(m)) {
+                // As the variance's: Σ d_j d_k − Σ d_j · (Σ d_k / n).
+                let lanes = products[diagonal(j) + (k - j)];
+                *c = tree_sum(lanes) - totals[j] * (totals[k] / n);
+            }
+        }
+        Ok(part)
+    }
+}
+
+/// Adds a block of shifted values (`count` of each of `m` components,
+/// component after component) to each component's lanes, and the products
+/// of each pair `j ≤ k` to the pair's lanes, in the order (0, 0), (0, 1),
+/// …, (0, m − 1), (1, 1), …: sample `i` to lane `i % LANES`, a whole step
+/// of lanes at a time, so the loops vectorise.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq", "x86_64+avx2+fma", "x86_64+sse4.1"))]
+fn add_products(
+    shifted: &[f64],
+    count: usize,
+    sums: &mut [[f64; LANES]],
+    products: &mut [[f64; LANES]],
+) {
+    let whole = count - count % LANES;
+    let columns: Vec<(&[f64], &[f64])> = (shifted.chunks_exact(count))
+        .map(|column| column.split_at(whole))
+        .collect();
+    for (lanes, &(steps, rest)) in sums.iter_mut().zip(&columns) {
+        let mut local = *lanes;
+        for step in steps.chunks_exact(LANES) {
+            let step = as_step(step);
+            for l in 0..LANES {
+                local[l] += step[l];
+            }
+        }
+        for (l, d) in rest.iter().enumerate() {
+            local[l] += d;
+        }
+        *lanes = local;
+    }
+    let mut lanes = products.iter_mut();
+    for (j, &(a, a_rest)) in columns.iter().enumerate() {
+        // The square, as the scalar path makes it: a multiply, an add.
+        let Some(square) = lanes.next() else { return };
+        let mut local = *square;
+        for a in a.chunks_exact(LANES) {
+            let a = as_step(a);
+            for l in 0..LANES {
+                local[l] += a[l] * a[l];
+            }
+        }
+        for (l, a) in a_rest.iter().enumerate() {
+            local[l] += a * a;
+        }
+        *square = local;
+        // The products with the later components, two at a time so each
+        // load of `a` serves both, by fused multiply-adds: rounded once,
+        // the same bits on every instruction set (no bit of them is
+        // promised equal to anything else).
+        let mut later = columns[j + 1..].chunks_exact(2);
+        for pair in &mut later {
+            let (Some(first), Some(second)) = (lanes.next(), lanes.next()) else {
+                return;
+            };
+            let ((b, b_rest), (c, c_rest)) = (pair[0], pair[1]);
+            let (mut p, mut q) = (*first, *second);
+            let steps = a.chunks_exact(LANES).zip(b.chunks_exact(LANES));
+            for ((a, b), c) in steps.zip(c.chunks_exact(LANES)) {
+                let (a, b, c) = (as_step(a), as_step(b), as_step(c));
+                for l in 0..LANES {
+                    p[l] = a[l].mul_add(b[l], p[l]);
+                    q[l] = a[l].mul_add(c[l], q[l]);
+                }
+            }
+            for (l, ((a, b), c)) in a_rest.iter().zip(b_rest).zip(c_rest).enumerate() {
+                p[l] = a.mul_add(*b, p[l]);
+                q[l] = a.mul_add(*c, q[l]);
+            }
+            (*first, *second) = (p, q);
+        }
+        for &(b, b_rest) in later.remainder() {
+            let Some(lanes) = lanes.next() else { return };
+            let mut p = *lanes;
+            for (a, b) in a.chunks_exact(LANES).zip(b.chunks_exact(LANES)) {
+                let (a, b) = (as_step(a), as_step(b));
+                for l in 0..LANES {
+                    p[l] = a[l].mul_add(b[l], p[l]);
+                }
+            }
+            for (l, (a, b)) in a_rest.iter().zip(b_rest).enumerate() {
+                p[l] = a.mul_add(*b, p[l]);
+            }
+            *lanes = p;
+        }
+    }
+}
+
+/// A whole step of lanes from `chunks_exact(LANES)`.
+#[inline(always)]
+fn as_step(step: &[f64]) -> &[f64; LANES] {
+    step.try_into().expect("a whole step")
 }
 
 /// Whether an accumulator of finite values has a mean or a variance out of
@@ -273,13 +569,13 @@ mod tests {
             let part = chunk.run_scalar(&square, &never).unwrap();
             let mut replay = Accumulator::new();
             chunk.points().for_each(|x| replay.push(square(x)));
-            assert_eq!(part.values.count(), samples);
+            assert_eq!(part.values[0].count(), samples);
             assert!(
-                (part.values.mean() - replay.mean()).abs() < 1e-12,
+                (part.values[0].mean() - replay.mean()).abs() < 1e-12,
                 "{samples}"
             );
             if samples > 1 {
-                assert!((part.values.variance() / replay.variance() - 1.0).abs() < 1e-9);
+                assert!((part.values[0].variance() / replay.variance() - 1.0).abs() < 1e-9);
             }
         }
     }
@@ -338,7 +634,7 @@ mod tests {
             cut.values,
             first_step.run_blocks(pointwise, &never).unwrap().values
         );
-        assert_eq!(cut.values.count(), LANES as u64);
+        assert_eq!(cut.values[0].count(), LANES as u64);
     }
 
     #[test]

@@ -217,6 +217,16 @@ pub(crate) fn dispatch<I: Integrand, V: Visit>(
     use vegas::VegasRun;
 
     let (f, s) = (integrand, settings);
+    if f.components() != 1 {
+        let unsupported = match &method.0 {
+            Kind::Vegas(_) => Some("VEGAS"),
+            Kind::GaussKronrod(_) => Some("Gauss–Kronrod"),
+            Kind::MonteCarlo | Kind::Sobol(_) | Kind::Cubature(_) => None,
+        };
+        if let Some(method) = unsupported {
+            return Err(Error::VectorUnsupported { method });
+        }
+    }
     Ok(match &method.0 {
         Kind::MonteCarlo => visitor.visit(Single::new(PlainMonteCarlo::new(f, s)?)),
         Kind::Sobol(sobol) => visitor.visit(Single::new(RandomisedSobol::new(f, s, *sobol)?)),

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use crate::driver::checkpoint::StateReader;
 use crate::driver::halt::Halt;
 use crate::driver::pass::{OnePass, Pass};
-use crate::kernel::chunk::{McChunk, McPart, overflowed};
+use crate::kernel::chunk::{McChunk, McPart, overflowed, pair_indices};
+use crate::result::estimate::ComponentEstimate;
 use crate::sample::chunk_key;
 use crate::spec::domain::Domain;
 use crate::spec::settings::Settings;
@@ -20,6 +21,8 @@ pub(crate) struct PlainMonteCarlo<I> {
     pub(crate) samples: u64,
     pub(crate) chunk_size: u64,
     pub(crate) policy: NonFinite,
+    /// Values a point: 1, or a vector integrand's `m`.
+    pub(crate) components: usize,
 }
 
 impl<I: Integrand> PlainMonteCarlo<I> {
@@ -33,16 +36,18 @@ impl<I: Integrand> PlainMonteCarlo<I> {
             seed: settings.seed,
             samples: settings.samples,
             policy: settings.non_finite,
+            components: integrand.components(),
         })
     }
 }
 
 /// The chunks merged so far: their sums, and the spread of their
-/// variances, which says whether the standard error can be trusted.
-#[derive(Clone, Copy, Debug, Default)]
+/// variances (per component), which says whether the standard error can be
+/// trusted.
+#[derive(Clone, Debug, Default)]
 pub(crate) struct McMerged {
     sums: McPart,
-    tails: TailCheck,
+    tails: Vec<TailCheck>,
 }
 
 impl<I: Integrand> Pass for PlainMonteCarlo<I> {
@@ -65,29 +70,44 @@ impl<I: Integrand> Pass for PlainMonteCarlo<I> {
     }
 
     fn start(&self) -> McMerged {
-        McMerged::default()
+        McMerged {
+            sums: McPart::empty(self.components),
+            tails: vec![TailCheck::default(); self.components],
+        }
     }
 
     fn merge(&self, merged: &mut McMerged, part: McPart) {
-        merged.sums.values.merge(&part.values);
-        merged.sums.skipped += part.skipped;
-        merged.tails.push(&part.values);
+        merged.sums.merge(&part);
+        for (tails, values) in merged.tails.iter_mut().zip(&part.values) {
+            tails.push(values);
+        }
     }
 
     fn overflowed(&self, merged: &McMerged) -> bool {
-        overflowed(&merged.sums.values)
+        merged.sums.values.iter().any(overflowed)
     }
 
-    /// The merged accumulator, the count of skipped values, and the check
-    /// of the chunks' variances.
+    /// The merged sums (see [`encode_part`]), then each component's check
+    /// of the chunks' variances: with one component, the bytes of a scalar
+    /// run before vector integrands came.
     fn encode(&self, merged: &McMerged, out: &mut Vec<u8>) {
         encode_part(&merged.sums, out);
-        merged.tails.encode(out);
+        for tails in &merged.tails {
+            tails.encode(out);
+        }
     }
 
     fn decode(&self, reader: &mut StateReader<'_>) -> Option<McMerged> {
-        let sums = decode_part(reader)?;
-        let tails = TailCheck::from_raw((reader.u64()?, reader.f64()?, reader.f64()?));
+        let sums = decode_part(reader, self.components)?;
+        let tails = (0..self.components)
+            .map(|_| {
+                Some(TailCheck::from_raw((
+                    reader.u64()?,
+                    reader.f64()?,
+                    reader.f64()?,
+                )))
+            })
+            .collect::<Option<Vec<_>>>()?;
         Some(McMerged { sums, tails })
     }
 
@@ -99,21 +119,33 @@ impl<I: Integrand> Pass for PlainMonteCarlo<I> {
     #[cfg(feature = "mpi")]
     fn decode_part(&self, bytes: &[u8]) -> Option<McPart> {
         let mut reader = StateReader(bytes);
-        let part = decode_part(&mut reader)?;
+        let part = decode_part(&mut reader, self.components)?;
         reader.is_done().then_some(part)
     }
 }
 
-/// A chunk's accumulator and its count of skipped values.
+/// Each component's accumulator and count of skipped values, then the
+/// co-moments (none with one component).
 fn encode_part(part: &McPart, out: &mut Vec<u8>) {
-    part.values.encode(out);
-    out.extend_from_slice(&part.skipped.to_le_bytes());
+    for (values, skipped) in part.values.iter().zip(&part.skipped) {
+        values.encode(out);
+        out.extend_from_slice(&skipped.to_le_bytes());
+    }
+    for comoment in &part.comoments {
+        out.extend_from_slice(&comoment.to_bits().to_le_bytes());
+    }
 }
 
-fn decode_part(reader: &mut StateReader<'_>) -> Option<McPart> {
-    let values = Accumulator::from_raw((reader.u64()?, reader.f64()?, reader.f64()?));
-    let skipped = reader.u64()?;
-    Some(McPart { values, skipped })
+fn decode_part(reader: &mut StateReader<'_>, components: usize) -> Option<McPart> {
+    let mut part = McPart::empty(components);
+    for (values, skipped) in part.values.iter_mut().zip(&mut part.skipped) {
+        *values = Accumulator::from_raw((reader.u64()?, reader.f64()?, reader.f64()?));
+        *skipped = reader.u64()?;
+    }
+    for comoment in &mut part.comoments {
+        *comoment = reader.f64()?;
+    }
+    Some(part)
 }
 
 impl<I: Integrand> OnePass for PlainMonteCarlo<I> {
@@ -127,17 +159,61 @@ impl<I: Integrand> OnePass for PlainMonteCarlo<I> {
     }
 
     fn done(&self, merged: &McMerged) -> u64 {
-        merged.sums.values.count()
+        merged.sums.count()
     }
 
     fn estimate(&self, merged: &McMerged, stop: Stop) -> Estimate {
-        if self.domain.is_degenerate() {
-            return Estimate::new(0.0, 0.0, 0, Stop::Exact);
+        let m = self.components;
+        let (sums, count) = (&merged.sums, merged.sums.count());
+        let each: Vec<ComponentEstimate> = (0..m)
+            .map(|j| {
+                let values = &sums.values[j];
+                let (value, std_error) = if self.domain.is_degenerate() {
+                    (0.0, 0.0)
+                } else {
+                    self.domain.scale(values.mean(), values.std_error())
+                };
+                ComponentEstimate {
+                    value,
+                    std_error,
+                    skipped: sums.skipped[j],
+                    heavy_tails: merged.tails[j].is_heavy_tailed(),
+                }
+            })
+            .collect();
+        let stop = if self.domain.is_degenerate() {
+            Stop::Exact
+        } else {
+            stop
+        };
+        if m == 1 {
+            let only = each[0];
+            return Estimate::new(only.value, only.std_error, count, stop)
+                .with_skipped(only.skipped)
+                .with_heavy_tails(only.heavy_tails);
         }
-        let values = &merged.sums.values;
-        let (value, std_error) = self.domain.scale(values.mean(), values.std_error());
-        Estimate::new(value, std_error, values.count(), stop)
-            .with_skipped(merged.sums.skipped)
-            .with_heavy_tails(merged.tails.is_heavy_tailed())
+        // cov(mean_j, mean_k) = C_jk / (n − 1) / n, scaled as the values
+        // are; the diagonal is each component's squared standard error.
+        let mut covariance = vec![0.0; m * m];
+        let volume = self.domain.scale(1.0, 1.0).1;
+        let scale = |c: f64| {
+            if count < 2 {
+                f64::INFINITY
+            } else {
+                c / (count - 1) as f64 / count as f64 * volume * volume
+            }
+        };
+        for (&c, (j, k)) in sums.comoments.iter().zip(pair_indices(m)) {
+            // A reversed box flips every component's sign: no pair's.
+            covariance[j * m + k] = scale(c);
+            covariance[k * m + j] = covariance[j * m + k];
+        }
+        for (j, c) in each.iter().enumerate() {
+            covariance[j * m + j] = c.std_error * c.std_error;
+        }
+        if self.domain.is_degenerate() {
+            covariance.fill(0.0);
+        }
+        Estimate::vector(each, Some(covariance), count, stop)
     }
 }

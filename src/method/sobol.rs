@@ -5,7 +5,8 @@ use std::sync::Arc;
 use crate::driver::checkpoint::StateReader;
 use crate::driver::halt::Halt;
 use crate::driver::pass::{OnePass, Pass};
-use crate::kernel::chunk::overflowed;
+use crate::kernel::chunk::{overflowed, pair_indices};
+use crate::result::estimate::ComponentEstimate;
 use crate::sample::chunk_key;
 use crate::sample::sobol::{MAX_DIMENSIONS, MAX_LOG2_POINTS, ScrambledSobol, SobolDirections};
 use crate::spec::domain::Domain;
@@ -104,6 +105,8 @@ pub(crate) struct RandomisedSobol<I> {
     points_per_replica: u64,
     chunk: u64,
     policy: NonFinite,
+    /// Values a point: 1, or a vector integrand's `m`.
+    components: usize,
 }
 
 impl<I: Integrand> RandomisedSobol<I> {
@@ -159,23 +162,26 @@ impl<I: Integrand> RandomisedSobol<I> {
             points_per_replica: per_replica,
             chunk: chunk_size.min(per_replica),
             policy: settings.non_finite,
+            components: integrand.components(),
         })
     }
 }
 
-/// One chunk's sum over its points, and which replica it belongs to.
+/// One chunk's sums over its points, a component each, and which replica
+/// it belongs to.
 #[derive(Debug)]
 pub(crate) struct ReplicaPart {
     replica: usize,
-    values: Accumulator,
-    skipped: u64,
+    values: Vec<Accumulator>,
+    skipped: Vec<u64>,
 }
 
-/// Every replica's values so far.
+/// Every replica's values so far: replica `r`'s component `j` at
+/// `values[r * m + j]`; skipped values per component.
 #[derive(Debug)]
 pub(crate) struct Replicas {
     values: Vec<Accumulator>,
-    skipped: u64,
+    skipped: Vec<u64>,
 }
 
 impl<I: Integrand> Pass for RandomisedSobol<I> {
@@ -196,9 +202,11 @@ impl<I: Integrand> Pass for RandomisedSobol<I> {
         let (lo, width) = (self.domain.lo(), self.domain.width());
         let block = (COORDINATES_PER_BLOCK / dims).max(1);
         let mut points = vec![0.0; block * dims];
-        let mut values = vec![0.0; block];
-        let mut shift = None;
-        let (mut sum, mut squares, mut skipped) = (0.0, 0.0, 0);
+        let m = self.components;
+        let mut values = vec![0.0; block * m];
+        // Per component, as a scalar run of it alone would keep them.
+        let mut shift = vec![None; m];
+        let (mut sum, mut squares, mut skipped) = (vec![0.0; m], vec![0.0; m], vec![0; m]);
         let mut pace = halt.pace(block as u64);
         // Points done, and points since the last look.
         let (mut done, mut since) = (0, 0);
@@ -207,7 +215,7 @@ impl<I: Integrand> Pass for RandomisedSobol<I> {
                 break;
             };
             let count = next.min(self.chunk - done) as usize;
-            let (points, values) = (&mut points[..count * dims], &mut values[..count]);
+            let (points, values) = (&mut points[..count * dims], &mut values[..count * m]);
             self.replicas[replica].fill(start + done, count, points);
             for point in points.chunks_exact_mut(dims) {
                 for ((x, &lo), &width) in point.iter_mut().zip(lo).zip(width) {
@@ -215,39 +223,47 @@ impl<I: Integrand> Pass for RandomisedSobol<I> {
                 }
             }
             self.integrand.evaluate(dims, points, values);
-            for (point, &value) in points.chunks_exact(dims).zip(values.iter()) {
-                let value = if value.is_finite() {
-                    value
-                } else if self.policy == NonFinite::Skip {
-                    skipped += 1;
-                    0.0
-                } else {
-                    return Err(Error::NonFiniteValue {
-                        point: point.into(),
-                        value,
-                    });
-                };
-                let d = value - *shift.get_or_insert(value);
-                sum += d;
-                squares += d * d;
+            for (point, values) in points.chunks_exact(dims).zip(values.chunks_exact(m)) {
+                for (j, &value) in values.iter().enumerate() {
+                    let value = if value.is_finite() {
+                        value
+                    } else if self.policy == NonFinite::Skip {
+                        skipped[j] += 1;
+                        0.0
+                    } else {
+                        return Err(Error::NonFiniteValue {
+                            point: point.into(),
+                            value,
+                        });
+                    };
+                    let d = value - *shift[j].get_or_insert(value);
+                    sum[j] += d;
+                    squares[j] += d * d;
+                }
             }
             done += count as u64;
             since = count as u64;
         }
-        if !(sum.is_finite() && squares.is_finite()) {
+        if !(sum.iter().chain(&squares).all(|s| s.is_finite())) {
             return Err(Error::Overflow);
         }
+        let values = (0..m)
+            .map(|j| {
+                let shift = shift[j].unwrap_or(0.0);
+                Accumulator::from_shifted_sums(done, shift, sum[j], squares[j])
+            })
+            .collect();
         Ok(ReplicaPart {
             replica,
-            values: Accumulator::from_shifted_sums(done, shift.unwrap_or(0.0), sum, squares),
+            values,
             skipped,
         })
     }
 
     fn start(&self) -> Replicas {
         Replicas {
-            values: vec![Accumulator::new(); self.replicas.len()],
-            skipped: 0,
+            values: vec![Accumulator::new(); self.replicas.len() * self.components],
+            skipped: vec![0; self.components],
         }
     }
 
@@ -256,29 +272,30 @@ impl<I: Integrand> Pass for RandomisedSobol<I> {
     }
 
     fn merge(&self, merged: &mut Replicas, part: ReplicaPart) {
-        merged.values[part.replica].merge(&part.values);
-        merged.skipped += part.skipped;
+        let m = self.components;
+        let replica = &mut merged.values[part.replica * m..][..m];
+        for (values, more) in replica.iter_mut().zip(&part.values) {
+            values.merge(more);
+        }
+        for (skipped, more) in merged.skipped.iter_mut().zip(&part.skipped) {
+            *skipped += more;
+        }
     }
 
-    /// Each replica's accumulator, then the count of skipped values.
+    /// Each replica's accumulators, then the counts of skipped values: with
+    /// one component, the bytes of a scalar run before vectors came.
     fn encode(&self, merged: &Replicas, out: &mut Vec<u8>) {
         for values in &merged.values {
             values.encode(out);
         }
-        out.extend_from_slice(&merged.skipped.to_le_bytes());
+        for skipped in &merged.skipped {
+            out.extend_from_slice(&skipped.to_le_bytes());
+        }
     }
 
     fn decode(&self, reader: &mut StateReader<'_>) -> Option<Replicas> {
-        let values = (0..self.replicas.len())
-            .map(|_| {
-                Some(Accumulator::from_raw((
-                    reader.u64()?,
-                    reader.f64()?,
-                    reader.f64()?,
-                )))
-            })
-            .collect::<Option<Vec<_>>>()?;
-        let skipped = reader.u64()?;
+        let sums = self.replicas.len() * self.components;
+        let (values, skipped) = decode_sums(reader, sums, self.components)?;
         Some(Replicas { values, skipped })
     }
 
@@ -286,16 +303,19 @@ impl<I: Integrand> Pass for RandomisedSobol<I> {
     #[cfg(feature = "mpi")]
     fn encode_part(&self, part: &ReplicaPart, out: &mut Vec<u8>) {
         out.extend_from_slice(&(part.replica as u64).to_le_bytes());
-        part.values.encode(out);
-        out.extend_from_slice(&part.skipped.to_le_bytes());
+        for values in &part.values {
+            values.encode(out);
+        }
+        for skipped in &part.skipped {
+            out.extend_from_slice(&skipped.to_le_bytes());
+        }
     }
 
     #[cfg(feature = "mpi")]
     fn decode_part(&self, bytes: &[u8]) -> Option<ReplicaPart> {
         let mut reader = StateReader(bytes);
         let replica = usize::try_from(reader.u64()?).ok()?;
-        let values = Accumulator::from_raw((reader.u64()?, reader.f64()?, reader.f64()?));
-        let skipped = reader.u64()?;
+        let (values, skipped) = decode_sums(&mut reader, self.components, self.components)?;
         (reader.is_done() && replica < self.replicas.len()).then_some(ReplicaPart {
             replica,
             values,
@@ -304,13 +324,41 @@ impl<I: Integrand> Pass for RandomisedSobol<I> {
     }
 }
 
+/// `sums` accumulators, then `components` counts of skipped values, as
+/// `encode` and `encode_part` write them.
+fn decode_sums(
+    reader: &mut StateReader<'_>,
+    sums: usize,
+    components: usize,
+) -> Option<(Vec<Accumulator>, Vec<u64>)> {
+    let values = (0..sums)
+        .map(|_| {
+            Some(Accumulator::from_raw((
+                reader.u64()?,
+                reader.f64()?,
+                reader.f64()?,
+            )))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let skipped = (0..components)
+        .map(|_| reader.u64())
+        .collect::<Option<Vec<_>>>()?;
+    Some((values, skipped))
+}
+
 impl<I: Integrand> OnePass for RandomisedSobol<I> {
     fn total(&self) -> Option<u64> {
         Some(self.points_per_replica * self.replicas.len() as u64)
     }
 
     fn done(&self, merged: &Replicas) -> u64 {
-        merged.values.iter().map(Accumulator::count).sum()
+        let m = self.components;
+        merged
+            .values
+            .iter()
+            .step_by(m)
+            .map(Accumulator::count)
+            .sum()
     }
 
     /// The mean of the replicas' estimates, with the standard error of that
@@ -318,18 +366,65 @@ impl<I: Integrand> OnePass for RandomisedSobol<I> {
     /// the number of points. (A single scrambled net's own sample variance
     /// would overstate its error by orders of magnitude: its points are not
     /// independent.)
+    ///
+    /// With several components, the covariance of their estimates comes
+    /// from the replicas' estimates in the same way.
     fn estimate(&self, merged: &Replicas, stop: Stop) -> Estimate {
-        let mut replica_means = Accumulator::new();
-        for values in merged.values.iter().filter(|values| values.count() > 0) {
-            replica_means.push(values.mean());
+        let m = self.components;
+        let started: Vec<&[Accumulator]> = merged
+            .values
+            .chunks_exact(m)
+            .filter(|replica| replica[0].count() > 0)
+            .collect();
+        let replica_means: Vec<Accumulator> = (0..m)
+            .map(|j| {
+                let mut means = Accumulator::new();
+                for replica in &started {
+                    means.push(replica[j].mean());
+                }
+                means
+            })
+            .collect();
+        let dof = replica_means[0].count().saturating_sub(1) as u32;
+        let each: Vec<ComponentEstimate> = (0..m)
+            .map(|j| {
+                let means = &replica_means[j];
+                let (value, std_error) = self.domain.scale(means.mean(), means.std_error());
+                ComponentEstimate {
+                    value,
+                    std_error,
+                    skipped: merged.skipped[j],
+                    heavy_tails: false,
+                }
+            })
+            .collect();
+        if m == 1 {
+            return Estimate::new(each[0].value, each[0].std_error, self.done(merged), stop)
+                .with_skipped(each[0].skipped)
+                .with_dof(dof);
         }
-        let (value, std_error) = self
-            .domain
-            .scale(replica_means.mean(), replica_means.std_error());
-        let dof = replica_means.count().saturating_sub(1) as u32;
-        Estimate::new(value, std_error, self.done(merged), stop)
-            .with_skipped(merged.skipped)
-            .with_dof(dof)
+        // Σ_r (μ_rj − μ̄_j)(μ_rk − μ̄_k) / (R − 1) / R, scaled as the values.
+        let replicas = started.len();
+        let volume = self.domain.scale(1.0, 1.0).1;
+        let mut covariance = vec![0.0; m * m];
+        for (j, k) in pair_indices(m) {
+            let (mj, mk) = (replica_means[j].mean(), replica_means[k].mean());
+            let c: f64 = started
+                .iter()
+                .map(|replica| (replica[j].mean() - mj) * (replica[k].mean() - mk))
+                .sum();
+            let c = if replicas < 2 {
+                f64::INFINITY
+            } else {
+                c / (replicas - 1) as f64 / replicas as f64 * volume * volume
+            };
+            covariance[j * m + k] = c;
+            covariance[k * m + j] = c;
+        }
+        for (j, c) in each.iter().enumerate() {
+            covariance[j * m + j] = c.std_error * c.std_error;
+        }
+        Estimate::vector(each, Some(covariance), self.done(merged), stop).with_dof(dof)
     }
 
     /// Every replica has the same number of points, a power of two.

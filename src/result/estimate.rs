@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::ops::RangeInclusive;
+use std::sync::Arc;
 
 use crate::result::stats::{chi_squared_survival, normal_quantile, student_t_quantile};
 
@@ -94,7 +95,9 @@ impl fmt::Display for Stop {
 
 /// An estimate of an integral.
 ///
-/// `Display` prints `value ± std_error (samples samples)`, with six
+/// `Display` prints `value ± std_error (samples samples)` (for a vector
+/// integrand, `[value ± std_error, …] (samples samples)`, a pair per
+/// component), with six
 /// decimals unless the format asks for another precision (`{:.15}`), and
 /// appends `(standard error unreliable: heavy tails)` when the run's chunks
 /// said the standard error cannot be trusted, or `(standard error
@@ -121,7 +124,7 @@ impl fmt::Display for Stop {
 /// # Ok::<(), quadpipe::Error>(())
 /// # }).unwrap();
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Estimate {
     /// The estimate of the integral.
@@ -145,6 +148,25 @@ pub struct Estimate {
     chi2: Option<(f64, u32)>,
     /// Why the standard error cannot be taken at its word, if it cannot.
     doubt: Option<Doubt>,
+    /// Every component of a vector integrand; `None` for a scalar one.
+    components: Option<Arc<Components>>,
+}
+
+/// One component of a vector integrand's estimate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct ComponentEstimate {
+    pub(crate) value: f64,
+    pub(crate) std_error: f64,
+    pub(crate) skipped: u64,
+    pub(crate) heavy_tails: bool,
+}
+
+/// A vector integrand's components, and the covariance matrix of their
+/// estimates (`m × m`, row after row) when the method knows it.
+#[derive(Clone, Debug, PartialEq)]
+struct Components {
+    each: Vec<ComponentEstimate>,
+    covariance: Option<Vec<f64>>,
 }
 
 /// Why a standard error cannot be taken at its word.
@@ -170,7 +192,40 @@ impl Estimate {
             dof: None,
             chi2: None,
             doubt: None,
+            components: None,
         }
+    }
+
+    /// The estimate of a vector integrand: its top-level fields are those
+    /// of component 0 (but a heavy tail in any component flags the whole),
+    /// and `covariance`, if known, is the `m × m` matrix row after row.
+    pub(crate) fn vector(
+        each: Vec<ComponentEstimate>,
+        covariance: Option<Vec<f64>>,
+        samples: u64,
+        stop: Stop,
+    ) -> Self {
+        let first = each[0];
+        let heavy = each.iter().any(|c| c.heavy_tails);
+        let mut estimate = Estimate::new(first.value, first.std_error, samples, stop)
+            .with_skipped(first.skipped)
+            .with_heavy_tails(heavy);
+        estimate.components = Some(Arc::new(Components { each, covariance }));
+        estimate
+    }
+
+    /// Each component's value and standard error: the one pair of a scalar
+    /// integrand, every component's of a vector one.
+    pub(crate) fn each(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
+        let one = [(self.value, self.std_error)];
+        let (scalar, vector) = match &self.components {
+            None => (Some(one), None),
+            Some(components) => (None, Some(components.each.iter())),
+        };
+        scalar
+            .into_iter()
+            .flatten()
+            .chain(vector.into_iter().flatten().map(|c| (c.value, c.std_error)))
     }
 
     /// Marks the standard error as untrustworthy when `heavy_tails`: the
@@ -312,6 +367,95 @@ impl Estimate {
 }
 
 impl Estimate {
+    /// How many values the integrand gives at a point: 1, or the `m` of a
+    /// vector integrand ([`Integral::vector`](crate::Integral::vector)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # pollster::block_on(async {
+    /// let scalar = quadpipe::Integral::new(|x| x, 0.0..1.0).samples(1000).run_inline().await?;
+    /// assert_eq!(scalar.components(), 1);
+    /// # Ok::<(), quadpipe::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn components(&self) -> usize {
+        self.components.as_ref().map_or(1, |c| c.each.len())
+    }
+
+    /// The estimate of component `j` alone, `None` past the last: its
+    /// value, standard error and skipped values, with the run's samples,
+    /// stop and degrees of freedom, so that its
+    /// [`interval`](Estimate::interval) is the component's. For plain
+    /// Monte Carlo and randomised QMC, its value and standard error are, to
+    /// the bit, those of a run of that component alone with the same seed.
+    /// Component 0 of a scalar integrand is the estimate itself.
+    ///
+    /// The top-level fields of a vector estimate (`value`, `std_error`,
+    /// `skipped`) are component 0's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use quadpipe::Integral;
+    ///
+    /// // x and x² on [0, 1] at the same points.
+    /// let moments = Integral::vector(2, |x: &[f64], out: &mut [f64]| {
+    ///     out[0] = x[0];
+    ///     out[1] = x[0] * x[0];
+    /// }, [0.0..1.0]);
+    /// let estimate = pollster::block_on(moments.samples(1 << 16).run_inline())?;
+    /// let second = estimate.component(1).unwrap();
+    /// assert!(second.interval(0.999).contains(&(1.0 / 3.0)));
+    /// assert_eq!(estimate.value, estimate.component(0).unwrap().value);
+    /// assert!(estimate.component(2).is_none());
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn component(&self, j: usize) -> Option<Estimate> {
+        let Some(components) = &self.components else {
+            return (j == 0).then(|| self.clone());
+        };
+        let c = components.each.get(j)?;
+        let mut estimate = Estimate::new(c.value, c.std_error, self.samples, self.stop)
+            .with_skipped(c.skipped)
+            .with_heavy_tails(c.heavy_tails);
+        estimate.dof = self.dof;
+        Some(estimate)
+    }
+
+    /// The covariance of the estimates of components `j` and `k` (so
+    /// `covariance(j, j)` is the square of component `j`'s standard
+    /// error), for a vector integrand under plain Monte Carlo (from the
+    /// points' values) or randomised QMC (from the replicas' estimates,
+    /// with their degrees of freedom). `None` for a scalar integrand, for
+    /// other methods, and past the last component.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use quadpipe::Integral;
+    ///
+    /// // u and 1 − u: perfectly anti-correlated.
+    /// let pair = Integral::vector(2, |x: &[f64], out: &mut [f64]| {
+    ///     out[0] = x[0];
+    ///     out[1] = 1.0 - x[0];
+    /// }, [0.0..1.0]);
+    /// let estimate = pollster::block_on(pair.samples(1 << 16).run_inline())?;
+    /// let (var, cov) = (estimate.covariance(0, 0).unwrap(), estimate.covariance(0, 1).unwrap());
+    /// assert!((cov / var + 1.0).abs() < 1e-9);
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn covariance(&self, j: usize, k: usize) -> Option<f64> {
+        let components = self.components.as_ref()?;
+        let m = components.each.len();
+        if j >= m || k >= m {
+            return None;
+        }
+        Some(components.covariance.as_ref()?[j * m + k])
+    }
+}
+
+impl Estimate {
     /// For [`Method::vegas`](crate::Method::vegas): `χ²` per degree of
     /// freedom of the iterations it averaged, `Σ (I_k − Ī)²/σ_k² / (n − 1)`,
     /// which should be near 1 when they agree within their errors; 0 with
@@ -407,11 +551,25 @@ impl Estimate {
 impl fmt::Display for Estimate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let precision = f.precision().unwrap_or(6);
-        write!(
-            f,
-            "{:.precision$} ± {:.precision$} ({} samples)",
-            self.value, self.std_error, self.samples
-        )?;
+        match &self.components {
+            None => write!(
+                f,
+                "{:.precision$} ± {:.precision$} ({} samples)",
+                self.value, self.std_error, self.samples
+            )?,
+            Some(components) => {
+                f.write_str("[")?;
+                for (j, c) in components.each.iter().enumerate() {
+                    let comma = if j > 0 { ", " } else { "" };
+                    write!(
+                        f,
+                        "{comma}{:.precision$} ± {:.precision$}",
+                        c.value, c.std_error
+                    )?;
+                }
+                write!(f, "] ({} samples)", self.samples)?;
+            }
+        }
         match self.doubt {
             Some(Doubt::HeavyTails) => f.write_str(" (standard error unreliable: heavy tails)")?,
             Some(Doubt::OnlyZeros) => {
@@ -475,7 +633,7 @@ mod tests {
         );
         assert_eq!(format!("{estimate:.2}"), "4.93 ± 0.00 (10000000 samples)");
         assert_eq!(
-            estimate.with_heavy_tails(true).to_string(),
+            estimate.clone().with_heavy_tails(true).to_string(),
             "4.934802 ± 0.000090 (10000000 samples) (standard error unreliable: heavy tails)"
         );
         assert!(!estimate.with_heavy_tails(true).std_error_is_reliable());

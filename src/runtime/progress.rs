@@ -34,7 +34,7 @@ use crate::runtime::blocking::BlockingPool;
 /// assert_eq!(progress.estimate, Some(estimate));
 /// # Ok::<(), quadpipe::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Progress {
     /// Units of work done.
@@ -92,7 +92,7 @@ impl ProgressCell {
     }
 
     pub(crate) fn get(&self) -> Progress {
-        self.lock().snapshot
+        self.lock().snapshot.clone()
     }
 
     /// Publishes `progress`; the same snapshot again is not news.
@@ -102,7 +102,7 @@ impl ProgressCell {
             if state.snapshot == progress {
                 return;
             }
-            state.snapshot = progress;
+            state.snapshot = progress.clone();
             state.version += 1;
             // Cloning an empty list allocates nothing: tasks without hooks
             // pay nothing for them.
@@ -114,7 +114,7 @@ impl ProgressCell {
         };
         watchers.into_iter().for_each(Waker::wake);
         for hook in hooks {
-            hook.post(version, progress, false);
+            hook.post(version, progress.clone(), false);
         }
     }
 
@@ -128,12 +128,12 @@ impl ProgressCell {
                 std::mem::take(&mut state.watchers),
                 std::mem::take(&mut state.hooks),
                 state.version,
-                state.snapshot,
+                state.snapshot.clone(),
             )
         };
         watchers.into_iter().for_each(Waker::wake);
         for hook in hooks {
-            hook.post(version, snapshot, true);
+            hook.post(version, snapshot.clone(), true);
         }
     }
 
@@ -154,7 +154,7 @@ impl ProgressCell {
             if !state.closed {
                 state.hooks.push(hook.clone());
             }
-            (state.version, state.snapshot, state.closed)
+            (state.version, state.snapshot.clone(), state.closed)
         };
         hook.post(version, snapshot, closed);
     }
@@ -165,7 +165,7 @@ impl ProgressCell {
         let mut state = self.lock();
         if *seen != Some(state.version) {
             *seen = Some(state.version);
-            return Poll::Ready(Some(state.snapshot));
+            return Poll::Ready(Some(state.snapshot.clone()));
         }
         if state.closed {
             return Poll::Ready(None);
@@ -277,8 +277,8 @@ impl Hook {
     /// deliver it.
     fn post(self: &Arc<Self>, version: u64, snapshot: Progress, ended: bool) {
         let mut state = self.lock();
-        let newer = match (state.latest, state.seen) {
-            (Some((latest, _)), _) => version > latest,
+        let newer = match (&state.latest, state.seen) {
+            (Some((latest, _)), _) => version > *latest,
             (None, Some(seen)) => version > seen,
             (None, None) => true,
         };

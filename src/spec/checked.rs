@@ -40,6 +40,9 @@ impl<I: Integrand> Spec<I> {
         settings: &Settings,
         method: Method,
     ) -> Result<Self, Error> {
+        if integrand.components() == 0 {
+            return Err(Error::NoComponents);
+        }
         if settings.samples == 0 {
             return Err(Error::ZeroSamples);
         }
@@ -56,7 +59,7 @@ impl<I: Integrand> Spec<I> {
         }
         if let Some(checkpoint) = &settings.resume {
             let saved = checkpoint.header();
-            check_resume(&saved, &header(settings, &method))?;
+            check_resume(&saved, &header(settings, &method, integrand.components()))?;
         }
         Ok(Spec {
             integrand: integrand.clone(),
@@ -76,7 +79,7 @@ impl<I: Integrand> Spec<I> {
     /// bits: the checkpoint header's fields, and where a resume starts.
     #[cfg(feature = "mpi")]
     pub(crate) fn fingerprint(&self) -> Vec<u8> {
-        let header = header(&self.settings, &self.method);
+        let header = header(&self.settings, &self.method, self.integrand.components());
         let resume = self.settings.resume.as_ref().map(crate::Checkpoint::header);
         [
             u64::from(header.kind),
@@ -97,7 +100,11 @@ impl<I: Integrand> Spec<I> {
     /// the task's link at every merge, for a task's handle.
     pub(crate) fn checkpointing(&self, publish: bool) -> Checkpointing {
         Checkpointing {
-            header: Some(header(&self.settings, &self.method)),
+            header: Some(header(
+                &self.settings,
+                &self.method,
+                self.integrand.components(),
+            )),
             probes: Some(Probes::new(&self.integrand, &self.settings.bounds)),
             resume: self.settings.resume.clone(),
             publish,
@@ -162,7 +169,9 @@ impl Visit for Prepare {
 }
 
 /// What every checkpoint of this spec says about it (`next_chunk` aside).
-fn header(settings: &Settings, method: &Method) -> Header {
+/// A vector integrand's component count is part of its fingerprint; a
+/// scalar one's fingerprint is what it was before vectors came.
+fn header(settings: &Settings, method: &Method, components: usize) -> Header {
     let bits = |x: f64| x.to_bits().to_le_bytes();
     let mut domain = Vec::new();
     match &settings.bounds {
@@ -186,15 +195,20 @@ fn header(settings: &Settings, method: &Method) -> Header {
     ]
     .concat();
     let policy = [settings.non_finite as u8];
+    let components = (components as u64).to_le_bytes();
+    let mut parts: Vec<&[u8]> = vec![
+        settings.id.as_bytes(),
+        &domain,
+        &method,
+        &policy,
+        &stop_rules,
+    ];
+    if u64::from_le_bytes(components) != 1 {
+        parts.push(&components);
+    }
     Header {
         kind,
-        fingerprint: fnv1a(&[
-            settings.id.as_bytes(),
-            &domain,
-            &method,
-            &policy,
-            &stop_rules,
-        ]),
+        fingerprint: fnv1a(&parts),
         seed: settings.seed,
         samples: settings.samples,
         // 0: the default policy, itself a function of the spec.
@@ -212,7 +226,7 @@ fn check_resume(saved: &Header, this: &Header) -> Result<(), Error> {
     let field = if saved.kind != this.kind {
         "method"
     } else if saved.fingerprint != this.fingerprint {
-        "integrand id, domain, method, non-finite policy or stop rules"
+        "integrand id, components, domain, method, non-finite policy or stop rules"
     } else if saved.seed != this.seed {
         "seed"
     } else if saved.samples != this.samples {

@@ -14,7 +14,7 @@ use crate::spec::settings::{Bounds, Settings};
 use crate::spec::{Prepared, Spec};
 use crate::{
     Batched, Checkpoint, Error, Estimate, Inline, Integrand, Method, NonFinite, Pointwise, Scalar,
-    Spawner, Task,
+    Spawner, Task, Vector, VectorBatched,
 };
 
 /// Samples drawn when [`Integral::samples`] is not called.
@@ -158,6 +158,106 @@ where
     pub fn batched(integrand: F, bounds: impl IntoIterator<Item = Range<f64>>) -> Self {
         Integral::with(
             Batched(integrand),
+            Bounds::Box(bounds.into_iter().collect()),
+        )
+    }
+}
+
+impl<F> Integral<Vector<F>>
+where
+    F: Fn(&[f64], &mut [f64]) + Send + Sync + 'static,
+{
+    /// The integrals of `m` functions at once over a box, one point at a
+    /// time: `integrand(point, values)` writes the `m` values at `point`
+    /// (`values` has exactly `m` places). Every component is estimated at
+    /// the same points, so work they share is done once, and the estimate
+    /// has each component ([`Estimate::component`]) and, for plain Monte
+    /// Carlo and randomised QMC, their covariance
+    /// ([`Estimate::covariance`]). Each component's value and standard
+    /// error are, to the bit, those of [`over`](Integral::over) with that
+    /// component alone and the same seed. A
+    /// [`tolerance`](Integral::tolerance) stops the run when every
+    /// component meets it.
+    ///
+    /// Plain Monte Carlo, [`Method::sobol`] and [`Method::cubature`] take
+    /// vector integrands (cubature ranks its regions by their largest
+    /// component error, and gives no covariance); VEGAS and Gauss–Kronrod
+    /// fail with [`Error::VectorUnsupported`], and `m = 0` with
+    /// [`Error::NoComponents`]. A complex integrand is two components, its
+    /// real and imaginary parts.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use quadpipe::Integral;
+    ///
+    /// // ∫₀¹ e^{iπx} dx = 2i/π, as its real and imaginary parts.
+    /// let phase = Integral::vector(2, |x: &[f64], z: &mut [f64]| {
+    ///     let (im, re) = (std::f64::consts::PI * x[0]).sin_cos();
+    ///     z[0] = re;
+    ///     z[1] = im;
+    /// }, [0.0..1.0]);
+    /// let estimate = pollster::block_on(phase.samples(1 << 18).run())?;
+    /// let (re, im) = (estimate.component(0).unwrap(), estimate.component(1).unwrap());
+    /// assert!(re.value.abs() < 5.0 * re.std_error);
+    /// assert!((im.value - 2.0 / std::f64::consts::PI).abs() < 5.0 * im.std_error);
+    ///
+    /// // The imaginary part alone gives the same bits.
+    /// let alone = Integral::over(|x: &[f64]| (std::f64::consts::PI * x[0]).sin(), [0.0..1.0]);
+    /// let alone = pollster::block_on(alone.samples(1 << 18).run())?;
+    /// assert_eq!((alone.value, alone.std_error), (im.value, im.std_error));
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn vector(m: usize, integrand: F, bounds: impl IntoIterator<Item = Range<f64>>) -> Self {
+        Integral::with(
+            Vector {
+                f: integrand,
+                components: m,
+            },
+            Bounds::Box(bounds.into_iter().collect()),
+        )
+    }
+}
+
+impl<F> Integral<VectorBatched<F>>
+where
+    F: Fn(&[f64], &mut [f64]) + Send + Sync + 'static,
+{
+    /// [`vector`](Integral::vector) for an integrand that takes a block of
+    /// points at a time, like [`batched`](Integral::batched): `points`
+    /// holds `n` points one after another (`d` coordinates each), and
+    /// `values` has exactly `n × m` places, point after point: value `j` of
+    /// point `i` goes to `values[i * m + j]`. The same points, and bits, as
+    /// the point-wise form.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use quadpipe::Integral;
+    ///
+    /// // The first three moments of x·y over the unit square.
+    /// let moments = Integral::vector_batched(3, |points: &[f64], values: &mut [f64]| {
+    ///     for (point, out) in points.chunks_exact(2).zip(values.chunks_exact_mut(3)) {
+    ///         let xy = point[0] * point[1];
+    ///         out.copy_from_slice(&[xy, xy * xy, xy * xy * xy]);
+    ///     }
+    /// }, [0.0..1.0, 0.0..1.0]);
+    /// let estimate = pollster::block_on(moments.samples(1 << 16).run())?;
+    /// for (j, exact) in [1.0 / 4.0, 1.0 / 9.0, 1.0 / 16.0].into_iter().enumerate() {
+    ///     assert!(estimate.component(j).unwrap().interval(0.999).contains(&exact));
+    /// }
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn vector_batched(
+        m: usize,
+        integrand: F,
+        bounds: impl IntoIterator<Item = Range<f64>>,
+    ) -> Self {
+        Integral::with(
+            VectorBatched {
+                f: integrand,
+                components: m,
+            },
             Bounds::Box(bounds.into_iter().collect()),
         )
     }

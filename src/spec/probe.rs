@@ -66,15 +66,33 @@ fn probe<I: Integrand>(
     bounds: &Bounds,
 ) -> Result<[(Vec<f64>, u64); PROBES], String> {
     let mut probes = points(bounds).map(|point| (point, 0));
+    let mut values = vec![0.0; integrand.components()];
     for (point, bits) in &mut probes {
-        let mut value = [0.0];
         catch_unwind(AssertUnwindSafe(|| {
-            integrand.evaluate(point.len(), point, &mut value);
+            integrand.evaluate(point.len(), point, &mut values);
         }))
         .map_err(|payload| panic_message(&*payload))?;
-        *bits = value[0].to_bits();
+        *bits = fold(&values).to_bits();
     }
     Ok(probes)
+}
+
+/// One number from a point's values: the value of a scalar integrand; of a
+/// vector one, the sum of its components weighted `1, φ, φ², …`, which any
+/// change of one component (beyond rounding) changes.
+fn fold(values: &[f64]) -> f64 {
+    match values {
+        [one] => *one,
+        _ => {
+            let golden = 1.618_033_988_749_895;
+            let mut weight = 1.0;
+            values.iter().fold(0.0, |sum, value| {
+                let term = sum + weight * value;
+                weight *= golden;
+                term
+            })
+        }
+    }
 }
 
 /// The probes' points and bits, or the integrand's panic message.

@@ -14,8 +14,8 @@ pub(crate) struct StopRules {
     pub(crate) time_limit: Option<Duration>,
 }
 
-/// Stop once the standard error is at most `max(abs, rel · |value|)`, but
-/// not before `min_samples`.
+/// Stop once the standard error is at most `max(abs, rel · |value|)`, for
+/// every component of a vector integrand, but not before `min_samples`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Tolerance {
     pub(crate) abs: f64,
@@ -26,7 +26,9 @@ pub(crate) struct Tolerance {
 impl Tolerance {
     pub(crate) fn is_met(&self, estimate: &Estimate) -> bool {
         estimate.samples >= self.min_samples
-            && estimate.std_error <= self.abs.max(self.rel * estimate.value.abs())
+            && estimate
+                .each()
+                .all(|(value, std_error)| std_error <= self.abs.max(self.rel * value.abs()))
     }
 }
 

@@ -28,11 +28,12 @@ use std::sync::Arc;
 use crate::driver::checkpoint::StateReader;
 use crate::driver::halt::Halt;
 use crate::driver::pass::{Pass, Passes, Running};
+use crate::result::estimate::ComponentEstimate;
 use crate::spec::settings::{Bounds, Settings};
 use crate::{Error, Estimate, Integrand, NonFinite, Stop};
 use axis::Axis;
-use partition::{Goal, Partition, Region, Totals, put};
-use rule::{Applied, GenzMalik};
+use partition::{Goal, Partition, Rated, Region, Totals, put};
+use rule::GenzMalik;
 
 /// The most dimensions [`Method::cubature`](crate::Method::cubature)
 /// takes: the rule's `2^d` vertices make a region cost 33,249 evaluations
@@ -79,6 +80,13 @@ const DEFAULT_CHUNK_EVALUATIONS: u64 = 1 << 13;
 /// small to bisect in an f64, with [`Stop::RoundOff`]. The estimate's
 /// `std_error` holds the error estimate (a bound meant to hold, not one
 /// standard deviation), and `samples` the evaluations.
+///
+/// A vector integrand ([`Integral::vector`](crate::Integral::vector))
+/// keeps every component's value and error per region; a region ranks by
+/// the largest of its components' errors (the maximum norm, as Cuba's
+/// Cuhre), is cut along the axis that component's fourth difference picks,
+/// and the run stops when every component meets the tolerance. Its
+/// estimate has each component, without a covariance.
 ///
 /// An infinite bound is mapped to a finite one by a change of variables
 /// per axis (`x = a + t/(1 − t)`, or `t/(1 − t²)` for a whole line), as
@@ -146,6 +154,8 @@ struct Shape {
     goal: Goal,
     /// Regions split per chunk: two regions evaluated each.
     parents_per_chunk: usize,
+    /// Values a point: 1, or a vector integrand's `m`.
+    components: usize,
 }
 
 impl Shape {
@@ -225,8 +235,9 @@ impl<I: Integrand> CubatureRun<I> {
                     per_region,
                 },
                 parents_per_chunk,
+                components: integrand.components(),
             }),
-            partition: Partition::new(),
+            partition: Partition::new(integrand.components()),
         })
     }
 }
@@ -245,17 +256,18 @@ impl<I: Integrand> Passes for CubatureRun<I> {
             integrand: self.integrand.clone(),
             shape: self.shape.clone(),
             parents: self.partition.next()?,
-            totals: self.partition.totals(),
+            totals: self.partition.totals().clone(),
         }))
     }
 
     fn end_pass(&mut self, pass: &CubaturePass<I>, merged: Merged) -> Result<Option<Stop>, Error> {
-        let totals = merged.totals;
-        if !(totals.value.total().is_finite() && totals.error.total().is_finite()) {
+        if !merged.totals.is_finite() {
             return Err(Error::Overflow);
         }
-        let made = pass.regions(&merged.applied);
-        Ok(self.partition.advance(made, totals, &self.shape.goal))
+        let made = pass.regions(merged.applied);
+        Ok(self
+            .partition
+            .advance(made, merged.totals, &self.shape.goal))
     }
 
     fn done(&self, running: Running<'_, Self>) -> u64 {
@@ -265,14 +277,27 @@ impl<I: Integrand> Passes for CubatureRun<I> {
 
     /// The partition's value and the sum of its regions' errors (in the
     /// place of the standard error), the running pass's halves in place
-    /// of their parents; `NaN ± ∞` before the first region.
+    /// of their parents; `NaN ± ∞` before the first region. For a vector
+    /// integrand, so for each component (and no covariance).
     fn estimate(&self, running: Running<'_, Self>, stop: Stop) -> Estimate {
         let done = self.done(running);
-        if done == 0 {
-            return Estimate::new(f64::NAN, f64::INFINITY, done, stop);
+        let totals = running.map_or(self.partition.totals(), |(_, merged)| &merged.totals);
+        let each: Vec<ComponentEstimate> = (totals.value.iter().zip(&totals.error))
+            .map(|(value, error)| ComponentEstimate {
+                value: if done == 0 { f64::NAN } else { value.total() },
+                std_error: if done == 0 {
+                    f64::INFINITY
+                } else {
+                    error.total()
+                },
+                skipped: 0,
+                heavy_tails: false,
+            })
+            .collect();
+        if let [only] = each[..] {
+            return Estimate::new(only.value, only.std_error, done, stop);
         }
-        let totals = running.map_or(self.partition.totals(), |(_, merged)| merged.totals);
-        Estimate::new(totals.value.total(), totals.error.total(), done, stop)
+        Estimate::vector(each, None, done, stop)
     }
 
     /// Cubature applies its tolerance itself: the driver checks only a
@@ -306,7 +331,7 @@ pub(crate) struct CubaturePass<I> {
 /// in order, and the partition's totals with them in place of their
 /// parents.
 pub(crate) struct Merged {
-    applied: Vec<Applied>,
+    applied: Vec<Rated>,
     totals: Totals,
 }
 
@@ -331,34 +356,32 @@ impl<I> CubaturePass<I> {
     }
 
     /// The regions a finished pass made, for the partition.
-    fn regions<'a>(
-        &'a self,
-        applied: &'a [Applied],
-    ) -> impl Iterator<Item = (Box<[f64]>, f64, f64, usize)> + 'a {
-        self.boxes(&self.parents)
-            .into_iter()
-            .zip(applied)
-            .map(|(bounds, a)| (bounds, a.value, a.error, a.axis))
+    fn regions(&self, applied: Vec<Rated>) -> impl Iterator<Item = (Box<[f64]>, Rated)> {
+        self.boxes(&self.parents).into_iter().zip(applied)
     }
 
     /// Adds a chunk's regions to `merged`: each pair of halves in place of
-    /// its parent, or the whole box in the first pass.
-    fn fold(&self, merged: &mut Merged, part: Vec<Applied>) {
+    /// its parent, or the whole box in the first pass; component by
+    /// component.
+    fn fold(&self, merged: &mut Merged, part: Vec<Rated>) {
         let Totals { value, error } = &mut merged.totals;
-        if self.parents.is_empty() {
-            for applied in &part {
-                value.add(applied.value);
-                error.add(applied.error);
-            }
-        } else {
-            let first = merged.applied.len() / 2;
-            for (parent, halves) in self.parents[first..].iter().zip(part.chunks_exact(2)) {
-                value.add(halves[0].value);
-                value.add(halves[1].value);
-                value.add(-parent.value);
-                error.add(halves[0].error);
-                error.add(halves[1].error);
-                error.add(-parent.error);
+        for j in 0..value.len() {
+            let (value, error) = (&mut value[j], &mut error[j]);
+            if self.parents.is_empty() {
+                for rated in &part {
+                    value.add(rated.values[j]);
+                    error.add(rated.errors[j]);
+                }
+            } else {
+                let first = merged.applied.len() / 2;
+                for (parent, halves) in self.parents[first..].iter().zip(part.chunks_exact(2)) {
+                    value.add(halves[0].values[j]);
+                    value.add(halves[1].values[j]);
+                    value.add(-parent.rated.values[j]);
+                    error.add(halves[0].errors[j]);
+                    error.add(halves[1].errors[j]);
+                    error.add(-parent.rated.errors[j]);
+                }
             }
         }
         merged.applied.extend(part);
@@ -377,9 +400,13 @@ impl<I> CubaturePass<I> {
 impl<I: Integrand> CubaturePass<I> {
     /// The rule on each box: their nodes, mapped to the caller's
     /// coordinates, go to the integrand in one call.
-    fn evaluate(&self, boxes: &[Box<[f64]>]) -> Result<Vec<Applied>, Error> {
+    fn evaluate(&self, boxes: &[Box<[f64]>]) -> Result<Vec<Rated>, Error> {
         let shape = &*self.shape;
-        let (d, n) = (shape.dims(), shape.goal.per_region as usize);
+        let (d, n, m) = (
+            shape.dims(),
+            shape.goal.per_region as usize,
+            shape.components,
+        );
         let mut points = vec![0.0; boxes.len() * n * d];
         let (mut centre, mut half) = (vec![0.0; d], vec![0.0; d]);
         for (bounds, out) in boxes.iter().zip(points.chunks_exact_mut(n * d)) {
@@ -403,9 +430,10 @@ impl<I: Integrand> CubaturePass<I> {
                 })
                 .collect();
         }
-        let mut values = vec![0.0; boxes.len() * n];
+        let mut values = vec![0.0; boxes.len() * n * m];
         self.integrand.evaluate(d, &points, &mut values);
-        for (i, value) in values.iter_mut().enumerate() {
+        for (at, value) in values.iter_mut().enumerate() {
+            let i = at / m;
             if !value.is_finite() {
                 return Err(Error::NonFiniteValue {
                     point: points[i * d..(i + 1) * d].into(),
@@ -421,12 +449,37 @@ impl<I: Integrand> CubaturePass<I> {
                 }
             }
         }
+        let mut column = vec![0.0; if m > 1 { n } else { 0 }];
         Ok(boxes
             .iter()
-            .zip(values.chunks_exact(n))
+            .zip(values.chunks_exact(n * m))
             .map(|(bounds, values)| {
                 centre_and_half(bounds, &mut centre, &mut half);
-                shape.rule.apply(values, &half)
+                if m == 1 {
+                    let applied = shape.rule.apply(values, &half);
+                    return Rated {
+                        values: Box::new([applied.value]),
+                        errors: Box::new([applied.error]),
+                        axis: applied.axis,
+                    };
+                }
+                let (mut each, mut errors) = (vec![0.0; m], vec![0.0; m]);
+                let (mut axis, mut worst) = (0, f64::NEG_INFINITY);
+                for j in 0..m {
+                    for (x, point) in column.iter_mut().zip(values.chunks_exact(m)) {
+                        *x = point[j];
+                    }
+                    let applied = shape.rule.apply(&column, &half);
+                    (each[j], errors[j]) = (applied.value, applied.error);
+                    if applied.error > worst {
+                        (axis, worst) = (applied.axis, applied.error);
+                    }
+                }
+                Rated {
+                    values: each.into(),
+                    errors: errors.into(),
+                    axis,
+                }
             })
             .collect())
     }
@@ -442,7 +495,7 @@ fn centre_and_half(bounds: &[f64], centre: &mut [f64], half: &mut [f64]) {
 }
 
 impl<I: Integrand> Pass for CubaturePass<I> {
-    type Part = Vec<Applied>;
+    type Part = Vec<Rated>;
     type Merged = Merged;
 
     fn chunks(&self) -> u64 {
@@ -454,7 +507,7 @@ impl<I: Integrand> Pass for CubaturePass<I> {
 
     /// The rule on the chunk's regions: one call of the integrand on all
     /// their nodes, so a cancel is looked at once, before it.
-    fn run_chunk(&self, index: u64, halt: &Halt) -> Result<Vec<Applied>, Error> {
+    fn run_chunk(&self, index: u64, halt: &Halt) -> Result<Vec<Rated>, Error> {
         if halt.is_cancelled() {
             return Err(Error::Cancelled);
         }
@@ -464,22 +517,22 @@ impl<I: Integrand> Pass for CubaturePass<I> {
     fn start(&self) -> Merged {
         Merged {
             applied: Vec::with_capacity(self.regions_in_pass()),
-            totals: self.totals,
+            totals: self.totals.clone(),
         }
     }
 
-    fn merge(&self, merged: &mut Merged, part: Vec<Applied>) {
+    fn merge(&self, merged: &mut Merged, part: Vec<Rated>) {
         self.fold(merged, part);
     }
 
     fn overflowed(&self, merged: &Merged) -> bool {
-        !(merged.totals.value.total().is_finite() && merged.totals.error.total().is_finite())
+        !merged.totals.is_finite()
     }
 
     fn encode(&self, merged: &Merged, out: &mut Vec<u8>) {
         put(out, merged.applied.len() as u64);
         for applied in &merged.applied {
-            encode_applied(applied, out);
+            applied.encode(out);
         }
     }
 
@@ -493,7 +546,7 @@ impl<I: Integrand> Pass for CubaturePass<I> {
             return None;
         }
         let applied = (0..len)
-            .map(|_| decode_applied(reader, self.shape.dims()))
+            .map(|_| Rated::decode(reader, self.shape.dims(), self.shape.components))
             .collect::<Option<Vec<_>>>()?;
         let mut merged = self.start();
         self.fold(&mut merged, applied);
@@ -501,35 +554,23 @@ impl<I: Integrand> Pass for CubaturePass<I> {
     }
 
     #[cfg(feature = "mpi")]
-    fn encode_part(&self, part: &Vec<Applied>, out: &mut Vec<u8>) {
+    fn encode_part(&self, part: &Vec<Rated>, out: &mut Vec<u8>) {
         put(out, part.len() as u64);
         for applied in part {
-            encode_applied(applied, out);
+            applied.encode(out);
         }
     }
 
     #[cfg(feature = "mpi")]
-    fn decode_part(&self, bytes: &[u8]) -> Option<Vec<Applied>> {
+    fn decode_part(&self, bytes: &[u8]) -> Option<Vec<Rated>> {
         let mut reader = StateReader(bytes);
         let len = usize::try_from(reader.u64()?).ok()?;
         if len > 2 * self.shape.parents_per_chunk.max(1) {
             return None;
         }
         let part = (0..len)
-            .map(|_| decode_applied(&mut reader, self.shape.dims()))
+            .map(|_| Rated::decode(&mut reader, self.shape.dims(), self.shape.components))
             .collect::<Option<Vec<_>>>()?;
         reader.is_done().then_some(part)
     }
-}
-
-fn encode_applied(applied: &Applied, out: &mut Vec<u8>) {
-    put(out, applied.value.to_bits());
-    put(out, applied.error.to_bits());
-    put(out, applied.axis as u64);
-}
-
-fn decode_applied(reader: &mut StateReader<'_>, dims: usize) -> Option<Applied> {
-    let (value, error) = (reader.f64()?, reader.f64()?);
-    let axis = usize::try_from(reader.u64()?).ok().filter(|&a| a < dims)?;
-    Some(Applied { value, error, axis })
 }

@@ -24,6 +24,53 @@ use std::sync::Arc;
 use crate::Stop;
 use crate::driver::checkpoint::StateReader;
 
+/// What the rule says about one region, per component of the integrand
+/// (one, but for a vector integrand).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Rated {
+    pub(crate) values: Box<[f64]>,
+    pub(crate) errors: Box<[f64]>,
+    /// The axis to bisect it along: that of the component with the
+    /// largest error.
+    pub(crate) axis: usize,
+}
+
+impl Rated {
+    /// The error that ranks the region: the largest of its components'.
+    pub(crate) fn error(&self) -> f64 {
+        self.errors[1..]
+            .iter()
+            .fold(self.errors[0], |a, &b| a.max(b))
+    }
+
+    /// Component 0's value and error, the axis, then the other
+    /// components' values and errors: with one component, the bytes from
+    /// before vector integrands.
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        put(out, self.values[0].to_bits());
+        put(out, self.errors[0].to_bits());
+        put(out, self.axis as u64);
+        for (value, error) in self.values.iter().zip(&self.errors).skip(1) {
+            put(out, value.to_bits());
+            put(out, error.to_bits());
+        }
+    }
+
+    pub(crate) fn decode(reader: &mut StateReader<'_>, dims: usize, m: usize) -> Option<Rated> {
+        let (mut values, mut errors) = (vec![0.0; m], vec![0.0; m]);
+        (values[0], errors[0]) = (reader.f64()?, reader.f64()?);
+        let axis = usize::try_from(reader.u64()?).ok().filter(|&a| a < dims)?;
+        for j in 1..m {
+            (values[j], errors[j]) = (reader.f64()?, reader.f64()?);
+        }
+        Some(Rated {
+            values: values.into(),
+            errors: errors.into(),
+            axis,
+        })
+    }
+}
+
 /// One region of the partition: a box in the working coordinates, and
 /// what the rule said about it.
 #[derive(Clone, Debug)]
@@ -34,58 +81,75 @@ pub(crate) struct Region {
     pub(crate) id: u64,
     /// The lower corner, then the upper one: `2d` coordinates.
     pub(crate) bounds: Box<[f64]>,
-    pub(crate) value: f64,
+    pub(crate) rated: Rated,
+    /// [`Rated::error`], which orders the heap.
     pub(crate) error: f64,
-    /// The axis to bisect it along.
-    pub(crate) axis: usize,
 }
 
 impl Region {
     /// The two halves of the region, cut at the middle of its axis.
     pub(crate) fn halves(&self) -> [Box<[f64]>; 2] {
         let d = self.bounds.len() / 2;
-        let (lo, hi) = (self.bounds[self.axis], self.bounds[d + self.axis]);
+        let axis = self.rated.axis;
+        let (lo, hi) = (self.bounds[axis], self.bounds[d + axis]);
         let middle = lo + 0.5 * (hi - lo);
         let mut lower = self.bounds.clone();
         let mut upper = self.bounds.clone();
-        lower[d + self.axis] = middle;
-        upper[self.axis] = middle;
+        lower[d + axis] = middle;
+        upper[axis] = middle;
         [lower, upper]
     }
 
     /// Whether the middle of its axis is distinct from both ends in an
     /// f64: it can still be bisected.
     fn can_split(&self) -> bool {
-        let d = self.bounds.len() / 2;
-        let (lo, hi) = (self.bounds[self.axis], self.bounds[d + self.axis]);
+        let (d, axis) = (self.bounds.len() / 2, self.rated.axis);
+        let (lo, hi) = (self.bounds[axis], self.bounds[d + axis]);
         let middle = lo + 0.5 * (hi - lo);
         lo < middle && middle < hi
     }
 
+    /// The id, the axis, component 0's value and error, the bounds, then
+    /// the other components' values and errors: with one component, the
+    /// bytes from before vector integrands.
     fn encode(&self, out: &mut Vec<u8>) {
+        let rated = &self.rated;
         put(out, self.id);
-        put(out, self.axis as u64);
-        put(out, self.value.to_bits());
-        put(out, self.error.to_bits());
+        put(out, rated.axis as u64);
+        put(out, rated.values[0].to_bits());
+        put(out, rated.errors[0].to_bits());
         for x in &self.bounds {
             put(out, x.to_bits());
         }
+        for (value, error) in rated.values.iter().zip(&rated.errors).skip(1) {
+            put(out, value.to_bits());
+            put(out, error.to_bits());
+        }
     }
 
-    fn decode(reader: &mut StateReader<'_>, dims: usize) -> Option<Region> {
+    fn decode(reader: &mut StateReader<'_>, dims: usize, m: usize) -> Option<Region> {
         let id = reader.u64()?;
         let axis = usize::try_from(reader.u64()?).ok().filter(|&a| a < dims)?;
-        let (value, error) = (reader.f64()?, reader.f64()?);
+        let (mut values, mut errors) = (vec![0.0; m], vec![0.0; m]);
+        (values[0], errors[0]) = (reader.f64()?, reader.f64()?);
         let bounds = (0..2 * dims)
             .map(|_| reader.f64())
             .collect::<Option<Box<[f64]>>>()?;
+        for j in 1..m {
+            (values[j], errors[j]) = (reader.f64()?, reader.f64()?);
+        }
         let ordered = (0..dims).all(|k| bounds[k] < bounds[dims + k]);
-        (ordered && value.is_finite() && error >= 0.0).then_some(Region {
+        let sound = values.iter().all(|v| v.is_finite()) && errors.iter().all(|&e| e >= 0.0);
+        let rated = Rated {
+            values: values.into(),
+            errors: errors.into(),
+            axis,
+        };
+        (ordered && sound).then(|| Region {
             id,
             bounds,
-            value,
-            error,
-            axis,
+            error: rated.error(),
+            rated,
         })
     }
 }
@@ -151,11 +215,27 @@ impl Sum {
     }
 }
 
-/// The value and error of the whole partition.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+/// The value and error of the whole partition, per component.
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Totals {
-    pub(crate) value: Sum,
-    pub(crate) error: Sum,
+    pub(crate) value: Vec<Sum>,
+    pub(crate) error: Vec<Sum>,
+}
+
+impl Totals {
+    /// Nothing yet, of `m` components.
+    pub(crate) fn new(m: usize) -> Totals {
+        Totals {
+            value: vec![Sum::default(); m],
+            error: vec![Sum::default(); m],
+        }
+    }
+
+    /// Whether every component's value and error is finite.
+    pub(crate) fn is_finite(&self) -> bool {
+        let finite = |sum: &Sum| sum.total().is_finite();
+        self.value.iter().all(finite) && self.error.iter().all(finite)
+    }
 }
 
 /// A pass splits no region whose error is below the worst's over this.
@@ -204,12 +284,13 @@ pub(crate) struct Partition {
 }
 
 impl Partition {
-    /// Nothing evaluated yet: the first pass evaluates the whole box.
-    pub(crate) fn new() -> Partition {
+    /// Nothing evaluated yet, of an integrand of `m` components: the first
+    /// pass evaluates the whole box.
+    pub(crate) fn new(m: usize) -> Partition {
         Partition {
             heap: BinaryHeap::new(),
             splitting: None,
-            totals: Totals::default(),
+            totals: Totals::new(m),
             evaluations: 0,
             next_id: 0,
             ended: None,
@@ -226,8 +307,8 @@ impl Partition {
         }
     }
 
-    pub(crate) fn totals(&self) -> Totals {
-        self.totals
+    pub(crate) fn totals(&self) -> &Totals {
+        &self.totals
     }
 
     pub(crate) fn evaluations(&self) -> u64 {
@@ -239,21 +320,20 @@ impl Partition {
     /// merge ended with; then chooses the regions to split next, or ends
     /// the run.
     ///
-    /// `made` holds `(bounds, value, error, axis)` per new region.
+    /// `made` holds the bounds and the rule's say per new region.
     pub(crate) fn advance(
         &mut self,
-        made: impl IntoIterator<Item = (Box<[f64]>, f64, f64, usize)>,
+        made: impl IntoIterator<Item = (Box<[f64]>, Rated)>,
         totals: Totals,
         goal: &Goal,
     ) -> Option<Stop> {
-        for (bounds, value, error, axis) in made {
+        for (bounds, rated) in made {
             self.evaluations += goal.per_region;
             self.heap.push(Region {
                 id: self.next_id,
                 bounds,
-                value,
-                error,
-                axis,
+                error: rated.error(),
+                rated,
             });
             self.next_id += 1;
         }
@@ -264,10 +344,15 @@ impl Partition {
     }
 
     /// Pops the regions the next pass splits, or says why there are none.
+    /// With several components, the tolerance holds for each, and a
+    /// region's rank is its largest component error.
     fn choose(&mut self, goal: &Goal) -> Option<Stop> {
-        let tolerance = goal.tolerance(self.totals.value.total());
-        let mut left = self.totals.error.total();
-        if left <= tolerance {
+        let tolerances: Vec<f64> = (self.totals.value.iter())
+            .map(|value| goal.tolerance(value.total()))
+            .collect();
+        let mut left: Vec<f64> = self.totals.error.iter().map(|e| e.total()).collect();
+        let met = |left: &[f64]| left.iter().zip(&tolerances).all(|(l, t)| l <= t);
+        if met(&left) {
             return Some(Stop::ToleranceMet);
         }
         let mut parents = Vec::new();
@@ -292,9 +377,11 @@ impl Partition {
                 break;
             }
             let worst = self.heap.pop().expect("peeked");
-            left -= worst.error;
+            for (left, error) in left.iter_mut().zip(&worst.rated.errors) {
+                *left -= error;
+            }
             parents.push(worst);
-            if left <= tolerance {
+            if met(&left) {
                 break;
             }
         }
@@ -311,8 +398,10 @@ impl Partition {
         debug_assert!(self.ended.is_none());
         put(out, self.evaluations);
         put(out, self.next_id);
-        self.totals.value.encode(out);
-        self.totals.error.encode(out);
+        for (value, error) in self.totals.value.iter().zip(&self.totals.error) {
+            value.encode(out);
+            error.encode(out);
+        }
         // The heap's own order is not written: with distinct ids, which
         // region it gives next depends on its contents alone.
         put(out, self.heap.len() as u64);
@@ -333,22 +422,23 @@ impl Partition {
     /// Restores the state between passes from `encode`'s bytes; `None` if
     /// they are not a state of a partition in `dims` dimensions.
     pub(crate) fn decode(&mut self, reader: &mut StateReader<'_>, dims: usize) -> Option<()> {
+        let m = self.totals.value.len();
         let evaluations = reader.u64()?;
         let next_id = reader.u64()?;
-        let totals = Totals {
-            value: Sum::decode(reader)?,
-            error: Sum::decode(reader)?,
-        };
+        let mut totals = Totals::new(m);
+        for (value, error) in totals.value.iter_mut().zip(&mut totals.error) {
+            (*value, *error) = (Sum::decode(reader)?, Sum::decode(reader)?);
+        }
         let regions = reader.u64()?;
         let mut heap = Vec::new();
         for _ in 0..regions {
-            heap.push(Region::decode(reader, dims)?);
+            heap.push(Region::decode(reader, dims, m)?);
         }
         let splitting = match reader.u64()? {
             u64::MAX => None,
             parents => Some(
                 (0..parents)
-                    .map(|_| Region::decode(reader, dims))
+                    .map(|_| Region::decode(reader, dims, m))
                     .collect::<Option<Arc<[Region]>>>()?,
             ),
         };

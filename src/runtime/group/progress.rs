@@ -96,7 +96,7 @@ impl GroupProgress {
 /// assert!(child.progress.estimate.is_some());
 /// # Ok::<(), quadpipe::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ChildProgress {
     /// The child's place in spawn order, from 0.

@@ -353,14 +353,15 @@ impl<T: Send + 'static> Shared<T> {
                 Slot::Running(member) => (member.progress(), Some(member)),
                 _ => (Progress::default(), None),
             };
+            let (done, total) = (progress.done, progress.total);
             state.children[index] = Slot::Ended {
                 status,
                 progress,
                 outcome: None,
             };
             state.running.remove(&index);
-            state.ended_done += progress.done;
-            state.ended_total += progress.total.unwrap_or(progress.done);
+            state.ended_done += done;
+            state.ended_total += total.unwrap_or(done);
             match status {
                 Status::Finished => state.finished += 1,
                 Status::Cancelled => state.cancelled += 1,
@@ -470,7 +471,7 @@ impl<T: Send + 'static> Shared<T> {
             Slot::Running(member) => (member.status(), member.progress()),
             Slot::Ended {
                 status, progress, ..
-            } => (*status, *progress),
+            } => (*status, progress.clone()),
         };
         Some(ChildProgress {
             index,

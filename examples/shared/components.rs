@@ -1,0 +1,52 @@
+//! The workload of the vector-cost measurements (`examples/bench.rs`'s
+//! `vector16/scalar1` line and `examples/vector_cost.rs`): a 5-D integrand
+//! whose components share an expensive factor (`exp` and `sin`) and differ
+//! by cheap polynomials, as the moments of one model do.
+
+use quadpipe::{Integral, Pointwise, Vector};
+
+/// The shared, expensive part: a Genz gaussian times an oscillation.
+fn shared(x: &[f64]) -> f64 {
+    let gaussian = (-x.iter().map(|&x| 9.0 * (x - 0.4) * (x - 0.4)).sum::<f64>()).exp();
+    gaussian * (1.0 + 0.5 * (3.0 * x[0] + 2.0 * x[1] - x[4]).sin())
+}
+
+/// Component `j`: the shared part times `1 + j · x[j mod 5]`, each
+/// component a multiply-add or two.
+fn components(shared: f64, x: &[f64], out: &mut [f64]) {
+    let mut j = 0.0;
+    for out in out.chunks_mut(x.len()) {
+        for (value, &x) in out.iter_mut().zip(x) {
+            *value = shared * (1.0 + j * x);
+            j += 1.0;
+        }
+    }
+}
+
+/// The `m` components at `x`, the shared part evaluated once.
+fn all(x: &[f64], out: &mut [f64]) {
+    components(shared(x), x, out);
+}
+
+/// Component 0 alone.
+fn first(x: &[f64]) -> f64 {
+    let mut value = [0.0];
+    components(shared(x), x, &mut value);
+    value[0]
+}
+
+/// A function of a point with several values.
+type Many = fn(&[f64], &mut [f64]);
+
+/// A function of a point with one value.
+type One = fn(&[f64]) -> f64;
+
+/// `m` components at once, the shared part evaluated once a point.
+pub fn vector(m: usize) -> Integral<Vector<Many>> {
+    Integral::vector(m, all as Many, vec![0.0..1.0; 5])
+}
+
+/// Component 0 alone, as a scalar integrand.
+pub fn scalar() -> Integral<Pointwise<One>> {
+    Integral::over(first as One, vec![0.0..1.0; 5])
+}
