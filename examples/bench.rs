@@ -1092,14 +1092,7 @@ fn report_cases(cases: &[Measured]) -> Vec<Target> {
     let mut targets: Vec<Target> = RATIOS
         .iter()
         .map(|&(a, b, bound, at_least)| {
-            let value = ns(a) / ns(b);
-            println!(r#"{{"ratio": "{a}/{b}", "value": {value:.4}}}"#);
-            Target {
-                what: format!("{a}/{b}"),
-                value,
-                bound,
-                at_least,
-            }
+            ratio_line(&format!("{a}/{b}"), ns(a) / ns(b), bound, at_least)
         })
         .collect();
     // Parallel efficiency: the time on one thread over that on two, halved.
@@ -1108,33 +1101,30 @@ fn report_cases(cases: &[Measured]) -> Vec<Target> {
             let one = ns(&format!("{method}_{log}_1t"));
             let two = ns(&format!("{method}_{log}_2t"));
             let value = one / two / 2.0;
-            let what = format!("efficiency/{method}/{log}");
-            println!(r#"{{"ratio": "{what}", "value": {value:.4}}}"#);
-            targets.push(Target {
-                what,
+            targets.push(ratio_line(
+                &format!("efficiency/{method}/{log}"),
                 value,
-                bound: 0.9,
-                at_least: true,
-            });
+                0.9,
+                true,
+            ));
         }
     }
     let value = ns("vector16_1t") / ns("scalar1_1t");
-    println!(r#"{{"ratio": "vector16/scalar1", "value": {value:.4}}}"#);
-    targets.push(Target {
-        what: "vector16/scalar1".to_owned(),
-        value,
-        bound: 1.5,
-        at_least: false,
-    });
+    targets.push(ratio_line("vector16/scalar1", value, 1.5, false));
     let value = ns("vegas_20_1t") / ns("mc_20_1t");
-    println!(r#"{{"ratio": "vegas_cost/mc_cost", "value": {value:.4}}}"#);
-    targets.push(Target {
-        what: "vegas_cost/mc_cost".to_owned(),
-        value,
-        bound: 2.0,
-        at_least: false,
-    });
+    targets.push(ratio_line("vegas_cost/mc_cost", value, 2.0, false));
     targets
+}
+
+/// Prints the JSON line of a ratio and returns it as a target.
+fn ratio_line(what: &str, value: f64, bound: f64, at_least: bool) -> Target {
+    println!(r#"{{"ratio": "{what}", "value": {value:.4}}}"#);
+    Target {
+        what: what.to_owned(),
+        value,
+        bound,
+        at_least,
+    }
 }
 
 fn report_cancel(runs: &[f64]) -> Target {

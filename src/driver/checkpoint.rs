@@ -314,6 +314,12 @@ impl StateReader<'_> {
         self.u64().map(f64::from_bits)
     }
 
+    /// A count, a mean and a sum of squared deviations, as an
+    /// accumulator (or a tail check, or a hypercube's sums) writes them.
+    pub(crate) fn moments(&mut self) -> Option<(u64, f64, f64)> {
+        Some((self.u64()?, self.f64()?, self.f64()?))
+    }
+
     /// Whether every byte was read: a state with bytes left over is not one
     /// this version wrote.
     pub(crate) fn is_done(&self) -> bool {

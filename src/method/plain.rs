@@ -100,13 +100,7 @@ impl<I: Integrand> Pass for PlainMonteCarlo<I> {
     fn decode(&self, reader: &mut StateReader<'_>) -> Option<McMerged> {
         let sums = decode_part(reader, self.components)?;
         let tails = (0..self.components)
-            .map(|_| {
-                Some(TailCheck::from_raw((
-                    reader.u64()?,
-                    reader.f64()?,
-                    reader.f64()?,
-                )))
-            })
+            .map(|_| reader.moments().map(TailCheck::from_raw))
             .collect::<Option<Vec<_>>>()?;
         Some(McMerged { sums, tails })
     }
@@ -139,7 +133,7 @@ fn encode_part(part: &McPart, out: &mut Vec<u8>) {
 fn decode_part(reader: &mut StateReader<'_>, components: usize) -> Option<McPart> {
     let mut part = McPart::empty(components);
     for (values, skipped) in part.values.iter_mut().zip(&mut part.skipped) {
-        *values = Accumulator::from_raw((reader.u64()?, reader.f64()?, reader.f64()?));
+        *values = Accumulator::from_raw(reader.moments()?);
         *skipped = reader.u64()?;
     }
     for comoment in &mut part.comoments {

@@ -332,13 +332,7 @@ fn decode_sums(
     components: usize,
 ) -> Option<(Vec<Accumulator>, Vec<u64>)> {
     let values = (0..sums)
-        .map(|_| {
-            Some(Accumulator::from_raw((
-                reader.u64()?,
-                reader.f64()?,
-                reader.f64()?,
-            )))
-        })
+        .map(|_| reader.moments().map(Accumulator::from_raw))
         .collect::<Option<Vec<_>>>()?;
     let skipped = (0..components)
         .map(|_| reader.u64())

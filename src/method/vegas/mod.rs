@@ -607,11 +607,8 @@ impl<I: Integrand> VegasIteration<I> {
         }
         let cubes = (0..cubes)
             .map(|_| {
-                Some(CubeSums {
-                    count: reader.u64()?,
-                    mean: reader.f64()?,
-                    m2: reader.f64()?,
-                })
+                let (count, mean, m2) = reader.moments()?;
+                Some(CubeSums { count, mean, m2 })
             })
             .collect::<Option<Vec<_>>>()?;
         let histogram = Histogram::decode(reader, self.grid.dims(), self.grid.increments())?;
