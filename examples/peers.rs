@@ -20,7 +20,8 @@
 //! override, for tuning: `vegas:iterations=20,warmup=5,alpha=1.0,increments=0`,
 //! or `cubature:REL`: `Method::CUBATURE` to the relative tolerance REL,
 //! `samples` its most evaluations (the JSON's `stop` says whether it got
-//! there). Every run is on the default executor (one thread per core);
+//! there). Every run is on the default executor (one thread per core),
+//! through `Integral::run_blocking`, as synchronous code would call it;
 //! `bench/peers.py --time-to-accuracy` drives it.
 //!
 //! `--coverage [seeds] [samples]` runs every family in d = 2, 5, 8 with
@@ -140,7 +141,8 @@ fn batch_line(line: &str) -> Result<String, String> {
         None => integral,
     };
     let started = Instant::now();
-    let estimate = pollster::block_on(integral.run()).map_err(|e| e.to_string())?;
+    // The synchronous caller's way: the calling thread computes chunks too.
+    let estimate = integral.run_blocking().map_err(|e| e.to_string())?;
     let seconds = started.elapsed().as_secs_f64();
     Ok(format!(
         "{{\"family\": \"{name}\", \"d\": {d}, \"n\": {samples}, \"seed\": {seed}, \

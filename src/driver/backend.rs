@@ -29,6 +29,25 @@ use crate::{Error, Stop};
 /// allocation, not a buffer of samples.
 const CHUNKS_IN_FLIGHT_PER_THREAD: usize = 4;
 
+/// A caller blocked on a run stops computing chunks once one takes longer
+/// than this, about what waking a sleeping worker costs on a virtual
+/// machine: past it, the workers are worth their wake-up, and a third
+/// thread on the cores would hold up the in-order merge.
+const CALLER_CHUNK_LIMIT: Duration = Duration::from_micros(50);
+
+/// Who, besides the workers, computes the chunk the driver waits for when
+/// no worker has started it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Helper {
+    /// Nobody: the driver waits.
+    Nobody,
+    /// The driver runs on a worker of the pool: always, or the run would
+    /// wait for the very worker it holds.
+    Worker,
+    /// The thread blocked on the run: while chunks are quick.
+    Caller,
+}
+
 /// Computes a pass's chunks and hands their parts to a [`Merger`].
 pub(crate) trait Backend {
     /// Computes the chunks from the merger's next one on and merges them in
@@ -55,22 +74,30 @@ impl Backend for Spawner {
         merger: &mut Merger<'_, M>,
     ) -> Result<Option<Stop>, Error> {
         match self.target() {
-            Target::Pool(pool) => {
+            Target::Pool { pool, caller_helps } => {
                 let spawn = |job| pool.spawn_detached(job);
                 // On a worker of its own pool, a driver runs the chunk it
                 // waits for itself if no worker has started it, as rayon's
                 // `join` pops its own job back: blocked there (pollster
                 // inside a task) it would otherwise wait for the worker it
-                // holds.
-                let helps = pool.is_current_worker();
-                merge_spawned(pool.threads(), spawn, helps, &link.stop, merger).await
+                // holds. A caller blocked on the run helps the same way
+                // while chunks are quick, which spares a small run the
+                // workers' wake-ups.
+                let helper = if pool.is_current_worker() {
+                    Helper::Worker
+                } else if *caller_helps {
+                    Helper::Caller
+                } else {
+                    Helper::Nobody
+                };
+                merge_spawned(pool.threads(), spawn, helper, &link.stop, merger).await
             }
             Target::Jobs { spawn, parallelism } => {
                 let spawn = |job| {
                     spawn(job);
                     true
                 };
-                merge_spawned(*parallelism, spawn, false, &link.stop, merger).await
+                merge_spawned(*parallelism, spawn, Helper::Nobody, &link.stop, merger).await
             }
             Target::Inline => merge_inline(merger).await,
         }
@@ -90,12 +117,32 @@ impl Backend for Spawner {
 async fn merge_spawned<M: Passes>(
     parallelism: usize,
     spawn: impl Fn(Job) -> bool,
-    helps: bool,
+    helper: Helper,
     cancel: &Arc<AtomicBool>,
     merger: &mut Merger<'_, M>,
 ) -> Result<Option<Stop>, Error> {
+    let mut helps = helper != Helper::Nobody;
     let mut stop_chunks = SetOnDrop(Some(cancel.clone()));
     let halt = Arc::new(Halt::new(cancel.clone(), deadline(merger)));
+    if helper == Helper::Caller {
+        // Before waking a worker: run chunks here while what is left of
+        // the pass looks quicker than a wake-up.
+        while merger.chunks_merged < merger.chunks() {
+            let started = Instant::now();
+            let part = run_chunk_caught(&*merger.pass, merger.chunks_merged, &halt)?;
+            if let Some(stop) = merger.merge(part).await? {
+                return Ok(Some(stop));
+            }
+            let left = merger.chunks() - merger.chunks_merged;
+            if started
+                .elapsed()
+                .saturating_mul(u32::try_from(left).unwrap_or(u32::MAX))
+                > CALLER_CHUNK_LIMIT
+            {
+                break;
+            }
+        }
+    }
     let window = parallelism * CHUNKS_IN_FLIGHT_PER_THREAD;
     let mut in_flight = VecDeque::with_capacity(window);
     let mut next = merger.chunks_merged;
@@ -123,7 +170,11 @@ async fn merge_spawned<M: Passes>(
             // A dropped sender means the executor dropped the chunk: it shut down.
             Some(part) => part.unwrap_or(Err(Error::Cancelled))?,
             None => {
+                let started = Instant::now();
                 let part = run_chunk_caught(&*merger.pass, chunk.index, &halt)?;
+                if helper == Helper::Caller && started.elapsed() > CALLER_CHUNK_LIMIT {
+                    helps = false;
+                }
                 YieldNow::default().await;
                 part
             }

@@ -62,8 +62,13 @@ pub struct Spawner {
 
 #[derive(Clone)]
 pub(crate) enum Target {
-    /// The bundled pool, held weakly (see `PoolHandle`).
-    Pool(PoolHandle),
+    /// The bundled pool, held weakly (see `PoolHandle`). With
+    /// `caller_helps`, the thread that drives the run (blocked on it)
+    /// computes the chunk it waits for if no worker has started it.
+    Pool {
+        pool: PoolHandle,
+        caller_helps: bool,
+    },
     /// Anything with a spawn function.
     Jobs {
         spawn: Arc<dyn Fn(Job) + Send + Sync>,
@@ -158,7 +163,7 @@ impl Spawner {
         link: TaskLink,
     ) -> Task<T> {
         match &self.target {
-            Target::Pool(pool) => pool.spawn_tracked(future, link),
+            Target::Pool { pool, .. } => pool.spawn_tracked(future, link),
             Target::Jobs { spawn, .. } => {
                 let (tracked, task) = Task::tracked(future, link);
                 spawn(Box::pin(tracked));
@@ -171,13 +176,25 @@ impl Spawner {
     pub(crate) fn target(&self) -> &Target {
         &self.target
     }
+
+    /// This spawner, with the thread that blocks on the run computing
+    /// chunks too if it is the bundled pool; unchanged otherwise.
+    pub(crate) fn helped_by_caller(mut self) -> Spawner {
+        if let Target::Pool { caller_helps, .. } = &mut self.target {
+            *caller_helps = true;
+        }
+        self
+    }
 }
 
 impl From<&Executor> for Spawner {
     /// Chunks run on the bundled executor's workers.
     fn from(executor: &Executor) -> Spawner {
         Spawner {
-            target: Target::Pool(executor.handle()),
+            target: Target::Pool {
+                pool: executor.handle(),
+                caller_helps: false,
+            },
         }
     }
 }
@@ -230,7 +247,7 @@ impl From<&Spawner> for Spawner {
 impl fmt::Debug for Spawner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let target = match &self.target {
-            Target::Pool(_) => "bundled executor",
+            Target::Pool { .. } => "bundled executor",
             Target::Jobs { .. } => "spawn function",
             Target::Inline => "inline",
         };

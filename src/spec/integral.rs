@@ -601,6 +601,36 @@ impl<I: Integrand> Integral<I> {
         async move { prepared?.run.await }
     }
 
+    /// Runs on the process-wide default executor and blocks this thread
+    /// until the estimate is ready: for synchronous code, in place of
+    /// `pollster::block_on(integral.run())`.
+    ///
+    /// The blocked thread computes chunks too: the one the run waits for,
+    /// when no worker has started it yet. A small run (a few microseconds
+    /// of work) then finishes before a sleeping worker would have woken,
+    /// which on a virtual machine takes tens of microseconds; a large run
+    /// still spreads over every worker. Same bits as every other way of
+    /// running. Do not call it from inside an async task: it blocks the
+    /// thread.
+    ///
+    /// # Errors
+    ///
+    /// As [`run`](Integral::run).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let integral = quadpipe::Integral::new(|x| x * x, 0.0..1.0).samples(1 << 16);
+    /// let estimate = integral.run_blocking()?;
+    /// assert_eq!(estimate, pollster::block_on(integral.run())?);
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    pub fn run_blocking(&self) -> Result<Estimate, Error> {
+        let spawner = Spawner::from(default_executor()?).helped_by_caller();
+        let prepared = self.prepare(spawner, TaskLink::default(), false)?;
+        pollster::block_on(prepared.run)
+    }
+
     /// Runs with its chunks on `spawner`: the bundled [`Executor`](crate::Executor), an
     /// `async_executor` or smol executor, a `futures` thread pool, any
     /// runtime through [`Spawner::from_fn`], or [`Inline`]. The calling task,
