@@ -133,12 +133,11 @@ async fn merge_spawned<M: Passes>(
             if let Some(stop) = merger.merge(part).await? {
                 return Ok(Some(stop));
             }
+            // A slow chunk: the workers take the rest, the caller waits.
+            let took = started.elapsed();
+            helps = took <= CALLER_CHUNK_LIMIT;
             let left = merger.chunks() - merger.chunks_merged;
-            if started
-                .elapsed()
-                .saturating_mul(u32::try_from(left).unwrap_or(u32::MAX))
-                > CALLER_CHUNK_LIMIT
-            {
+            if took.saturating_mul(u32::try_from(left).unwrap_or(u32::MAX)) > CALLER_CHUNK_LIMIT {
                 break;
             }
         }
