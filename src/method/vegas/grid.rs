@@ -45,7 +45,9 @@ use crate::driver::checkpoint::StateReader;
 /// and 220×: the wide end increments, which hold the peak's tails, are
 /// undersampled, and a strong alpha acts on each misjudgement at once.
 /// `Method::VEGAS` nonetheless uses 1 on the same grid, with VEGAS+'s
-/// stratification and graded increments ([`MAX_DENSITY_RATIO`]): see there.
+/// stratification, graded increments ([`MAX_DENSITY_RATIO`]: see there)
+/// and a histogram smoothed over more points ([`SMOOTHING_POINTS`]), which
+/// takes out most of the noise a stronger alpha would pass on to the grid.
 #[cfg(test)]
 pub(crate) const DEFAULT_ALPHA: f64 = 0.5;
 
@@ -104,9 +106,10 @@ const R_FLOOR: f64 = 1e-257;
 pub(crate) const MAX_DENSITY_RATIO: f64 = 4.0;
 
 /// The points whose `(f · J)²` the smoothing of [`Grid::refine`] pools
-/// for each increment: the histogram is smoothed by vegas's
+/// for each increment: the histogram is smoothed as by vegas's
 /// `(1, 6, 1)/8` kernel about `SMOOTHING_POINTS / (points per increment)`
-/// times, at least once (vegas smooths once whatever the points).
+/// times, at least once (vegas smooths once whatever the points; many
+/// passes are made as moving averages of the same spread, [`smooth`]).
 ///
 /// Not in vegas. An increment's mean of `(f · J)²` rests on the few
 /// points that fell in it: 27 in a warm-up iteration of a 2^20 budget
@@ -124,19 +127,22 @@ pub(crate) const MAX_DENSITY_RATIO: f64 = 4.0;
 /// over more points where they are few and leaves a well-sampled
 /// histogram almost as vegas leaves it; and it works in increments, not
 /// in `x`, so a narrow peak that the grid has gathered increments on is
-/// not flattened. Measured with `bench/peers.py` (d = 2 at 2^20, 20 seeds,
-/// RMS reported error over vegas's): oscillatory 1.71 → 0.74, gaussian
-/// 0.97 → 0.77, corner peak 0.78 → 0.29, product peak 0.56 → 0.27, C0 0.55
-/// → 0.33, discontinuous 2.62 → 0.95; 1000 and 3000 did less on the
-/// smooth families, 10,000 as well, but the discontinuous family's error
-/// swung with the setting (2.2 at 1000, 1.1 at 3000, 2.9 at 10,000: where
-/// the jump falls among the hypercubes). In d = 5 and 8 the changes were
-/// within the noise of 5 seeds.
-pub(crate) const SMOOTHING_POINTS: f64 = 4000.0;
+/// not flattened. Measured with `bench/peers.py` (d = 2, 20 seeds, RMS
+/// error over vegas's at 2^16 / 2^20): oscillatory 1.15 / 1.55 → 0.48 /
+/// 0.63, discontinuous 0.72 / 2.59 → 0.85 / 1.19, gaussian 1.09 / 1.02 →
+/// 1.24 / 0.86 (its reported error 0.91 / 0.97 → 0.88 / 0.77 of vegas's),
+/// corner peak 0.61 / 0.85 → 0.40 / 0.25, product peak 0.40 / 0.64 →
+/// 0.60 / 0.36 and C0 0.55 / 0.53 → 0.85 / 0.36 (reported errors 0.38 /
+/// 0.56 → 0.42 / 0.27 and 0.48 / 0.55 → 0.58 / 0.33). The discontinuous family's error
+/// swings with the setting (at 2^20: 1.9, 1.2, 1.5, 1.6 and 2.4 for 2000,
+/// 3000, 4000, 6000 and 8000 points: where the jump falls among the
+/// hypercubes); the smooth families gain a little more up to 8000. In
+/// d = 5 and 8 the changes were within the noise of 5 seeds.
+pub(crate) const SMOOTHING_POINTS: f64 = 3000.0;
 
-/// The most smoothing passes of one refinement, whatever the points: a
-/// pass costs about as much per increment as a point does, and this many
-/// flatten any histogram of up to a thousand increments.
+/// The most smoothing passes one refinement stands for, whatever the
+/// points: a spread of 16 increments, which pools even a single point per
+/// increment into thousands.
 const MAX_SMOOTHING_PASSES: usize = 1024;
 
 /// The number of increments per axis for `samples` points per iteration,
@@ -396,7 +402,8 @@ impl Grid {
     ///    which flattens a peak more), `round(pool / (points per
     ///    increment))` times, at least once and at most
     ///    [`MAX_SMOOTHING_PASSES`] (vegas smooths once: `pool = 0`; see
-    ///    [`SMOOTHING_POINTS`]).
+    ///    [`SMOOTHING_POINTS`]); many passes are made as moving averages
+    ///    of the same spread ([`smooth`]).
     /// 3. Normalise, `r_i = d_i / Σd`, and compress,
     ///    `w_i = ((1 − r_i) / ln(1/r_i))^alpha`, with `r_i` floored at
     ///    [`R_FLOOR`] as vegas does, and `w_i = 1` (the limit) at `r_i = 1`.
@@ -473,21 +480,11 @@ fn weights(bins: &[[f64; 2]], alpha: f64, pool: f64) -> Option<Vec<f64>> {
     if largest == 0.0 {
         return None;
     }
-    let mut smoothed: Vec<f64> = means.iter().map(|&m| m / largest).collect();
+    let d: Vec<f64> = means.iter().map(|&m| m / largest).collect();
     // Counts are whole numbers, so the passes are the same on any machine.
     let points: f64 = bins.iter().map(|&[_, count]| count).sum();
     let passes = (pool * n as f64 / points).round() as usize;
-    for _ in 0..passes.clamp(1, MAX_SMOOTHING_PASSES) {
-        let d = smoothed;
-        // vegas's smoothing, in eighths (exact in binary).
-        smoothed = (0..n)
-            .map(|i| match i {
-                0 => 0.875 * d[0] + 0.125 * d[1],
-                _ if i == n - 1 => 0.125 * d[n - 2] + 0.875 * d[n - 1],
-                _ => 0.125 * d[i - 1] + 0.75 * d[i] + 0.125 * d[i + 1],
-            })
-            .collect();
-    }
+    let smoothed = smooth(d, passes.clamp(1, MAX_SMOOTHING_PASSES));
     let total: f64 = smoothed.iter().sum();
     Some(
         smoothed
@@ -495,6 +492,73 @@ fn weights(bins: &[[f64; 2]], alpha: f64, pool: f64) -> Option<Vec<f64>> {
             .map(|&s| compress(s / total, alpha))
             .collect(),
     )
+}
+
+/// `d` smoothed as by `passes` applications of vegas's kernel,
+/// `(d_{i−1} + 6 d_i + d_{i+1}) / 8` with `d_{−1} = d_0` and `d_n =
+/// d_{n−1}` at the ends (so `(7 d_0 + d_1) / 8`, as vegas smooths them).
+///
+/// Up to [`EXACT_SMOOTHING_PASSES`] passes are made as they are. More
+/// would cost `passes` operations per increment, which in a small
+/// iteration (hundreds of passes) is more than its sampling; they are made
+/// instead as three moving averages over `2r + 1` increments, the ends
+/// reflected the same way, with `r (r + 1)` (the variance of the three,
+/// in increments²) nearest the `passes / 4` of the passes they stand for:
+/// the same spread, a near-Gaussian profile either way (both are sums of
+/// many small independent steps), at a cost of a few operations per
+/// increment whatever the spread.
+fn smooth(mut d: Vec<f64>, passes: usize) -> Vec<f64> {
+    let n = d.len();
+    if passes <= EXACT_SMOOTHING_PASSES {
+        for _ in 0..passes {
+            // vegas's smoothing, in eighths (exact in binary).
+            d = (0..n)
+                .map(|i| match i {
+                    0 => 0.875 * d[0] + 0.125 * d[1],
+                    _ if i == n - 1 => 0.125 * d[n - 2] + 0.875 * d[n - 1],
+                    _ => 0.125 * d[i - 1] + 0.75 * d[i] + 0.125 * d[i + 1],
+                })
+                .collect();
+        }
+        return d;
+    }
+    // r (r + 1) = passes / 4 at r = (√(1 + passes) − 1) / 2.
+    let radius = ((((1 + passes) as f64).sqrt() - 1.0) / 2.0)
+        .round()
+        .max(1.0) as usize;
+    for _ in 0..3 {
+        d = moving_average(&d, radius);
+    }
+    d
+}
+
+/// The smoothing passes [`smooth`] makes one by one.
+const EXACT_SMOOTHING_PASSES: usize = 32;
+
+/// The mean of `d` over `2r + 1` neighbours of each entry, the sequence
+/// reflected at its ends (`d_{−1 − j} = d_j`, `d_{n + j} = d_{n − 1 − j}`),
+/// as a running sum; floored at 0, where a running sum's rounding could
+/// leave a hair below it next to a run of zeros.
+fn moving_average(d: &[f64], radius: usize) -> Vec<f64> {
+    let n = d.len() as isize;
+    let at = |mut j: isize| loop {
+        if j < 0 {
+            j = -j - 1;
+        } else if j >= n {
+            j = 2 * n - 1 - j;
+        } else {
+            return d[j as usize];
+        }
+    };
+    let r = radius as isize;
+    let width = (2 * radius + 1) as f64;
+    let mut sum: f64 = (-r..=r).map(at).sum();
+    let mut out = Vec::with_capacity(d.len());
+    for i in 0..n {
+        out.push((sum / width).max(0.0));
+        sum += at(i + r + 1) - at(i - r);
+    }
+    out
 }
 
 /// `((1 − r) / ln(1/r))^alpha`, Lepage's damped weight for an increment
@@ -1259,6 +1323,55 @@ pub(super) mod tests {
         let mut ours = Grid::uniform(&[0.0], &[1.0], 8);
         ours.refine(&full, 1.0, SMOOTHING_POINTS);
         assert_eq!(ours, vegas);
+    }
+
+    /// Many passes are made as three moving averages of the same spread:
+    /// a spike comes out with the variance (in increments²) and the mass
+    /// of the passes, to within the rounding of the radius.
+    #[test]
+    fn moving_averages_spread_as_the_passes_do() {
+        let n = 201;
+        let spike = |_: ()| {
+            let mut d = vec![0.0; n];
+            d[100] = 1.0;
+            d
+        };
+        let moments = |d: &[f64]| {
+            let mass: f64 = d.iter().sum();
+            let mean = d.iter().enumerate().map(|(i, v)| i as f64 * v).sum::<f64>() / mass;
+            let var = d
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (i as f64 - mean).powi(2) * v)
+                .sum::<f64>()
+                / mass;
+            (mass, mean, var)
+        };
+        for passes in [9, 30, 148, 1024] {
+            let (mass, mean, var) = moments(&smooth(spike(()), passes));
+            let exact = passes as f64 / 4.0;
+            assert!(
+                (mass - 1.0).abs() < 1e-12 && (mean - 100.0).abs() < 1e-9,
+                "{passes}"
+            );
+            assert!(
+                (var / exact - 1.0).abs() < 0.35,
+                "{passes}: {var} against {exact}"
+            );
+        }
+        // Up to EXACT_SMOOTHING_PASSES, the passes themselves.
+        let mut d = spike(());
+        for _ in 0..3 {
+            d = smooth(d, 1);
+        }
+        assert_eq!(smooth(spike(()), 3), d);
+        let (_, _, var) = moments(&d);
+        assert!((var - 0.75).abs() < 1e-12);
+        // At the ends, reflected: the mass stays.
+        let mut edge = vec![0.0; 10];
+        edge[0] = 1.0;
+        let total: f64 = smooth(edge, 500).iter().sum();
+        assert!((total - 1.0).abs() < 1e-12, "{total}");
     }
 
     #[test]
