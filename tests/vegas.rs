@@ -95,15 +95,18 @@ fn peaked_genz_integrands_reach_1e_3_with_five_times_fewer_evaluations_than_mc()
 
 /// On a smooth integrand after warm-up, the iterations' scatter matches
 /// their errors: `χ²/dof` has mean 1 and, with 14 degrees of freedom, a
-/// standard deviation of `√(2/14) = 0.38`, so the mean of 8 runs is
-/// within 1 ± 0.4 (3 standard deviations of that mean) unless the errors
-/// are misjudged. The flag rises one time in 20 on honest runs; here at
-/// most 2 of 8 (a chance of 5% for honest runs).
+/// standard deviation of `√(2/14) = 0.38`, so the mean of 24 runs is
+/// within 1 ± 0.3 (3.9 standard deviations of that mean) unless the
+/// errors are misjudged. The flag rises one time in 20 on honest runs;
+/// here at most 4 of 24 (5 or more: a chance of 0.7% for honest runs).
+/// (With 8 runs and at most 2 flagged, a false alarm came one time in
+/// 20, and came: 3 of seeds 1–8 after the grid's smoothing changed the
+/// bits, where 48 seeds gave a mean of 1.05 and 3 flagged.)
 #[test]
 fn chi2_per_dof_is_near_one_when_the_iterations_agree() {
     watchdog(|| {
         let genz = Arc::new(Genz::new(Family::Gaussian, 5));
-        let runs: Vec<Estimate> = (1..=8)
+        let runs: Vec<Estimate> = (1..=24)
             .map(|seed| {
                 pollster::block_on(
                     over_cube(&genz)
@@ -115,11 +118,11 @@ fn chi2_per_dof_is_near_one_when_the_iterations_agree() {
                 .unwrap()
             })
             .collect();
-        let mean = runs.iter().map(|r| r.chi2_per_dof().unwrap()).sum::<f64>() / 8.0;
+        let mean = runs.iter().map(|r| r.chi2_per_dof().unwrap()).sum::<f64>() / 24.0;
         let flagged = runs.iter().filter(|r| r.iterations_disagree()).count();
-        println!("mean χ²/dof {mean:.3}, flagged {flagged} of 8");
-        assert!((mean - 1.0).abs() < 0.4, "mean χ²/dof {mean}");
-        assert!(flagged <= 2, "{flagged} of 8 flagged");
+        println!("mean χ²/dof {mean:.3}, flagged {flagged} of 24");
+        assert!((mean - 1.0).abs() < 0.3, "mean χ²/dof {mean}");
+        assert!(flagged <= 4, "{flagged} of 24 flagged");
     });
 }
 

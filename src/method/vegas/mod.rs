@@ -22,7 +22,7 @@ use std::sync::Arc;
 use crate::driver::checkpoint::StateReader;
 use crate::driver::halt::Halt;
 use crate::driver::pass::{Pass, Passes, Running};
-use crate::method::vegas::grid::{Grid, Histogram, increments_for};
+use crate::method::vegas::grid::{Grid, Histogram, SMOOTHING_POINTS, increments_for};
 use crate::method::vegas::sampler::{Chunk, IterationSums, means_of};
 use crate::method::vegas::strata::{CubeSums, DEFAULT_BETA, Strata, aligned_increments};
 use crate::sample::{Lanes, chunk_key};
@@ -456,7 +456,9 @@ impl<I: Integrand> Passes for VegasRun<I> {
         if pass.counted {
             between.average.add(value, std_error, merged.count);
         }
-        between.grid.refine(&merged.histogram, self.alpha);
+        between
+            .grid
+            .refine(&merged.histogram, self.alpha, SMOOTHING_POINTS);
         between.strata.update(&merged.cubes);
         // The counted iterations' budget: new hypercubes.
         if let Some(mut fresh) = fresh {
