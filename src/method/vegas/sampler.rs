@@ -60,9 +60,10 @@ struct Block {
     /// Points per block, a multiple of [`LANES`].
     size: usize,
     /// `y[a * size + p]`: drawn in the unit cube, moved into the point's
-    /// hypercube, then mapped to `x` in place.
+    /// hypercube, then scratch for the map.
     y: Vec<f64>,
-    /// `x[p * dims + a]`: the points as the integrand takes them.
+    /// `x[p * dims + a]`: the points as the map writes them and the
+    /// integrand takes them.
     x: Vec<f64>,
     /// `cells[a * size + p]`: the increment of axis `a` point `p` fell in.
     cells: Vec<u32>,
@@ -159,15 +160,18 @@ impl<I: Integrand> Chunk<'_, I> {
             left: 0,
         };
         let mut histogram = Histogram::new(dims, self.grid.increments());
-        let mut tallies = vec![CubeTally::default(); counts.len()];
+        // The hypercubes finished so far, and the tally of the next.
+        let mut cubes: Vec<CubeSums> = Vec::with_capacity(counts.len());
+        let mut tally = CubeTally::default();
         let mut skipped = 0;
+        let mut reached = counts.len();
         let mut pace = halt.pace((block.size / LANES).max(1) as u64);
         // Points done, and steps of the lanes since the last look.
         let (mut done, mut steps) = (0, 0);
         while done < count {
             let Some(next) = pace.next_block(steps)? else {
                 count = done;
-                tallies.truncate(owners.cube);
+                reached = owners.cube;
                 break;
             };
             let n = (next as usize * LANES)
@@ -195,13 +199,21 @@ impl<I: Integrand> Chunk<'_, I> {
             for axis in 0..dims {
                 histogram.add_axis(axis, &cells[axis * *size..][..n], squares);
             }
+            // Runs come in hypercube order: those before a run's are done.
             for (cube, points) in runs.iter() {
-                tallies[*cube].push_all(&values[points.clone()]);
+                while cubes.len() < *cube {
+                    cubes.push(std::mem::take(&mut tally).finish());
+                }
+                tally.push_all(&values[points.clone()]);
             }
             done += n as u64;
             steps = next;
         }
-        let cubes: Vec<CubeSums> = tallies.iter().map(CubeTally::finish).collect();
+        // Every hypercube of the range, or of those a time limit let it
+        // reach.
+        while cubes.len() < reached {
+            cubes.push(std::mem::take(&mut tally).finish());
+        }
         let finite = cubes.iter().all(|c| c.mean.is_finite() && c.m2.is_finite());
         if !(finite && histogram.is_finite()) {
             return Err(Error::Overflow);
@@ -308,10 +320,45 @@ fn draw_and_map(
         );
     }
     // The points one after another, for the integrand.
-    for axis in 0..dims {
-        let column = &block.y[axis * size..][..n];
-        for (point, &x) in block.x[..n * dims].chunks_exact_mut(dims).zip(column) {
-            point[axis] = x;
+    let x = &mut block.x[..n * dims];
+    let columns = &block.y[..dims * size];
+    match dims {
+        1 => x.copy_from_slice(&columns[..n]),
+        2 => interleave::<2>(2, size, columns, x),
+        3 => interleave::<3>(3, size, columns, x),
+        4 => interleave::<4>(4, size, columns, x),
+        5 => interleave::<5>(5, size, columns, x),
+        6 => interleave::<6>(6, size, columns, x),
+        7 => interleave::<7>(7, size, columns, x),
+        8 => interleave::<8>(8, size, columns, x),
+        _ => interleave::<0>(dims, size, columns, x),
+    }
+}
+
+/// `x[p * dims + a] = columns[a * size + p]` for the points of `x`: the
+/// block's columns of coordinates as points. `D` is `dims` when it is not
+/// 0, so that the stores into the points have a constant stride (a
+/// sixteenth of the copy's cost at `dims = 5`, where each store needed
+/// its own address).
+#[inline(always)]
+fn interleave<const D: usize>(dims: usize, size: usize, columns: &[f64], x: &mut [f64]) {
+    const GROUP: usize = 16;
+    let dims = if D == 0 { dims } else { D };
+    let points = x.len() / dims;
+    for (axis, column) in columns.chunks_exact(size).enumerate().take(dims) {
+        let mut groups = x.chunks_exact_mut(GROUP * dims);
+        let mut values = column[..points].chunks_exact(GROUP);
+        for (points, values) in (&mut groups).zip(&mut values) {
+            // Coordinate `axis` of point `l` is `slots[l * dims]`, in
+            // bounds for every `l` by the length of `slots`.
+            let slots = &mut points[axis..][..(GROUP - 1) * dims + 1];
+            for (l, &value) in values.iter().enumerate() {
+                slots[l * dims] = value;
+            }
+        }
+        let rest = groups.into_remainder().chunks_exact_mut(dims);
+        for (point, &value) in rest.zip(values.remainder()) {
+            point[axis] = value;
         }
     }
 }
