@@ -59,11 +59,12 @@ pub(crate) struct Chunk<'a, I> {
 struct Block {
     /// Points per block, a multiple of [`LANES`].
     size: usize,
-    /// `y[a * size + p]`: drawn in the unit cube, moved into the point's
-    /// hypercube, then scratch for the map.
+    /// `y[a * size + p]`: the point's coordinate moved into its
+    /// hypercube, then mapped to `x` in place. (`MOVE` more at the end,
+    /// for the last steps of [`move_into_hypercubes`].)
     y: Vec<f64>,
-    /// `x[p * dims + a]`: the points as the map writes them and the
-    /// integrand takes them.
+    /// `x[p * dims + a]`: the points as the integrand takes them; before,
+    /// laid out as `y`, the coordinates drawn in the unit cube.
     x: Vec<f64>,
     /// `cells[a * size + p]`: the increment of axis `a` point `p` fell in.
     cells: Vec<u32>,
@@ -88,8 +89,8 @@ impl Block {
         let size = most.min((points as usize).div_ceil(LANES).max(1) * LANES);
         Block {
             size,
-            y: vec![0.0; size * dims],
-            x: vec![0.0; size * dims],
+            y: vec![0.0; size * dims + MOVE],
+            x: vec![0.0; size * dims + MOVE],
             cells: vec![0; size * dims],
             jacobians: vec![0.0; size],
             values: vec![0.0; size],
@@ -292,9 +293,9 @@ fn draw_and_map(
     for step in 0..steps {
         for axis in 0..dims {
             let bits = local.next();
-            let y = &mut block.y[axis * size + step * LANES..][..LANES];
-            for (y, &bits) in y.iter_mut().zip(&bits) {
-                *y = unit_open(bits);
+            let u = &mut block.x[axis * size + step * LANES..][..LANES];
+            for (u, &bits) in u.iter_mut().zip(&bits) {
+                *u = unit_open(bits);
             }
         }
     }
@@ -302,14 +303,10 @@ fn draw_and_map(
     let cubes = corners.len() / dims.max(1);
     block.jacobians[..n].fill(1.0);
     for (axis, &width) in widths.iter().enumerate() {
-        let y = &mut block.y[axis * size..][..n];
         let corners = &corners[axis * cubes..][..cubes];
-        for (cube, points) in &block.runs {
-            let corner = corners[*cube];
-            for y in &mut y[points.clone()] {
-                *y = corner + *y * width;
-            }
-        }
+        let (u, y) = (&block.x[axis * size..], &mut block.y[axis * size..]);
+        move_into_hypercubes(&block.runs, corners, width, u, y);
+        let y = &mut block.y[axis * size..][..n];
         // `y` becomes `x`, axis by axis.
         grid.map_axis(
             axis,
@@ -332,6 +329,35 @@ fn draw_and_map(
         7 => interleave::<7>(7, size, columns, x),
         8 => interleave::<8>(8, size, columns, x),
         _ => interleave::<0>(dims, size, columns, x),
+    }
+}
+
+/// The steps of [`move_into_hypercubes`].
+const MOVE: usize = 8;
+
+/// `y = corner + u · width` for the points of each run, the corner its
+/// hypercube's (`corners[cube]`). In steps of [`MOVE`] points from each
+/// run's start, whatever its length: a step past the end of a run writes
+/// points of the next, which that run then writes again, so every point
+/// is written last by its own run, and each step is a few whole vectors
+/// (a loop sized to each run, about 8 points, spent more on its ends
+/// than on the points). `u` and `y` hold `MOVE` more than the runs reach.
+#[inline(always)]
+fn move_into_hypercubes(
+    runs: &[(usize, Range<usize>)],
+    corners: &[f64],
+    width: f64,
+    u: &[f64],
+    y: &mut [f64],
+) {
+    for (cube, points) in runs {
+        let corner = corners[*cube];
+        let mut start = points.start;
+        while start < points.end {
+            let u: [f64; MOVE] = u[start..][..MOVE].try_into().expect("MOVE long");
+            y[start..][..MOVE].copy_from_slice(&u.map(|u| corner + u * width));
+            start += MOVE;
+        }
     }
 }
 
