@@ -193,13 +193,7 @@ impl<I: Integrand> Chunk<'_, I> {
             let values = &mut values[..n];
             self.integrand.evaluate(dims, &x[..n * dims], values);
             skipped += self.weigh(&x[..n * dims], &jacobians[..n], values)?;
-            let squares = &mut squares[..n];
-            for (square, &value) in squares.iter_mut().zip(values.iter()) {
-                *square = value * value;
-            }
-            for axis in 0..dims {
-                histogram.add_axis(axis, &cells[axis * *size..][..n], squares);
-            }
+            histogram_block(&mut histogram, &cells[..dims * *size], *size, values, squares);
             // Runs come in hypercube order: those before a run's are done.
             for (cube, points) in runs.iter() {
                 while cubes.len() < *cube {
@@ -329,6 +323,27 @@ fn draw_and_map(
         7 => interleave::<7>(7, size, columns, x),
         8 => interleave::<8>(8, size, columns, x),
         _ => interleave::<0>(dims, size, columns, x),
+    }
+}
+
+/// The block's `(f · J)²` into `squares` and, with the cells of each
+/// axis (`cells[a * size + p]`), into the histogram. Compiled for the best instruction set as the
+/// draw and the map are; the bits do not depend on it.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq", "x86_64+avx2+fma", "x86_64+sse4.1"))]
+fn histogram_block(
+    histogram: &mut Histogram,
+    cells: &[u32],
+    size: usize,
+    values: &[f64],
+    squares: &mut [f64],
+) {
+    let n = values.len();
+    let squares = &mut squares[..n];
+    for (square, &value) in squares.iter_mut().zip(values) {
+        *square = value * value;
+    }
+    for (axis, cells) in cells.chunks_exact(size).enumerate() {
+        histogram.add_axis(axis, &cells[..n], squares);
     }
 }
 
