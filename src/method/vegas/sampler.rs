@@ -410,3 +410,59 @@ fn interleave<const D: usize>(dims: usize, size: usize, columns: &[f64], x: &mut
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::method::vegas::grid::tests::uniforms;
+
+    /// The columns of a block become its points, with a constant stride
+    /// and without, and for blocks that end inside a group of sixteen.
+    #[test]
+    fn columns_interleave_into_points() {
+        let size = 64;
+        for dims in 1..=9 {
+            let columns: Vec<f64> = uniforms(dims as u64).take(dims * size).collect();
+            for points in [0, 1, 15, 16, 17, 48, 61] {
+                let mut expected = vec![0.0; points * dims];
+                for (p, point) in expected.chunks_exact_mut(dims).enumerate() {
+                    for (a, x) in point.iter_mut().enumerate() {
+                        *x = columns[a * size + p];
+                    }
+                }
+                let mut x = vec![f64::NAN; points * dims];
+                interleave::<0>(dims, size, &columns, &mut x);
+                assert_eq!(x, expected, "{dims} axes, {points} points");
+                if dims == 5 {
+                    let mut x = vec![f64::NAN; points * dims];
+                    interleave::<5>(5, size, &columns, &mut x);
+                    assert_eq!(x, expected, "5 axes as a constant, {points} points");
+                }
+            }
+        }
+    }
+
+    /// Steps past the end of a run are written again by the next run:
+    /// every point ends as `corner + u · width` of its own hypercube,
+    /// whatever the runs' lengths.
+    #[test]
+    fn moves_land_in_each_points_own_hypercube() {
+        let lengths = [1, 2, 7, 8, 9, 16, 17, 3, 24, 2];
+        let mut runs = Vec::new();
+        let mut start = 0;
+        for (cube, &length) in lengths.iter().enumerate() {
+            runs.push((cube, start..start + length));
+            start += length;
+        }
+        let n = start;
+        let corners: Vec<f64> = (0..lengths.len()).map(|c| c as f64 / 10.0).collect();
+        let u: Vec<f64> = uniforms(4).take(n + MOVE).collect();
+        let mut y = vec![f64::NAN; n + MOVE];
+        move_into_hypercubes(&runs, &corners, 0.1, &u, &mut y);
+        for (cube, points) in &runs {
+            for p in points.clone() {
+                assert_eq!(y[p].to_bits(), (corners[*cube] + u[p] * 0.1).to_bits());
+            }
+        }
+    }
+}
