@@ -355,7 +355,7 @@ fn histogram_block(
 }
 
 /// The steps of [`move_into_hypercubes`].
-const MOVE: usize = 8;
+const MOVE: usize = 16;
 
 /// `y = corner + u · width` for the points of each run, the corner its
 /// hypercube's (`corners[cube]`). In steps of [`MOVE`] points from each
