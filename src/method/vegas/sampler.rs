@@ -334,8 +334,10 @@ fn draw_and_map(
 }
 
 /// The block's `(f · J)²` into `squares` and, with the cells of each
-/// axis (`cells[a * size + p]`), into the histogram. Compiled for the best instruction set as the
-/// draw and the map are; the bits do not depend on it.
+/// axis (`cells[a * size + p]`), into the histogram. Compiled for the
+/// best instruction set, as the draw and the map are (AVX adds a bin's
+/// sum and count in one instruction from the square and a constant 1);
+/// the bits do not depend on it.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq", "x86_64+avx2+fma", "x86_64+sse4.1"))]
 fn histogram_block(
     histogram: &mut Histogram,
@@ -385,9 +387,9 @@ fn move_into_hypercubes(
 
 /// `x[p * dims + a] = columns[a * size + p]` for the points of `x`: the
 /// block's columns of coordinates as points. `D` is `dims` when it is not
-/// 0, so that the stores into the points have a constant stride (a
-/// sixteenth of the copy's cost at `dims = 5`, where each store needed
-/// its own address).
+/// 0, so that the stores into the points have a constant stride: about
+/// 13 instructions a 5-D point, where a loop over the points with a
+/// stride known only at run time took 30.
 #[inline(always)]
 fn interleave<const D: usize>(dims: usize, size: usize, columns: &[f64], x: &mut [f64]) {
     const GROUP: usize = 16;
