@@ -762,7 +762,11 @@ impl Histogram {
     /// Whether every sum is finite. If not, [`Grid::refine`] leaves the
     /// grid alone.
     pub(crate) fn is_finite(&self) -> bool {
-        self.bins.iter().all(|[s, _]| s.is_finite())
+        // Every sum looked at, no early exit, so that the check runs on
+        // whole vectors: it runs on every chunk's histogram and on the
+        // merged one after each merge.
+        let finite = |all: bool, [sum, _]: &[f64; 2]| all & sum.is_finite();
+        self.bins.iter().fold(true, finite)
     }
 }
 

@@ -293,10 +293,12 @@ impl Strata {
     /// division per hypercube: the position `h · stride mod H` is kept as
     /// digits, one per axis (axis 0 fastest), and the next hypercube's is
     /// the stride's digits added with carries, the carry out of the last
-    /// axis dropped (mod `H`).
+    /// axis dropped (mod `H`). Axis by axis, each hypercube's carry kept
+    /// for the next axis, so that the corners are pushed in order and
+    /// never zeroed first.
     pub(crate) fn corners(&self, range: Range<usize>) -> Vec<f64> {
         let (dims, cubes) = (self.slices.len(), range.len());
-        let mut corners = vec![0.0; dims * cubes];
+        let mut corners = Vec::with_capacity(dims * cubes);
         if cubes == 0 {
             return corners;
         }
@@ -311,23 +313,22 @@ impl Strata {
         };
         // H ≤ 2^20 and stride < H, so the product fits in 64 bits.
         let total = self.hypercubes() as u64;
-        let mut at = digits(range.start as u64 * self.stride % total);
+        let first = digits(range.start as u64 * self.stride % total);
         let step = digits(self.stride % total);
-        // `k / s` for every digit `k` of every axis, as `corner` divides.
-        let fractions: Vec<Vec<f64>> = self
-            .slices
-            .iter()
-            .map(|&s| (0..s).map(|k| k as f64 / s as f64).collect())
-            .collect();
-        for c in 0..cubes {
-            for (axis, (&k, fractions)) in at.iter().zip(&fractions).enumerate() {
-                corners[axis * cubes + c] = fractions[k as usize];
-            }
-            let mut carry = 0;
-            for ((digit, &add), &s) in at.iter_mut().zip(&step).zip(&self.slices) {
-                // Digits are below `s`, so the sum is below `2s`.
-                let sum = *digit + add + carry;
-                (*digit, carry) = if sum >= s { (sum - s, 1) } else { (sum, 0) };
+        // The carry out of the axis before, per hypercube: none into axis 0.
+        let mut carries = vec![0u8; cubes];
+        for ((&s, mut digit), add) in self.slices.iter().zip(first).zip(step) {
+            // `k / s` for every digit `k`, as `corner` divides.
+            let fractions: Vec<f64> = (0..s).map(|k| k as f64 / s as f64).collect();
+            let last = fractions.len() - 1;
+            for carry in &mut carries {
+                // Digits are below `s` (the `min` only proves it).
+                corners.push(fractions[(digit as usize).min(last)]);
+                // So the sum is below `2s`.
+                let sum = digit + add + u64::from(*carry);
+                let over = sum >= s;
+                digit = if over { sum - s } else { sum };
+                *carry = u8::from(over);
             }
         }
         corners
