@@ -1,0 +1,422 @@
+//! A vector integrand's sums over one chunk: each component's lanes, as
+//! the scalar path keeps them, and the products of every pair of
+//! components, for their covariance.
+//!
+//! A block of values comes point after point (`values[i * m + j]`), and a
+//! step of the lanes is [`LANES`] points, so a step is `LANES · m` values
+//! with lane `l`'s component `j` at `l * m + j`. The component sums are kept
+//! in that same order, so a step adds to them element by element: each
+//! element is one component's lane, its values added in sample order with
+//! the scalar path's arithmetic (so its bits are the scalar path's), and
+//! the vector unit runs across components and lanes at once, with no
+//! transpose of the block.
+//!
+//! The pair products are promised no bits but their own (the same on any
+//! thread count and instruction set). Each point's shifted values are
+//! written twice in a row, so that the values `o` places on, cyclically,
+//! are one load away: the sums `Σ d_j · d_((j + o) mod m)` for `o` from 1 to
+//! `m / 2` hold every pair `j < k` once (`o = m / 2` twice, for even `m`),
+//! `m` products an offset, vectorised across `j`.
+
+use multiversion::multiversion;
+
+use crate::kernel::chunk::{McPart, pair_indices, tree_sum};
+use crate::sample::LANES;
+use crate::{Accumulator, Error};
+
+/// Elements a pass of the sums, and of the products, takes at a time: two
+/// AVX2 vectors, one AVX-512 vector.
+const WIDTH: usize = 8;
+
+/// Offsets the products take in one pass over a block: their
+/// accumulators (two AVX2 vectors each) and the point's values (two more)
+/// stay in AVX2's 16 registers.
+const GROUP: usize = 4;
+
+/// One chunk's sums of an `m`-component integrand, `m ≥ 2`.
+#[derive(Debug)]
+pub(crate) struct ComponentSums {
+    m: usize,
+    /// Each component's shift (its first finite value of the chunk) for
+    /// every lane, in the order of a step's values.
+    shifts: Vec<f64>,
+    /// Each lane's sums of its values minus the shift, in the order of a
+    /// step's values.
+    sum: Vec<f64>,
+    /// The same for their squares.
+    squares: Vec<f64>,
+    /// The same for the values skipped as not finite.
+    skipped: Vec<u64>,
+    /// `m` rounded up to a whole [`WIDTH`].
+    padded: usize,
+    /// A block's shifted values, each point's twice in a row of
+    /// [`row_length`] values (the rest zeros).
+    rows: Vec<f64>,
+    /// `Σ d_j · d_((j + o) mod m)` at `(o − 1) · padded + j`, for `o` in
+    /// `1..=m / 2`.
+    products: Vec<f64>,
+}
+
+/// Values in a row of [`ComponentSums::rows`] for `padded` (`m` rounded
+/// up): the point's values twice from the start, and room for the widest
+/// load of the products, `WIDTH + GROUP − 1` values from as far as
+/// `padded − WIDTH + m / 2`.
+fn row_length(padded: usize) -> usize {
+    2 * padded + WIDTH + GROUP
+}
+
+impl ComponentSums {
+    /// Sums for `m` components shifted by `shifts`, for blocks of up to
+    /// `room` points.
+    pub(crate) fn new(shifts: &[f64], room: usize) -> ComponentSums {
+        let m = shifts.len();
+        let padded = m.next_multiple_of(WIDTH);
+        ComponentSums {
+            m,
+            shifts: shifts.repeat(LANES),
+            sum: vec![0.0; LANES * m],
+            squares: vec![0.0; LANES * m],
+            skipped: vec![0; LANES * m],
+            padded,
+            rows: vec![0.0; room * row_length(padded)],
+            products: vec![0.0; (m / 2) * padded],
+        }
+    }
+
+    /// Values a point takes in a block beside its coordinates: its values
+    /// and its row of shifted values.
+    pub(crate) fn values_per_point(m: usize) -> usize {
+        m + row_length(m.next_multiple_of(WIDTH))
+    }
+
+    /// Adds a block of values (`values[i * m + j]`), in sample order from
+    /// a lane-0 boundary: whole steps but, at a chunk's end, the last. With
+    /// `skip`, a value that is not finite counts as 0 for its component.
+    pub(crate) fn add(&mut self, values: &[f64], skip: bool) {
+        let width = LANES * self.m;
+        let whole = values.len() - values.len() % width;
+        let (steps, rest) = values.split_at(whole);
+        if skip {
+            add_steps::<true>(
+                steps,
+                &self.shifts,
+                &mut self.sum,
+                &mut self.squares,
+                &mut self.skipped,
+            );
+        } else {
+            add_steps::<false>(
+                steps,
+                &self.shifts,
+                &mut self.sum,
+                &mut self.squares,
+                &mut self.skipped,
+            );
+        }
+        // A last, partial step, as `LaneSums::add` adds it: a skipped
+        // value is `0 − shift`, where whole steps add `−shift` (the two
+        // differ in the sign of a zero).
+        for (at, &value) in rest.iter().enumerate() {
+            let value = if skip && !value.is_finite() {
+                self.skipped[at] += 1;
+                0.0
+            } else {
+                value
+            };
+            let d = value - self.shifts[at];
+            self.sum[at] += d;
+            self.squares[at] += d * d;
+        }
+        let rows = &mut self.rows[..values.len() / self.m * row_length(self.padded)];
+        let shifts = &self.shifts[..self.m];
+        add_products(values, shifts, skip, self.padded, rows, &mut self.products);
+    }
+
+    /// Whether a sum is not finite: a value was not (or they overflowed).
+    pub(crate) fn any_non_finite(&self) -> bool {
+        self.sum.iter().any(|sum| !sum.is_finite())
+    }
+
+    /// The chunk's part after `count` samples: each component's
+    /// accumulator (its lanes added in the scalar path's tree) and skipped
+    /// count, and the co-moments of each pair, `Σ d_j d_k − Σ d_j · (Σ d_k /
+    /// n)` as the variance's.
+    pub(crate) fn finish(&self, count: u64) -> Result<McPart, Error> {
+        let m = self.m;
+        let lanes = |sums: &[f64], j: usize| std::array::from_fn(|l| sums[l * m + j]);
+        let totals: Vec<f64> = (0..m).map(|j| tree_sum(lanes(&self.sum, j))).collect();
+        let mut part = McPart::empty(m);
+        for j in 0..m {
+            let (sum, squares) = (totals[j], tree_sum(lanes(&self.squares, j)));
+            if !(sum.is_finite() && squares.is_finite()) {
+                return Err(Error::Overflow);
+            }
+            part.values[j] = Accumulator::from_shifted_sums(count, self.shifts[j], sum, squares);
+            part.skipped[j] = (0..LANES).map(|l| self.skipped[l * m + j]).sum();
+        }
+        if count > 0 {
+            let n = count as f64;
+            for (c, (j, k)) in part.comoments.iter_mut().zip(pair_indices(m)) {
+                *c = self.product(j, k) - totals[j] * (totals[k] / n);
+            }
+        }
+        Ok(part)
+    }
+
+    /// `Σ d_j d_k`, `j < k`: offset `k − j` from `j`, or, past half the
+    /// components, offset `m − (k − j)` from `k`, round the end.
+    fn product(&self, j: usize, k: usize) -> f64 {
+        let offset = k - j;
+        if 2 * offset <= self.m {
+            self.products[(offset - 1) * self.padded + j]
+        } else {
+            self.products[(self.m - offset - 1) * self.padded + k]
+        }
+    }
+}
+
+/// Adds whole steps of values to the lanes' sums (`shifts.len()` values a
+/// step), [`WIDTH`] lanes of the step at a time through every step, so
+/// those lanes' sums stay in registers. As the scalar kernel's sum pass
+/// (which explains the arithmetic): each lane's values in sample order,
+/// `sum -= shift − value`, `squares += e · e`, no fused multiply-add; with
+/// `SKIP`, a value that is not finite is counted and adds `−shift`.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq", "x86_64+avx2+fma", "x86_64+sse4.1"))]
+fn add_steps<const SKIP: bool>(
+    steps: &[f64],
+    shifts: &[f64],
+    sum: &mut [f64],
+    squares: &mut [f64],
+    skipped: &mut [u64],
+) {
+    let width = shifts.len();
+    assert!(width % WIDTH == 0 && sum.len() == width && squares.len() == width);
+    for first in (0..width).step_by(WIDTH) {
+        let lanes = first..first + WIDTH;
+        let shift: [f64; WIDTH] = shifts[lanes.clone()].try_into().expect("WIDTH values");
+        let mut s: [f64; WIDTH] = sum[lanes.clone()].try_into().expect("WIDTH values");
+        let mut q: [f64; WIDTH] = squares[lanes.clone()].try_into().expect("WIDTH values");
+        let mut k = [0u64; WIDTH];
+        for step in steps.chunks_exact(width) {
+            let step = &step[lanes.clone()];
+            let mut e = [0.0; WIDTH];
+            for l in 0..WIDTH {
+                e[l] = shift[l] - step[l];
+            }
+            if SKIP {
+                for l in 0..WIDTH {
+                    let finite = e[l].is_finite();
+                    k[l] += u64::from(!finite);
+                    e[l] = if finite { e[l] } else { shift[l] };
+                }
+            }
+            for l in 0..WIDTH {
+                s[l] -= e[l];
+            }
+            for l in 0..WIDTH {
+                q[l] += e[l] * e[l];
+            }
+        }
+        sum[lanes.clone()].copy_from_slice(&s);
+        squares[lanes.clone()].copy_from_slice(&q);
+        for (total, more) in skipped[lanes].iter_mut().zip(k) {
+            *total += more;
+        }
+    }
+}
+
+/// Writes each point's shifted values twice into its row (a skipped value
+/// as `−shift`), then adds the products of each offset's pairs, a group
+/// of [`GROUP`] offsets and [`WIDTH`] components at a time through every
+/// row, by fused multiply-adds: rounded once, the same bits on every
+/// instruction set.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq", "x86_64+avx2+fma", "x86_64+sse4.1"))]
+fn add_products(
+    values: &[f64],
+    shifts: &[f64],
+    skip: bool,
+    padded: usize,
+    rows: &mut [f64],
+    products: &mut [f64],
+) {
+    let m = shifts.len();
+    let length = row_length(padded);
+    for (row, point) in rows.chunks_exact_mut(length).zip(values.chunks_exact(m)) {
+        let (first, second) = row.split_at_mut(m);
+        for ((a, b), (&value, &shift)) in first.iter_mut().zip(second).zip(point.iter().zip(shifts))
+        {
+            let d = value - shift;
+            let d = if skip && !d.is_finite() { -shift } else { d };
+            (*a, *b) = (d, d);
+        }
+    }
+    let offsets = m / 2;
+    for first in (0..m).step_by(WIDTH) {
+        let mut offset = 1;
+        while offset <= offsets {
+            let group = offsets + 1 - offset;
+            let at = (offset - 1) * padded + first;
+            if group >= GROUP {
+                add_offsets::<GROUP>(rows, padded, first, offset, &mut products[at..]);
+                offset += GROUP;
+            } else if group >= 2 {
+                add_offsets::<2>(rows, padded, first, offset, &mut products[at..]);
+                offset += 2;
+            } else {
+                add_offsets::<1>(rows, padded, first, offset, &mut products[at..]);
+                offset += 1;
+            }
+        }
+    }
+}
+
+/// Adds the products of components `first..first + WIDTH` with those
+/// `offset..offset + G` places on, through every row; `products` from
+/// offset `offset`'s sum of component `first`, a stride of `padded` on
+/// each offset.
+#[inline(always)]
+fn add_offsets<const G: usize>(
+    rows: &[f64],
+    padded: usize,
+    first: usize,
+    offset: usize,
+    products: &mut [f64],
+) {
+    let length = row_length(padded);
+    let mut sums = [[0.0; WIDTH]; G];
+    for (g, sums) in sums.iter_mut().enumerate() {
+        sums.copy_from_slice(&products[g * padded..][..WIDTH]);
+    }
+    assert!(first + offset + G - 1 + WIDTH <= length);
+    for row in rows.chunks_exact(length) {
+        let a: &[f64; WIDTH] = row[first..][..WIDTH].try_into().expect("WIDTH values");
+        for (g, sums) in sums.iter_mut().enumerate() {
+            // A load of its own for each offset: from one wider load,
+            // LLVM shuffled the offsets' values into place, twice the
+            // instructions.
+            let b: &[f64; WIDTH] = row[first + offset + g..][..WIDTH]
+                .try_into()
+                .expect("WIDTH values");
+            for l in 0..WIDTH {
+                sums[l] = a[l].mul_add(b[l], sums[l]);
+            }
+        }
+    }
+    for (g, sums) in sums.iter().enumerate() {
+        products[g * padded..][..WIDTH].copy_from_slice(sums);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::{LaneSums, add_values};
+    use crate::sample::Lanes;
+
+    /// `count` points of `m` values from a stream, some of them NaN or
+    /// infinite when `bad`, around means far from 0 so that the shifts
+    /// matter.
+    fn block(m: usize, count: usize, bad: bool) -> Vec<f64> {
+        let mut lanes = Lanes::new(0xc0ffee);
+        let mut values = Vec::with_capacity(count * m);
+        while values.len() < count * m {
+            for bits in lanes.next() {
+                let u = (bits >> 11) as f64 / (1u64 << 53) as f64;
+                let j = values.len() % m;
+                let value = match (bad, bits % 97) {
+                    (true, 0) => f64::NAN,
+                    (true, 1) => f64::NEG_INFINITY,
+                    _ => 1e3 * j as f64 + u * (1.0 + j as f64),
+                };
+                values.push(value);
+            }
+        }
+        values.truncate(count * m);
+        values
+    }
+
+    /// The sums of `values` in blocks of `sizes` points (whole steps but
+    /// for the last), as a chunk keeps them.
+    fn in_blocks(values: &[f64], m: usize, sizes: &[usize], skip: bool) -> ComponentSums {
+        let first = &values[..LANES * m];
+        let shifts: Vec<f64> = (0..m)
+            .map(|j| {
+                let mut column = first.iter().skip(j).step_by(m);
+                column.copied().find(|v| v.is_finite()).unwrap_or(0.0)
+            })
+            .collect();
+        let room = *sizes.iter().max().unwrap();
+        let mut sums = ComponentSums::new(&shifts, room);
+        let mut at = 0;
+        for &size in sizes {
+            sums.add(&values[at * m..(at + size) * m], skip);
+            at += size;
+        }
+        assert_eq!(at * m, values.len());
+        sums
+    }
+
+    /// Each component has the bits of the one-component path over its
+    /// values alone, and each pair's products those of adding them one
+    /// point at a time, in sample order, by fused multiply-adds (and its
+    /// co-moment the formula's): for odd and even `m`, `m` below and above
+    /// a whole [`WIDTH`], skipped values and a partial last step.
+    #[test]
+    fn components_and_pairs_are_their_one_by_one_sums() {
+        for m in [2, 3, 5, 8, 11, 16, 17] {
+            for skip in [false, true] {
+                let sizes = [16, 48, 7 * 16, 16, 37];
+                let count: usize = sizes.iter().sum();
+                let values = block(m, count, skip);
+                let sums = in_blocks(&values, m, &sizes, skip);
+                let part = sums.finish(count as u64).unwrap();
+                let mut shifted = vec![vec![0.0; count]; m];
+                let mut totals = vec![0.0; m];
+                for j in 0..m {
+                    let column: Vec<f64> = values.iter().skip(j).step_by(m).copied().collect();
+                    let shift = column[..LANES].iter().copied().find(|v| v.is_finite());
+                    let shift = shift.unwrap_or(0.0);
+                    let mut lanes = LaneSums::default();
+                    let whole = count - count % LANES;
+                    add_values(&column[..whole], shift, skip, &mut lanes);
+                    for (lane, &value) in column[whole..].iter().enumerate() {
+                        lanes.add(lane, value, shift, skip);
+                    }
+                    totals[j] = tree_sum(lanes.sum);
+                    let squares = tree_sum(lanes.squares);
+                    let alone =
+                        Accumulator::from_shifted_sums(count as u64, shift, totals[j], squares);
+                    assert_eq!(part.values[j], alone, "m = {m}, component {j}");
+                    assert_eq!(part.skipped[j], lanes.skipped.iter().sum::<u64>());
+                    for (d, &value) in shifted[j].iter_mut().zip(&column) {
+                        *d = if value.is_finite() {
+                            value - shift
+                        } else {
+                            -shift
+                        };
+                    }
+                }
+                let n = count as f64;
+                for (&c, (j, k)) in part.comoments.iter().zip(pair_indices(m)) {
+                    let products = (shifted[j].iter().zip(&shifted[k]))
+                        .fold(0.0, |sum: f64, (a, b)| a.mul_add(*b, sum));
+                    assert_eq!(sums.product(j, k), products, "m = {m}, ({j}, {k})");
+                    assert_eq!(c, products - totals[j] * (totals[k] / n));
+                }
+                assert_eq!(part.comoments.len(), m * (m - 1) / 2);
+                assert_eq!(skip, part.skipped.iter().sum::<u64>() > 0);
+            }
+        }
+    }
+
+    /// Without `skip`, a value that is not finite shows in the sums.
+    #[test]
+    fn a_value_that_is_not_finite_shows() {
+        let mut values = block(3, 64, false);
+        let mut sums = in_blocks(&values, 3, &[64], false);
+        assert!(!sums.any_non_finite());
+        values[100] = f64::INFINITY;
+        sums.add(&values[96..144], false);
+        assert!(sums.any_non_finite());
+    }
+}
