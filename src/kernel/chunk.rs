@@ -20,6 +20,13 @@ const STEPS_PER_LOOK: u64 = 1024;
 /// evaluated, and never fewer than one step of lanes.
 const COORDINATES_PER_BLOCK: usize = 4096;
 
+/// Coordinates and values in a block of the vector forms: 256 KiB, in the
+/// L2 cache. Their sums pass over a block a few lanes at a time (see
+/// [`ComponentSums`]), each pass with a setup of a few dozen
+/// instructions, so a block of the L1 cache's 32 KiB (three steps of 16
+/// components in 5-D) spent 25 instructions a point on them.
+const COMPONENT_COORDINATES_PER_BLOCK: usize = 1 << 15;
+
 /// One chunk, as the integrand's form sees it.
 #[derive(Debug)]
 pub struct McChunk<'a> {
@@ -304,11 +311,11 @@ impl McChunk<'_> {
             return self.run_blocks(evaluate, halt);
         }
         let dims = self.domain.dims();
-        // A block's points, values and shifted values stay in the L1
+        // A block's points, values and shifted values stay in the L2
         // cache. The block size changes no bit, only how often the chunk
         // looks at its halt.
         let per_point = dims + ComponentSums::values_per_point(m);
-        let most_steps = (COORDINATES_PER_BLOCK / per_point / LANES).max(1);
+        let most_steps = (COMPONENT_COORDINATES_PER_BLOCK / per_point / LANES).max(1);
         let block = most_steps * LANES;
         let room = block.min(
             usize::try_from(self.samples)

@@ -12,11 +12,10 @@
 //! transpose of the block.
 //!
 //! The pair products are promised no bits but their own (the same on any
-//! thread count and instruction set). Each point's shifted values are
-//! written twice in a row, so that the values `o` places on, cyclically,
-//! are one load away: the sums `Σ d_j · d_((j + o) mod m)` for `o` from 1 to
-//! `m / 2` hold every pair `j < k` once (`o = m / 2` twice, for even `m`),
-//! `m` products an offset, vectorised across `j`.
+//! thread count and instruction set): each pair's sum adds its products
+//! point after point by fused multiply-adds, [`ROWS`] components against
+//! [`WIDTH`] at a time through every point of a block, as a matrix
+//! product's kernel does, so the sums stay in registers.
 
 use multiversion::multiversion;
 
@@ -28,10 +27,10 @@ use crate::{Accumulator, Error};
 /// AVX2 vectors, one AVX-512 vector.
 const WIDTH: usize = 8;
 
-/// Offsets the products take in one pass over a block: their
-/// accumulators (two AVX2 vectors each) and the point's values (two more)
+/// Components a pass of the products takes against [`WIDTH`] others:
+/// their `ROWS · WIDTH` sums (eight AVX2 vectors) and the point's values
 /// stay in AVX2's 16 registers.
-const GROUP: usize = 4;
+const ROWS: usize = 4;
 
 /// One chunk's sums of an `m`-component integrand, `m ≥ 2`.
 #[derive(Debug)]
@@ -49,20 +48,10 @@ pub(crate) struct ComponentSums {
     skipped: Vec<u64>,
     /// `m` rounded up to a whole [`WIDTH`].
     padded: usize,
-    /// A block's shifted values, each point's twice in a row of
-    /// [`row_length`] values (the rest zeros).
+    /// A block's shifted values, a point's `padded` apart (the rest zeros).
     rows: Vec<f64>,
-    /// `Σ d_j · d_((j + o) mod m)` at `(o − 1) · padded + j`, for `o` in
-    /// `1..=m / 2`.
+    /// `Σ d_j · d_k` at `j · padded + k`, for `j < k`.
     products: Vec<f64>,
-}
-
-/// Values in a row of [`ComponentSums::rows`] for `padded` (`m` rounded
-/// up): the point's values twice from the start, and room for the widest
-/// load of the products, `WIDTH + GROUP − 1` values from as far as
-/// `padded − WIDTH + m / 2`.
-fn row_length(padded: usize) -> usize {
-    2 * padded + WIDTH + GROUP
 }
 
 impl ComponentSums {
@@ -78,15 +67,15 @@ impl ComponentSums {
             squares: vec![0.0; LANES * m],
             skipped: vec![0; LANES * m],
             padded,
-            rows: vec![0.0; room * row_length(padded)],
-            products: vec![0.0; (m / 2) * padded],
+            rows: vec![0.0; room * padded],
+            products: vec![0.0; padded * padded],
         }
     }
 
     /// Values a point takes in a block beside its coordinates: its values
     /// and its row of shifted values.
     pub(crate) fn values_per_point(m: usize) -> usize {
-        m + row_length(m.next_multiple_of(WIDTH))
+        m + m.next_multiple_of(WIDTH)
     }
 
     /// Adds a block of values (`values[i * m + j]`), in sample order from
@@ -127,7 +116,7 @@ impl ComponentSums {
             self.sum[at] += d;
             self.squares[at] += d * d;
         }
-        let rows = &mut self.rows[..values.len() / self.m * row_length(self.padded)];
+        let rows = &mut self.rows[..values.len() / self.m * self.padded];
         let shifts = &self.shifts[..self.m];
         add_products(values, shifts, skip, self.padded, rows, &mut self.products);
     }
@@ -163,15 +152,9 @@ impl ComponentSums {
         Ok(part)
     }
 
-    /// `Σ d_j d_k`, `j < k`: offset `k − j` from `j`, or, past half the
-    /// components, offset `m − (k − j)` from `k`, round the end.
+    /// `Σ d_j d_k`, `j < k`.
     fn product(&self, j: usize, k: usize) -> f64 {
-        let offset = k - j;
-        if 2 * offset <= self.m {
-            self.products[(offset - 1) * self.padded + j]
-        } else {
-            self.products[(self.m - offset - 1) * self.padded + k]
-        }
+        self.products[j * self.padded + k]
     }
 }
 
@@ -225,11 +208,10 @@ fn add_steps<const SKIP: bool>(
     }
 }
 
-/// Writes each point's shifted values twice into its row (a skipped value
-/// as `−shift`), then adds the products of each offset's pairs, a group
-/// of [`GROUP`] offsets and [`WIDTH`] components at a time through every
-/// row, by fused multiply-adds: rounded once, the same bits on every
-/// instruction set.
+/// Writes each point's shifted values into its row (a skipped value as
+/// `−shift`), then adds the products of each pair `j < k`, [`ROWS`] values
+/// `j` against [`WIDTH`] values `k` at a time through every row, by fused
+/// multiply-adds: rounded once, the same bits on every instruction set.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq", "x86_64+avx2+fma", "x86_64+sse4.1"))]
 fn add_products(
     values: &[f64],
@@ -240,70 +222,45 @@ fn add_products(
     products: &mut [f64],
 ) {
     let m = shifts.len();
-    let length = row_length(padded);
-    for (row, point) in rows.chunks_exact_mut(length).zip(values.chunks_exact(m)) {
-        let (first, second) = row.split_at_mut(m);
-        for ((a, b), (&value, &shift)) in first.iter_mut().zip(second).zip(point.iter().zip(shifts))
-        {
-            let d = value - shift;
-            let d = if skip && !d.is_finite() { -shift } else { d };
-            (*a, *b) = (d, d);
+    for (row, point) in rows.chunks_exact_mut(padded).zip(values.chunks_exact(m)) {
+        for (d, (&value, &shift)) in row.iter_mut().zip(point.iter().zip(shifts)) {
+            let value = value - shift;
+            *d = if skip && !value.is_finite() {
+                -shift
+            } else {
+                value
+            };
         }
     }
-    let offsets = m / 2;
     for first in (0..m).step_by(WIDTH) {
-        let mut offset = 1;
-        while offset <= offsets {
-            let group = offsets + 1 - offset;
-            let at = (offset - 1) * padded + first;
-            if group >= GROUP {
-                add_offsets::<GROUP>(rows, padded, first, offset, &mut products[at..]);
-                offset += GROUP;
-            } else if group >= 2 {
-                add_offsets::<2>(rows, padded, first, offset, &mut products[at..]);
-                offset += 2;
-            } else {
-                add_offsets::<1>(rows, padded, first, offset, &mut products[at..]);
-                offset += 1;
-            }
+        // The values `j` below some `k` of `first..first + WIDTH`.
+        let below = (first + WIDTH).min(m) - 1;
+        for j in (0..below).step_by(ROWS) {
+            add_tile(rows, padded, j, first, products);
         }
     }
 }
 
-/// Adds the products of components `first..first + WIDTH` with those
-/// `offset..offset + G` places on, through every row; `products` from
-/// offset `offset`'s sum of component `first`, a stride of `padded` on
-/// each offset.
+/// Adds the products of values `j..j + ROWS` with values `k..k + WIDTH`
+/// of every row to their sums, `products[j · padded + k]` on.
 #[inline(always)]
-fn add_offsets<const G: usize>(
-    rows: &[f64],
-    padded: usize,
-    first: usize,
-    offset: usize,
-    products: &mut [f64],
-) {
-    let length = row_length(padded);
-    let mut sums = [[0.0; WIDTH]; G];
-    for (g, sums) in sums.iter_mut().enumerate() {
-        sums.copy_from_slice(&products[g * padded..][..WIDTH]);
+fn add_tile(rows: &[f64], padded: usize, j: usize, k: usize, products: &mut [f64]) {
+    assert!(j + ROWS <= padded && k + WIDTH <= padded);
+    let mut sums = [[0.0; WIDTH]; ROWS];
+    for (r, sums) in sums.iter_mut().enumerate() {
+        sums.copy_from_slice(&products[(j + r) * padded + k..][..WIDTH]);
     }
-    assert!(first + offset + G - 1 + WIDTH <= length);
-    for row in rows.chunks_exact(length) {
-        let a: &[f64; WIDTH] = row[first..][..WIDTH].try_into().expect("WIDTH values");
-        for (g, sums) in sums.iter_mut().enumerate() {
-            // A load of its own for each offset: from one wider load,
-            // LLVM shuffled the offsets' values into place, twice the
-            // instructions.
-            let b: &[f64; WIDTH] = row[first + offset + g..][..WIDTH]
-                .try_into()
-                .expect("WIDTH values");
+    for row in rows.chunks_exact(padded) {
+        let a: &[f64; ROWS] = row[j..][..ROWS].try_into().expect("ROWS values");
+        let b: &[f64; WIDTH] = row[k..][..WIDTH].try_into().expect("WIDTH values");
+        for (sums, &a) in sums.iter_mut().zip(a) {
             for l in 0..WIDTH {
-                sums[l] = a[l].mul_add(b[l], sums[l]);
+                sums[l] = a.mul_add(b[l], sums[l]);
             }
         }
     }
-    for (g, sums) in sums.iter().enumerate() {
-        products[g * padded..][..WIDTH].copy_from_slice(sums);
+    for (r, sums) in sums.iter().enumerate() {
+        products[(j + r) * padded + k..][..WIDTH].copy_from_slice(sums);
     }
 }
 
