@@ -12,10 +12,12 @@
 //! transpose of the block.
 //!
 //! The pair products are promised no bits but their own (the same on any
-//! thread count and instruction set): each pair's sum adds its products
-//! point after point by fused multiply-adds, [`ROWS`] components against
-//! [`WIDTH`] at a time through every point of a block, as a matrix
-//! product's kernel does, so the sums stay in registers.
+//! thread count and instruction set). Each point's shifted values are
+//! written twice in a row, so that the values `o` places on, cyclically,
+//! are one load away: the sums `Σ d_j · d_((j + o) mod m)` for `o` from 1 to
+//! `m / 2` hold every pair `j < k` once (`o = m / 2` twice, for even `m`),
+//! added point after point by fused multiply-adds, [`WIDE`] components at
+//! a time, each offset with the one four on (see [`add_offsets`]).
 
 use multiversion::multiversion;
 
@@ -23,14 +25,19 @@ use crate::kernel::chunk::{McPart, pair_indices, tree_sum};
 use crate::sample::LANES;
 use crate::{Accumulator, Error};
 
-/// Elements a pass of the sums, and of the products, takes at a time: two
-/// AVX2 vectors, one AVX-512 vector.
+/// Elements a pass of the sums takes at a time: two AVX2 vectors, one
+/// AVX-512 vector.
 const WIDTH: usize = 8;
 
-/// Components a pass of the products takes against [`WIDTH`] others:
-/// their `ROWS · WIDTH` sums (eight AVX2 vectors) and the point's values
-/// stay in AVX2's 16 registers.
-const ROWS: usize = 4;
+/// Components a pass of the products takes at a time: four AVX2 vectors,
+/// which with the sums of two offsets stay in AVX2's 16 registers.
+const WIDE: usize = 16;
+
+/// How far apart the two offsets of a pass of the products are: one AVX2
+/// vector, so the values of the second offset are those of the first,
+/// one vector on, and are loaded once for both (offsets one apart were
+/// shuffled into place from the loads, twice the instructions).
+const APART: usize = 4;
 
 /// One chunk's sums of an `m`-component integrand, `m ≥ 2`.
 #[derive(Debug)]
@@ -48,10 +55,20 @@ pub(crate) struct ComponentSums {
     skipped: Vec<u64>,
     /// `m` rounded up to a whole [`WIDTH`].
     padded: usize,
-    /// A block's shifted values, a point's `padded` apart (the rest zeros).
+    /// A block's shifted values, each point's twice in a row of
+    /// [`row_length`] values (the rest zeros).
     rows: Vec<f64>,
-    /// `Σ d_j · d_k` at `j · padded + k`, for `j < k`.
+    /// `Σ d_j · d_((j + o) mod m)` at `(o − 1) · padded + j`, for `o` in
+    /// `1..=m / 2`.
     products: Vec<f64>,
+}
+
+/// Values in a row of [`ComponentSums::rows`] for `padded` (`m` rounded
+/// up to a whole [`WIDE`]): the point's values twice from the start, and
+/// room for the widest load of the products, `WIDE + APART` values from
+/// as far as `padded − WIDE + m / 2`.
+fn row_length(padded: usize) -> usize {
+    2 * padded + 2 * APART
 }
 
 impl ComponentSums {
@@ -59,7 +76,7 @@ impl ComponentSums {
     /// `room` points.
     pub(crate) fn new(shifts: &[f64], room: usize) -> ComponentSums {
         let m = shifts.len();
-        let padded = m.next_multiple_of(WIDTH);
+        let padded = m.next_multiple_of(WIDE);
         ComponentSums {
             m,
             shifts: shifts.repeat(LANES),
@@ -67,15 +84,15 @@ impl ComponentSums {
             squares: vec![0.0; LANES * m],
             skipped: vec![0; LANES * m],
             padded,
-            rows: vec![0.0; room * padded],
-            products: vec![0.0; padded * padded],
+            rows: vec![0.0; room * row_length(padded)],
+            products: vec![0.0; (m / 2) * padded],
         }
     }
 
     /// Values a point takes in a block beside its coordinates: its values
     /// and its row of shifted values.
     pub(crate) fn values_per_point(m: usize) -> usize {
-        m + m.next_multiple_of(WIDTH)
+        m + row_length(m.next_multiple_of(WIDE))
     }
 
     /// Adds a block of values (`values[i * m + j]`), in sample order from
@@ -116,7 +133,7 @@ impl ComponentSums {
             self.sum[at] += d;
             self.squares[at] += d * d;
         }
-        let rows = &mut self.rows[..values.len() / self.m * self.padded];
+        let rows = &mut self.rows[..values.len() / self.m * row_length(self.padded)];
         let shifts = &self.shifts[..self.m];
         add_products(values, shifts, skip, self.padded, rows, &mut self.products);
     }
@@ -152,9 +169,15 @@ impl ComponentSums {
         Ok(part)
     }
 
-    /// `Σ d_j d_k`, `j < k`.
+    /// `Σ d_j d_k`, `j < k`: offset `k − j` from `j`, or, past half the
+    /// components, offset `m − (k − j)` from `k`, round the end.
     fn product(&self, j: usize, k: usize) -> f64 {
-        self.products[j * self.padded + k]
+        let offset = k - j;
+        if 2 * offset <= self.m {
+            self.products[(offset - 1) * self.padded + j]
+        } else {
+            self.products[(self.m - offset - 1) * self.padded + k]
+        }
     }
 }
 
@@ -208,10 +231,11 @@ fn add_steps<const SKIP: bool>(
     }
 }
 
-/// Writes each point's shifted values into its row (a skipped value as
-/// `−shift`), then adds the products of each pair `j < k`, [`ROWS`] values
-/// `j` against [`WIDTH`] values `k` at a time through every row, by fused
-/// multiply-adds: rounded once, the same bits on every instruction set.
+/// Writes each point's shifted values twice into its row (a skipped value
+/// as `−shift`), then adds the products of each offset's pairs, [`WIDE`]
+/// components at a time, an offset and the one [`APART`] on in one pass
+/// through the rows, by fused multiply-adds: rounded once, the same bits on
+/// every instruction set.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq", "x86_64+avx2+fma", "x86_64+sse4.1"))]
 fn add_products(
     values: &[f64],
@@ -222,45 +246,67 @@ fn add_products(
     products: &mut [f64],
 ) {
     let m = shifts.len();
-    for (row, point) in rows.chunks_exact_mut(padded).zip(values.chunks_exact(m)) {
-        for (d, (&value, &shift)) in row.iter_mut().zip(point.iter().zip(shifts)) {
-            let value = value - shift;
-            *d = if skip && !value.is_finite() {
-                -shift
-            } else {
-                value
-            };
+    let length = row_length(padded);
+    for (row, point) in rows.chunks_exact_mut(length).zip(values.chunks_exact(m)) {
+        let (first, second) = row.split_at_mut(m);
+        let copies = first.iter_mut().zip(second);
+        for ((a, b), (&value, &shift)) in copies.zip(point.iter().zip(shifts)) {
+            let d = value - shift;
+            let d = if skip && !d.is_finite() { -shift } else { d };
+            (*a, *b) = (d, d);
         }
     }
-    for first in (0..m).step_by(WIDTH) {
-        // The values `j` below some `k` of `first..first + WIDTH`.
-        let below = (first + WIDTH).min(m) - 1;
-        for j in (0..below).step_by(ROWS) {
-            add_tile(rows, padded, j, first, products);
+    let offsets = m / 2;
+    for first in (0..m).step_by(WIDE) {
+        // Offsets 1 to 4 with 5 to 8, 9 to 12 with 13 to 16, ...
+        for offset in (1..=offsets).filter(|o| (o - 1) % (2 * APART) < APART) {
+            let at = (offset - 1) * padded + first;
+            if offset + APART <= offsets {
+                add_offsets::<true>(rows, length, first, offset, padded, &mut products[at..]);
+            } else {
+                add_offsets::<false>(rows, length, first, offset, padded, &mut products[at..]);
+            }
         }
     }
 }
 
-/// Adds the products of values `j..j + ROWS` with values `k..k + WIDTH`
-/// of every row to their sums, `products[j · padded + k]` on.
+/// Adds the products of components `first..first + WIDE` with those
+/// `offset` places on, and with `TWO`, those `offset + APART` on, through
+/// every row; `products` from offset `offset`'s sum of component `first`,
+/// `padded` on to the next offset's.
 #[inline(always)]
-fn add_tile(rows: &[f64], padded: usize, j: usize, k: usize, products: &mut [f64]) {
-    assert!(j + ROWS <= padded && k + WIDTH <= padded);
-    let mut sums = [[0.0; WIDTH]; ROWS];
-    for (r, sums) in sums.iter_mut().enumerate() {
-        sums.copy_from_slice(&products[(j + r) * padded + k..][..WIDTH]);
+fn add_offsets<const TWO: bool>(
+    rows: &[f64],
+    length: usize,
+    first: usize,
+    offset: usize,
+    padded: usize,
+    products: &mut [f64],
+) {
+    let far = APART * padded;
+    let mut near_sums: [f64; WIDE] = products[..WIDE].try_into().expect("WIDE sums");
+    let mut far_sums = [0.0; WIDE];
+    if TWO {
+        far_sums.copy_from_slice(&products[far..][..WIDE]);
     }
-    for row in rows.chunks_exact(padded) {
-        let a: &[f64; ROWS] = row[j..][..ROWS].try_into().expect("ROWS values");
-        let b: &[f64; WIDTH] = row[k..][..WIDTH].try_into().expect("WIDTH values");
-        for (sums, &a) in sums.iter_mut().zip(a) {
-            for l in 0..WIDTH {
-                sums[l] = a.mul_add(b[l], sums[l]);
+    assert!(first + offset + WIDE + APART <= length);
+    for row in rows.chunks_exact(length) {
+        let a: &[f64; WIDE] = row[first..][..WIDE].try_into().expect("WIDE values");
+        let b: &[f64; WIDE + APART] = (row[first + offset..][..WIDE + APART])
+            .try_into()
+            .expect("the widest load");
+        for l in 0..WIDE {
+            near_sums[l] = a[l].mul_add(b[l], near_sums[l]);
+        }
+        if TWO {
+            for l in 0..WIDE {
+                far_sums[l] = a[l].mul_add(b[l + APART], far_sums[l]);
             }
         }
     }
-    for (r, sums) in sums.iter().enumerate() {
-        products[(j + r) * padded + k..][..WIDTH].copy_from_slice(sums);
+    products[..WIDE].copy_from_slice(&near_sums);
+    if TWO {
+        products[far..][..WIDE].copy_from_slice(&far_sums);
     }
 }
 
