@@ -46,13 +46,8 @@ pub(crate) struct ComponentSums {
     /// Each component's shift (its first finite value of the chunk) for
     /// every lane, in the order of a step's values.
     shifts: Vec<f64>,
-    /// Each lane's sums of its values minus the shift, in the order of a
-    /// step's values.
-    sum: Vec<f64>,
-    /// The same for their squares.
-    squares: Vec<f64>,
-    /// The same for the values skipped as not finite.
-    skipped: Vec<u64>,
+    /// Each lane's sums, in the order of a step's values.
+    lanes: StepSums,
     /// `m` rounded up to a whole [`WIDTH`].
     padded: usize,
     /// A block's shifted values, each point's twice in a row of
@@ -61,6 +56,16 @@ pub(crate) struct ComponentSums {
     /// `Σ d_j · d_((j + o) mod m)` at `(o − 1) · padded + j`, for `o` in
     /// `1..=m / 2`.
     products: Vec<f64>,
+}
+
+/// Each lane's sums of its values minus the shift, of their squares, and
+/// its count of values skipped as not finite, in the order of a step's
+/// values.
+#[derive(Debug)]
+struct StepSums {
+    sum: Vec<f64>,
+    squares: Vec<f64>,
+    skipped: Vec<u64>,
 }
 
 /// Values in a row of [`ComponentSums::rows`] for `padded` (`m` rounded
@@ -80,9 +85,11 @@ impl ComponentSums {
         ComponentSums {
             m,
             shifts: shifts.repeat(LANES),
-            sum: vec![0.0; LANES * m],
-            squares: vec![0.0; LANES * m],
-            skipped: vec![0; LANES * m],
+            lanes: StepSums {
+                sum: vec![0.0; LANES * m],
+                squares: vec![0.0; LANES * m],
+                skipped: vec![0; LANES * m],
+            },
             padded,
             rows: vec![0.0; room * row_length(padded)],
             products: vec![0.0; (m / 2) * padded],
@@ -99,48 +106,48 @@ impl ComponentSums {
     /// a lane-0 boundary: whole steps but, at a chunk's end, the last. With
     /// `skip`, a value that is not finite counts as 0 for its component.
     pub(crate) fn add(&mut self, values: &[f64], skip: bool) {
-        let width = LANES * self.m;
-        let whole = values.len() - values.len() % width;
+        let (m, length) = (self.m, row_length(self.padded));
+        let whole = values.len() - values.len() % (LANES * m);
         let (steps, rest) = values.split_at(whole);
-        if skip {
-            add_steps::<true>(
-                steps,
-                &self.shifts,
-                &mut self.sum,
-                &mut self.squares,
-                &mut self.skipped,
-            );
-        } else {
-            add_steps::<false>(
-                steps,
-                &self.shifts,
-                &mut self.sum,
-                &mut self.squares,
-                &mut self.skipped,
-            );
+        let rows = &mut self.rows[..values.len() / m * length];
+        let (shifts, lanes) = (&self.shifts, &mut self.lanes);
+        // With whole [`WIDTH`]s of components, a pass of the sums takes
+        // one point's and writes them to its row as it goes.
+        let write = m % WIDTH == 0;
+        match (skip, write) {
+            (false, false) => add_steps::<false, false>(steps, shifts, lanes, rows, length),
+            (false, true) => add_steps::<false, true>(steps, shifts, lanes, rows, length),
+            (true, false) => add_steps::<true, false>(steps, shifts, lanes, rows, length),
+            (true, true) => add_steps::<true, true>(steps, shifts, lanes, rows, length),
         }
         // A last, partial step, as `LaneSums::add` adds it: a skipped
         // value is `0 − shift`, where whole steps add `−shift` (the two
         // differ in the sign of a zero).
         for (at, &value) in rest.iter().enumerate() {
             let value = if skip && !value.is_finite() {
-                self.skipped[at] += 1;
+                lanes.skipped[at] += 1;
                 0.0
             } else {
                 value
             };
-            let d = value - self.shifts[at];
-            self.sum[at] += d;
-            self.squares[at] += d * d;
+            let d = value - shifts[at];
+            lanes.sum[at] += d;
+            lanes.squares[at] += d * d;
+            if write {
+                let row = (whole + at) / m * length;
+                let e = shifts[at] - value;
+                (rows[row + at % m], rows[row + m + at % m]) = (e, e);
+            }
         }
-        let rows = &mut self.rows[..values.len() / self.m * row_length(self.padded)];
-        let shifts = &self.shifts[..self.m];
-        add_products(values, shifts, skip, self.padded, rows, &mut self.products);
+        if !write {
+            fill_rows(values, &shifts[..m], skip, rows, length);
+        }
+        add_products(m, self.padded, rows, &mut self.products);
     }
 
     /// Whether a sum is not finite: a value was not (or they overflowed).
     pub(crate) fn any_non_finite(&self) -> bool {
-        self.sum.iter().any(|sum| !sum.is_finite())
+        self.lanes.sum.iter().any(|sum| !sum.is_finite())
     }
 
     /// The chunk's part after `count` samples: each component's
@@ -150,15 +157,17 @@ impl ComponentSums {
     pub(crate) fn finish(&self, count: u64) -> Result<McPart, Error> {
         let m = self.m;
         let lanes = |sums: &[f64], j: usize| std::array::from_fn(|l| sums[l * m + j]);
-        let totals: Vec<f64> = (0..m).map(|j| tree_sum(lanes(&self.sum, j))).collect();
+        let totals: Vec<f64> = (0..m)
+            .map(|j| tree_sum(lanes(&self.lanes.sum, j)))
+            .collect();
         let mut part = McPart::empty(m);
         for j in 0..m {
-            let (sum, squares) = (totals[j], tree_sum(lanes(&self.squares, j)));
+            let (sum, squares) = (totals[j], tree_sum(lanes(&self.lanes.squares, j)));
             if !(sum.is_finite() && squares.is_finite()) {
                 return Err(Error::Overflow);
             }
             part.values[j] = Accumulator::from_shifted_sums(count, self.shifts[j], sum, squares);
-            part.skipped[j] = (0..LANES).map(|l| self.skipped[l * m + j]).sum();
+            part.skipped[j] = (0..LANES).map(|l| self.lanes.skipped[l * m + j]).sum();
         }
         if count > 0 {
             let n = count as f64;
@@ -185,77 +194,113 @@ impl ComponentSums {
 /// step), [`WIDTH`] lanes of the step at a time through every step, so
 /// those lanes' sums stay in registers. As the scalar kernel's sum pass
 /// (which explains the arithmetic): each lane's values in sample order,
-/// `sum -= shift − value`, `squares += e · e`, no fused multiply-add; with
-/// `SKIP`, a value that is not finite is counted and adds `−shift`.
+/// `sum -= e` for `e = shift − value`, `squares += e · e`, no fused
+/// multiply-add; with `SKIP`, a value that is not finite is counted and
+/// adds `−shift`. With `WRITE` (`m` a whole number of [`WIDTH`]s, so the
+/// lanes are one point's), each `e` also goes twice into its point's row
+/// of `length` values.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq", "x86_64+avx2+fma", "x86_64+sse4.1"))]
-fn add_steps<const SKIP: bool>(
+fn add_steps<const SKIP: bool, const WRITE: bool>(
     steps: &[f64],
     shifts: &[f64],
-    sum: &mut [f64],
-    squares: &mut [f64],
-    skipped: &mut [u64],
+    sums: &mut StepSums,
+    rows: &mut [f64],
+    length: usize,
 ) {
     let width = shifts.len();
-    assert!(width % WIDTH == 0 && sum.len() == width && squares.len() == width);
-    for first in (0..width).step_by(WIDTH) {
-        let lanes = first..first + WIDTH;
-        let shift: [f64; WIDTH] = shifts[lanes.clone()].try_into().expect("WIDTH values");
-        let mut s: [f64; WIDTH] = sum[lanes.clone()].try_into().expect("WIDTH values");
-        let mut q: [f64; WIDTH] = squares[lanes.clone()].try_into().expect("WIDTH values");
-        let mut k = [0u64; WIDTH];
-        for step in steps.chunks_exact(width) {
-            let step = &step[lanes.clone()];
-            let mut e = [0.0; WIDTH];
-            for l in 0..WIDTH {
-                e[l] = shift[l] - step[l];
-            }
-            if SKIP {
-                for l in 0..WIDTH {
-                    let finite = e[l].is_finite();
-                    k[l] += u64::from(!finite);
-                    e[l] = if finite { e[l] } else { shift[l] };
+    let m = width / LANES;
+    assert!(width % WIDTH == 0 && sums.sum.len() == width && sums.squares.len() == width);
+    // With `WRITE`, lane `l`'s components `j..j + WIDTH`, at `l * m + j`
+    // in a step; else the step's values `WIDTH` at a time.
+    let (points, per_point) = if WRITE { (LANES, m) } else { (1, width) };
+    for lane in 0..points {
+        for component in (0..per_point).step_by(WIDTH) {
+            let first = lane * per_point + component;
+            let lanes = first..first + WIDTH;
+            let shift: [f64; WIDTH] = shifts[lanes.clone()].try_into().expect("WIDTH values");
+            let mut s: [f64; WIDTH] = sums.sum[lanes.clone()].try_into().expect("WIDTH values");
+            let mut q: [f64; WIDTH] = sums.squares[lanes.clone()]
+                .try_into()
+                .expect("WIDTH values");
+            let mut k = [0u64; WIDTH];
+            if WRITE {
+                let near = lane * length + component;
+                let far = near + m;
+                assert!(component + WIDTH <= m && far + WIDTH <= LANES * length);
+                let rows = rows.chunks_exact_mut(LANES * length);
+                for (step, rows) in steps.chunks_exact(width).zip(rows) {
+                    let e = add_step::<SKIP>(&step[lanes.clone()], &shift, &mut s, &mut q, &mut k);
+                    rows[near..][..WIDTH].copy_from_slice(&e);
+                    rows[far..][..WIDTH].copy_from_slice(&e);
+                }
+            } else {
+                for step in steps.chunks_exact(width) {
+                    add_step::<SKIP>(&step[lanes.clone()], &shift, &mut s, &mut q, &mut k);
                 }
             }
-            for l in 0..WIDTH {
-                s[l] -= e[l];
+            sums.sum[lanes.clone()].copy_from_slice(&s);
+            sums.squares[lanes.clone()].copy_from_slice(&q);
+            for (total, more) in sums.skipped[lanes].iter_mut().zip(k) {
+                *total += more;
             }
-            for l in 0..WIDTH {
-                q[l] += e[l] * e[l];
-            }
-        }
-        sum[lanes.clone()].copy_from_slice(&s);
-        squares[lanes.clone()].copy_from_slice(&q);
-        for (total, more) in skipped[lanes].iter_mut().zip(k) {
-            *total += more;
         }
     }
 }
 
-/// Writes each point's shifted values twice into its row (a skipped value
-/// as `−shift`), then adds the products of each offset's pairs, [`WIDE`]
-/// components at a time, an offset and the one [`APART`] on in one pass
-/// through the rows, by fused multiply-adds: rounded once, the same bits on
-/// every instruction set.
-#[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq", "x86_64+avx2+fma", "x86_64+sse4.1"))]
-fn add_products(
+/// Adds [`WIDTH`] lanes' values of one step to their sums `s`, squares `q`
+/// and skipped counts `k` (see [`add_steps`]); returns their `e`.
+#[inline(always)]
+fn add_step<const SKIP: bool>(
     values: &[f64],
-    shifts: &[f64],
-    skip: bool,
-    padded: usize,
-    rows: &mut [f64],
-    products: &mut [f64],
-) {
+    shift: &[f64; WIDTH],
+    s: &mut [f64; WIDTH],
+    q: &mut [f64; WIDTH],
+    k: &mut [u64; WIDTH],
+) -> [f64; WIDTH] {
+    let mut e = [0.0; WIDTH];
+    for l in 0..WIDTH {
+        e[l] = shift[l] - values[l];
+    }
+    if SKIP {
+        for l in 0..WIDTH {
+            let finite = e[l].is_finite();
+            k[l] += u64::from(!finite);
+            e[l] = if finite { e[l] } else { shift[l] };
+        }
+    }
+    for l in 0..WIDTH {
+        s[l] -= e[l];
+    }
+    for l in 0..WIDTH {
+        q[l] += e[l] * e[l];
+    }
+    e
+}
+
+/// Writes each point's `e = shift − value` twice into its row (`shift` for
+/// a skipped value): as [`add_steps`] does with `WRITE`, for any `m`.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq", "x86_64+avx2+fma", "x86_64+sse4.1"))]
+fn fill_rows(values: &[f64], shifts: &[f64], skip: bool, rows: &mut [f64], length: usize) {
     let m = shifts.len();
-    let length = row_length(padded);
     for (row, point) in rows.chunks_exact_mut(length).zip(values.chunks_exact(m)) {
         let (first, second) = row.split_at_mut(m);
         let copies = first.iter_mut().zip(second);
         for ((a, b), (&value, &shift)) in copies.zip(point.iter().zip(shifts)) {
-            let d = value - shift;
-            let d = if skip && !d.is_finite() { -shift } else { d };
-            (*a, *b) = (d, d);
+            let e = shift - value;
+            let e = if skip && !e.is_finite() { shift } else { e };
+            (*a, *b) = (e, e);
         }
     }
+}
+
+/// Adds the products of each offset's pairs of a block's rows (`e_j ·
+/// e_k = d_j · d_k`, the signs cancel exactly), [`WIDE`] components at a
+/// time, an offset and the one [`APART`] on in one pass through the rows,
+/// by fused multiply-adds: rounded once, the same bits on every
+/// instruction set.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq", "x86_64+avx2+fma", "x86_64+sse4.1"))]
+fn add_products(m: usize, padded: usize, rows: &[f64], products: &mut [f64]) {
+    let length = row_length(padded);
     let offsets = m / 2;
     for first in (0..m).step_by(WIDE) {
         // Offsets 1 to 4 with 5 to 8, 9 to 12 with 13 to 16, ...
