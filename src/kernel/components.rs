@@ -25,10 +25,6 @@ use crate::kernel::chunk::{McPart, pair_indices, tree_sum};
 use crate::sample::LANES;
 use crate::{Accumulator, Error};
 
-/// Elements a pass of the sums takes at a time: two AVX2 vectors, one
-/// AVX-512 vector.
-const WIDTH: usize = 8;
-
 /// Components a pass of the products takes at a time: four AVX2 vectors,
 /// which with the sums of two offsets stay in AVX2's 16 registers.
 const WIDE: usize = 16;
@@ -43,8 +39,7 @@ const APART: usize = 4;
 #[derive(Debug)]
 pub(crate) struct ComponentSums {
     m: usize,
-    /// Each component's shift (its first finite value of the chunk) for
-    /// every lane, in the order of a step's values.
+    /// Each component's shift: its first finite value of the chunk.
     shifts: Vec<f64>,
     /// Each lane's sums, in the order of a step's values.
     lanes: StepSums,
@@ -84,7 +79,7 @@ impl ComponentSums {
         let padded = m.next_multiple_of(WIDE);
         ComponentSums {
             m,
-            shifts: shifts.repeat(LANES),
+            shifts: shifts.to_vec(),
             lanes: StepSums {
                 sum: vec![0.0; LANES * m],
                 squares: vec![0.0; LANES * m],
@@ -111,14 +106,10 @@ impl ComponentSums {
         let (steps, rest) = values.split_at(whole);
         let rows = &mut self.rows[..values.len() / m * length];
         let (shifts, lanes) = (&self.shifts, &mut self.lanes);
-        // With whole [`WIDTH`]s of components, a pass of the sums takes
-        // one point's and writes them to its row as it goes.
-        let write = m % WIDTH == 0;
-        match (skip, write) {
-            (false, false) => add_steps::<false, false>(steps, shifts, lanes, rows, length),
-            (false, true) => add_steps::<false, true>(steps, shifts, lanes, rows, length),
-            (true, false) => add_steps::<true, false>(steps, shifts, lanes, rows, length),
-            (true, true) => add_steps::<true, true>(steps, shifts, lanes, rows, length),
+        if skip {
+            add_steps::<true>(steps, shifts, lanes, rows, length);
+        } else {
+            add_steps::<false>(steps, shifts, lanes, rows, length);
         }
         // A last, partial step, as `LaneSums::add` adds it: a skipped
         // value is `0 − shift`, where whole steps add `−shift` (the two
@@ -130,24 +121,19 @@ impl ComponentSums {
             } else {
                 value
             };
-            let d = value - shifts[at];
+            let (row, j) = ((whole + at) / m * length, at % m);
+            let d = value - shifts[j];
             lanes.sum[at] += d;
             lanes.squares[at] += d * d;
-            if write {
-                let row = (whole + at) / m * length;
-                let e = shifts[at] - value;
-                (rows[row + at % m], rows[row + m + at % m]) = (e, e);
-            }
-        }
-        if !write {
-            fill_rows(values, &shifts[..m], skip, rows, length);
+            (rows[row + j], rows[row + m + j]) = (-d, -d);
         }
         add_products(m, self.padded, rows, &mut self.products);
     }
 
     /// Whether a sum is not finite: a value was not (or they overflowed).
     pub(crate) fn any_non_finite(&self) -> bool {
-        self.lanes.sum.iter().any(|sum| !sum.is_finite())
+        // A fold, not `any`: with no early exit, it vectorises.
+        (self.lanes.sum.iter()).fold(false, |any, sum| any | !sum.is_finite())
     }
 
     /// The chunk's part after `count` samples: each component's
@@ -190,105 +176,50 @@ impl ComponentSums {
     }
 }
 
-/// Adds whole steps of values to the lanes' sums (`shifts.len()` values a
-/// step), [`WIDTH`] lanes of the step at a time through every step, so
-/// those lanes' sums stay in registers. As the scalar kernel's sum pass
-/// (which explains the arithmetic): each lane's values in sample order,
-/// `sum -= e` for `e = shift − value`, `squares += e · e`, no fused
-/// multiply-add; with `SKIP`, a value that is not finite is counted and
-/// adds `−shift`. With `WRITE` (`m` a whole number of [`WIDTH`]s, so the
-/// lanes are one point's), each `e` also goes twice into its point's row
-/// of `length` values.
+/// Adds whole steps of values (`LANES · m` a step, `m = shifts.len()`) to
+/// the lanes' sums, a step at a time, each point's values together: as the
+/// scalar kernel's sum pass (which explains the arithmetic), each lane's
+/// values in sample order, `sum -= e` for `e = shift − value`, `squares +=
+/// e · e`, no fused multiply-add; with `SKIP`, a value that is not finite is
+/// counted and adds `−shift`. Each `e` also goes twice into its point's
+/// row of `length` values.
+///
+/// A pass over the block per [`WIDTH`] lanes, with their sums in
+/// registers, took more instructions to set up than to add a block of the
+/// L1 cache's size, and in larger blocks waited on the memory, its loads
+/// a step apart.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq", "x86_64+avx2+fma", "x86_64+sse4.1"))]
-fn add_steps<const SKIP: bool, const WRITE: bool>(
+fn add_steps<const SKIP: bool>(
     steps: &[f64],
     shifts: &[f64],
     sums: &mut StepSums,
     rows: &mut [f64],
     length: usize,
 ) {
-    let width = shifts.len();
-    let m = width / LANES;
-    assert!(width % WIDTH == 0 && sums.sum.len() == width && sums.squares.len() == width);
-    // With `WRITE`, lane `l`'s components `j..j + WIDTH`, at `l * m + j`
-    // in a step; else the step's values `WIDTH` at a time.
-    let (points, per_point) = if WRITE { (LANES, m) } else { (1, width) };
-    for lane in 0..points {
-        for component in (0..per_point).step_by(WIDTH) {
-            let first = lane * per_point + component;
-            let lanes = first..first + WIDTH;
-            let shift: [f64; WIDTH] = shifts[lanes.clone()].try_into().expect("WIDTH values");
-            let mut s: [f64; WIDTH] = sums.sum[lanes.clone()].try_into().expect("WIDTH values");
-            let mut q: [f64; WIDTH] = sums.squares[lanes.clone()]
-                .try_into()
-                .expect("WIDTH values");
-            let mut k = [0u64; WIDTH];
-            if WRITE {
-                let near = lane * length + component;
-                let far = near + m;
-                assert!(component + WIDTH <= m && far + WIDTH <= LANES * length);
-                let rows = rows.chunks_exact_mut(LANES * length);
-                for (step, rows) in steps.chunks_exact(width).zip(rows) {
-                    let e = add_step::<SKIP>(&step[lanes.clone()], &shift, &mut s, &mut q, &mut k);
-                    rows[near..][..WIDTH].copy_from_slice(&e);
-                    rows[far..][..WIDTH].copy_from_slice(&e);
-                }
-            } else {
-                for step in steps.chunks_exact(width) {
-                    add_step::<SKIP>(&step[lanes.clone()], &shift, &mut s, &mut q, &mut k);
-                }
-            }
-            sums.sum[lanes.clone()].copy_from_slice(&s);
-            sums.squares[lanes.clone()].copy_from_slice(&q);
-            for (total, more) in sums.skipped[lanes].iter_mut().zip(k) {
-                *total += more;
-            }
-        }
-    }
-}
-
-/// Adds [`WIDTH`] lanes' values of one step to their sums `s`, squares `q`
-/// and skipped counts `k` (see [`add_steps`]); returns their `e`.
-#[inline(always)]
-fn add_step<const SKIP: bool>(
-    values: &[f64],
-    shift: &[f64; WIDTH],
-    s: &mut [f64; WIDTH],
-    q: &mut [f64; WIDTH],
-    k: &mut [u64; WIDTH],
-) -> [f64; WIDTH] {
-    let mut e = [0.0; WIDTH];
-    for l in 0..WIDTH {
-        e[l] = shift[l] - values[l];
-    }
-    if SKIP {
-        for l in 0..WIDTH {
-            let finite = e[l].is_finite();
-            k[l] += u64::from(!finite);
-            e[l] = if finite { e[l] } else { shift[l] };
-        }
-    }
-    for l in 0..WIDTH {
-        s[l] -= e[l];
-    }
-    for l in 0..WIDTH {
-        q[l] += e[l] * e[l];
-    }
-    e
-}
-
-/// Writes each point's `e = shift − value` twice into its row (`shift` for
-/// a skipped value): as [`add_steps`] does with `WRITE`, for any `m`.
-#[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq", "x86_64+avx2+fma", "x86_64+sse4.1"))]
-fn fill_rows(values: &[f64], shifts: &[f64], skip: bool, rows: &mut [f64], length: usize) {
     let m = shifts.len();
-    for (row, point) in rows.chunks_exact_mut(length).zip(values.chunks_exact(m)) {
-        let (first, second) = row.split_at_mut(m);
-        let copies = first.iter_mut().zip(second);
-        for ((a, b), (&value, &shift)) in copies.zip(point.iter().zip(shifts)) {
-            let e = shift - value;
-            let e = if skip && !e.is_finite() { shift } else { e };
-            (*a, *b) = (e, e);
+    let rows = rows.chunks_exact_mut(LANES * length);
+    for (step, rows) in steps.chunks_exact(LANES * m).zip(rows) {
+        let lanes = step.chunks_exact(m).zip(rows.chunks_exact_mut(length));
+        let sums = (sums.sum.chunks_exact_mut(m))
+            .zip(sums.squares.chunks_exact_mut(m))
+            .zip(sums.skipped.chunks_exact_mut(m));
+        for ((values, row), ((sum, squares), skipped)) in lanes.zip(sums) {
+            // Every slice `m` long, so the loop has no bounds checks and
+            // vectorises (a chain of zipped iterators did not).
+            let (near, far) = row.split_at_mut(m);
+            let (near, far, shifts) = (&mut near[..m], &mut far[..m], &shifts[..m]);
+            let (sum, squares, skipped) = (&mut sum[..m], &mut squares[..m], &mut skipped[..m]);
+            for j in 0..m {
+                let mut e = shifts[j] - values[j];
+                if SKIP {
+                    let finite = e.is_finite();
+                    skipped[j] += u64::from(!finite);
+                    e = if finite { e } else { shifts[j] };
+                }
+                sum[j] -= e;
+                squares[j] += e * e;
+                (near[j], far[j]) = (e, e);
+            }
         }
     }
 }
