@@ -21,10 +21,11 @@ const STEPS_PER_LOOK: u64 = 1024;
 const COORDINATES_PER_BLOCK: usize = 4096;
 
 /// Coordinates and values in a block of the vector forms: 256 KiB, in the
-/// L2 cache. Their sums pass over a block a few lanes at a time (see
-/// [`ComponentSums`]), each pass with a setup of a few dozen
-/// instructions, so a block of the L1 cache's 32 KiB (three steps of 16
-/// components in 5-D) spent 25 instructions a point on them.
+/// L2 cache. A block of the L1 cache's 32 KiB holds only four steps of 16
+/// components in 5-D (a point's row of shifted values for the pair products
+/// is 40 values, see [`ComponentSums`]), and the setup of each block's
+/// passes made a run of them 5–7% slower than in blocks of 256 KiB (CPU
+/// time, AVX-512; 64 KiB was as slow).
 const COMPONENT_COORDINATES_PER_BLOCK: usize = 1 << 15;
 
 /// One chunk, as the integrand's form sees it.
