@@ -118,6 +118,46 @@ fn each_component_has_the_bits_of_a_run_of_it_alone() {
     });
 }
 
+/// Sixteen components (the sums' other path, a point's values a whole
+/// number of vectors) and one (the point-wise path itself): each
+/// component has the bits of a run of it alone, and the matrix is a
+/// covariance matrix (symmetric, correlations within ±1).
+#[test]
+fn sixteen_components_and_one_have_the_bits_of_runs_alone() {
+    let f = |j: usize, x: &[f64]| (x[0] - 0.3).exp() * (1.0 + j as f64 * x[j % 2]);
+    for m in [16, 1] {
+        let vector = Integral::vector(
+            m,
+            move |x: &[f64], out: &mut [f64]| {
+                for (j, value) in out.iter_mut().enumerate() {
+                    *value = f(j, x);
+                }
+            },
+            [0.0..1.0, 0.0..2.0],
+        );
+        let estimate = pollster::block_on(vector.samples(40_009).seed(3).run_inline()).unwrap();
+        for j in 0..m {
+            let alone = Integral::over(move |x: &[f64]| f(j, x), [0.0..1.0, 0.0..2.0]);
+            let alone = pollster::block_on(alone.samples(40_009).seed(3).run_inline()).unwrap();
+            assert_eq!(
+                bits(&estimate.component(j).unwrap()),
+                bits(&alone),
+                "{m}, {j}"
+            );
+        }
+        for j in 0..m.min(2) {
+            for k in 0..m {
+                let c = |j, k| estimate.covariance(j, k);
+                assert_eq!(c(j, k), c(k, j));
+                if m > 1 {
+                    let r = c(j, k).unwrap() / (c(j, j).unwrap() * c(k, k).unwrap()).sqrt();
+                    assert!(r.abs() <= 1.0 + 1e-12, "{j}, {k}: {r}");
+                }
+            }
+        }
+    }
+}
+
 /// u and u² on [0, 1]: the covariance of single values is E[u³] − E[u]E[u²]
 /// = 1/12, of the means 1/12n; u and 1 − u have covariance −Var(u).
 #[test]

@@ -3,9 +3,8 @@
 //! for the others, and blocks of points with several values each for the
 //! vector forms.
 
-use multiversion::multiversion;
-
 use crate::driver::halt::Halt;
+use crate::kernel::components::ComponentSums;
 use crate::kernel::{Interval, LaneSums, add_values, buffer, fill_points, sum_steps};
 use crate::sample::{LANES, Lanes};
 use crate::spec::domain::Domain;
@@ -20,6 +19,14 @@ const STEPS_PER_LOOK: u64 = 1024;
 /// 32 KiB, so a block stays in the L1 cache between being drawn and being
 /// evaluated, and never fewer than one step of lanes.
 const COORDINATES_PER_BLOCK: usize = 4096;
+
+/// Coordinates and values in a block of the vector forms: 256 KiB, in the
+/// L2 cache. A block of the L1 cache's 32 KiB holds only four steps of 16
+/// components in 5-D (a point's row of shifted values for the pair products
+/// is 40 values, see [`ComponentSums`]), and the setup of each block's
+/// passes made a run of them 5–7% slower than in blocks of 256 KiB (CPU
+/// time, AVX-512; 64 KiB was as slow).
+const COMPONENT_COORDINATES_PER_BLOCK: usize = 1 << 15;
 
 /// One chunk, as the integrand's form sees it.
 #[derive(Debug)]
@@ -287,10 +294,9 @@ impl McChunk<'_> {
     /// order, the very sums `run_blocks` makes of a one-component
     /// integrand (the same shift, lanes, arithmetic and tree), so each
     /// component's accumulator is, to the bit, that of a run of the
-    /// component alone. Each pair `j ≤ k` of components sums the products
-    /// of their shifted values lane by lane (the pairs `j = j` are the
-    /// sums of squares): `m(m + 1)/2` multiply-adds a point, contiguous in
-    /// the lanes so they vectorise.
+    /// component alone; [`ComponentSums`] keeps them, and the products of
+    /// each pair of components, straight from the block as the integrand
+    /// wrote it. One component is `run_blocks` itself.
     ///
     /// With [`NonFinite::Skip`](crate::NonFinite::Skip), a component that
     /// is not finite counts as 0 for that component alone; otherwise the
@@ -302,11 +308,15 @@ impl McChunk<'_> {
         evaluate: impl Fn(usize, &[f64], &mut [f64]),
         halt: &Halt,
     ) -> Result<McPart, Error> {
+        if m == 1 {
+            return self.run_blocks(evaluate, halt);
+        }
         let dims = self.domain.dims();
-        // A block's points, values and shifted values stay in the L1
+        // A block's points, values and shifted values stay in the L2
         // cache. The block size changes no bit, only how often the chunk
         // looks at its halt.
-        let most_steps = (COORDINATES_PER_BLOCK / (dims + 2 * m) / LANES).max(1);
+        let per_point = dims + ComponentSums::values_per_point(m);
+        let most_steps = (COMPONENT_COORDINATES_PER_BLOCK / per_point / LANES).max(1);
         let block = most_steps * LANES;
         let room = block.min(
             usize::try_from(self.samples)
@@ -316,14 +326,8 @@ impl McChunk<'_> {
         let mut lanes = Lanes::new(self.key);
         let mut points = vec![0.0; room * dims];
         let mut values = vec![0.0; room * m];
-        // The block again, component after component, minus the shifts.
-        let mut shifted = vec![0.0; room * m];
-        let mut sums = vec![[0.0; LANES]; m];
-        let mut products = vec![[0.0; LANES]; m * (m + 1) / 2];
-        let mut skipped = vec![0; m];
-        let mut shifts: Option<Vec<f64>> = None;
+        let mut sums: Option<ComponentSums> = None;
         let mut pace = halt.pace(most_steps as u64);
-        let skip = self.skip;
         let (mut done, mut steps) = (0, 0);
         while done < self.samples {
             let Some(next) = pace.next_block(steps)? else {
@@ -333,52 +337,20 @@ impl McChunk<'_> {
             let (points, values) = (&mut points[..count * dims], &mut values[..count * m]);
             fill_points(&mut lanes, self.domain.lo(), self.domain.width(), points);
             evaluate(dims, points, values);
-            let shifts = shifts.get_or_insert_with(|| {
-                (0..m)
+            let sums = sums.get_or_insert_with(|| {
+                let first = &values[..LANES.min(count) * m];
+                let shifts: Vec<f64> = (0..m)
                     .map(|j| {
-                        let first: Vec<f64> = values
-                            .iter()
-                            .skip(j)
-                            .step_by(m)
-                            .take(LANES)
-                            .copied()
-                            .collect();
-                        first_finite(&first)
+                        let column: Vec<f64> = first.iter().skip(j).step_by(m).copied().collect();
+                        first_finite(&column)
                     })
-                    .collect()
+                    .collect();
+                ComponentSums::new(&shifts, room)
             });
-            let shifted = &mut shifted[..count * m];
-            // A last, partial step adds `0 − shift` for a skipped value,
-            // as `LaneSums::add` does; whole steps add `−shift`, as
-            // `add_values` does (the two differ in the sign of a zero).
-            for (j, (column, &shift)) in shifted
-                .chunks_exact_mut(count)
-                .zip(shifts.iter())
-                .enumerate()
-            {
-                for (d, point) in column.iter_mut().zip(values.chunks_exact(m)) {
-                    *d = point[j] - shift;
-                }
-            }
-            if skip {
-                let whole = count - count % LANES;
-                for ((column, &shift), skipped) in shifted
-                    .chunks_exact_mut(count)
-                    .zip(shifts.iter())
-                    .zip(&mut skipped)
-                {
-                    for (i, d) in column.iter_mut().enumerate() {
-                        if !d.is_finite() {
-                            *skipped += 1;
-                            *d = if i < whole { -shift } else { 0.0 - shift };
-                        }
-                    }
-                }
-            }
-            add_products(shifted, count, &mut sums, &mut products);
+            sums.add(values, self.skip);
             // A value that is not finite makes its component's sums so
             // (they are checked here, not each value): name the first.
-            if !skip && sums.iter().flatten().any(|sum| !sum.is_finite()) {
+            if !self.skip && sums.any_non_finite() {
                 if let Some(at) = values.iter().position(|v| !v.is_finite()) {
                     let sample = at / m;
                     return Err(Error::NonFiniteValue {
@@ -390,120 +362,9 @@ impl McChunk<'_> {
             done += count as u64;
             steps = next;
         }
-        let shifts = shifts.unwrap_or_else(|| vec![0.0; m]);
-        let mut part = McPart::empty(m);
-        let diagonal = |j: usize| j * m - j * (j.saturating_sub(1)) / 2;
-        let totals: Vec<f64> = sums.iter().map(|lanes| tree_sum(*lanes)).collect();
-        for j in 0..m {
-            let (sum, squares) = (totals[j], tree_sum(products[diagonal(j)]));
-            if !(sum.is_finite() && squares.is_finite()) {
-                return Err(Error::Overflow);
-            }
-            part.values[j] = Accumulator::from_shifted_sums(done, shifts[j], sum, squares);
-            part.skipped[j] = skipped[j];
-        }
-        if done > 0 {
-            let n = done as f64;
-            for (c, (j, k)) in part.comoments.iter_mut().zip(pair_indices(m)) {
-                // As the variance's: Σ d_j d_k − Σ d_j · (Σ d_k / n).
-                let lanes = products[diagonal(j) + (k - j)];
-                *c = tree_sum(lanes) - totals[j] * (totals[k] / n);
-            }
-        }
-        Ok(part)
+        sums.unwrap_or_else(|| ComponentSums::new(&vec![0.0; m], 0))
+            .finish(done)
     }
-}
-
-/// Adds a block of shifted values (`count` of each of `m` components,
-/// component after component) to each component's lanes, and the products
-/// of each pair `j ≤ k` to the pair's lanes, in the order (0, 0), (0, 1),
-/// …, (0, m − 1), (1, 1), …: sample `i` to lane `i % LANES`, a whole step
-/// of lanes at a time, so the loops vectorise.
-#[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq", "x86_64+avx2+fma", "x86_64+sse4.1"))]
-fn add_products(
-    shifted: &[f64],
-    count: usize,
-    sums: &mut [[f64; LANES]],
-    products: &mut [[f64; LANES]],
-) {
-    let whole = count - count % LANES;
-    let columns: Vec<(&[f64], &[f64])> = (shifted.chunks_exact(count))
-        .map(|column| column.split_at(whole))
-        .collect();
-    for (lanes, &(steps, rest)) in sums.iter_mut().zip(&columns) {
-        let mut local = *lanes;
-        for step in steps.chunks_exact(LANES) {
-            let step = as_step(step);
-            for l in 0..LANES {
-                local[l] += step[l];
-            }
-        }
-        for (l, d) in rest.iter().enumerate() {
-            local[l] += d;
-        }
-        *lanes = local;
-    }
-    let mut lanes = products.iter_mut();
-    for (j, &(a, a_rest)) in columns.iter().enumerate() {
-        // The square, as the scalar path makes it: a multiply, an add.
-        let Some(square) = lanes.next() else { return };
-        let mut local = *square;
-        for a in a.chunks_exact(LANES) {
-            let a = as_step(a);
-            for l in 0..LANES {
-                local[l] += a[l] * a[l];
-            }
-        }
-        for (l, a) in a_rest.iter().enumerate() {
-            local[l] += a * a;
-        }
-        *square = local;
-        // The products with the later components, two at a time so each
-        // load of `a` serves both, by fused multiply-adds: rounded once,
-        // the same bits on every instruction set (no bit of them is
-        // promised equal to anything else).
-        let mut later = columns[j + 1..].chunks_exact(2);
-        for pair in &mut later {
-            let (Some(first), Some(second)) = (lanes.next(), lanes.next()) else {
-                return;
-            };
-            let ((b, b_rest), (c, c_rest)) = (pair[0], pair[1]);
-            let (mut p, mut q) = (*first, *second);
-            let steps = a.chunks_exact(LANES).zip(b.chunks_exact(LANES));
-            for ((a, b), c) in steps.zip(c.chunks_exact(LANES)) {
-                let (a, b, c) = (as_step(a), as_step(b), as_step(c));
-                for l in 0..LANES {
-                    p[l] = a[l].mul_add(b[l], p[l]);
-                    q[l] = a[l].mul_add(c[l], q[l]);
-                }
-            }
-            for (l, ((a, b), c)) in a_rest.iter().zip(b_rest).zip(c_rest).enumerate() {
-                p[l] = a.mul_add(*b, p[l]);
-                q[l] = a.mul_add(*c, q[l]);
-            }
-            (*first, *second) = (p, q);
-        }
-        for &(b, b_rest) in later.remainder() {
-            let Some(lanes) = lanes.next() else { return };
-            let mut p = *lanes;
-            for (a, b) in a.chunks_exact(LANES).zip(b.chunks_exact(LANES)) {
-                let (a, b) = (as_step(a), as_step(b));
-                for l in 0..LANES {
-                    p[l] = a[l].mul_add(b[l], p[l]);
-                }
-            }
-            for (l, (a, b)) in a_rest.iter().zip(b_rest).enumerate() {
-                p[l] = a.mul_add(*b, p[l]);
-            }
-            *lanes = p;
-        }
-    }
-}
-
-/// A whole step of lanes from `chunks_exact(LANES)`.
-#[inline(always)]
-fn as_step(step: &[f64]) -> &[f64; LANES] {
-    step.try_into().expect("a whole step")
 }
 
 /// Whether an accumulator of finite values has a mean or a variance out of
@@ -525,7 +386,7 @@ fn first_finite(values: &[f64]) -> f64 {
 
 /// Adds the lanes' partial sums pairwise, always in the same tree, so the
 /// total does not depend on how a machine grouped the lanes.
-fn tree_sum(mut partial: [f64; LANES]) -> f64 {
+pub(crate) fn tree_sum(mut partial: [f64; LANES]) -> f64 {
     let mut width = LANES / 2;
     while width > 0 {
         for lane in 0..width {

@@ -9,6 +9,7 @@
 //! lanes' sums to the caller's fixed reduction tree.
 
 pub(crate) mod chunk;
+pub(crate) mod components;
 
 use std::env;
 use std::sync::OnceLock;

@@ -1,0 +1,404 @@
+//! A vector integrand's sums over one chunk: each component's lanes, as
+//! the scalar path keeps them, and the products of every pair of
+//! components, for their covariance.
+//!
+//! A block of values comes point after point (`values[i * m + j]`), and a
+//! step of the lanes is [`LANES`] points, so a step is `LANES · m` values
+//! with lane `l`'s component `j` at `l * m + j`. The component sums are kept
+//! in that same order, so a step adds to them element by element, a
+//! point's `m` values at a time: each element is one component's lane, its
+//! values added in sample order with the scalar path's arithmetic (so its
+//! bits are the scalar path's), and the vector unit runs across the
+//! components, with no transpose of the block (which took ~100
+//! instructions a point with 16 components).
+//!
+//! The pair products are promised no bits but their own (the same on any
+//! thread count and instruction set, whatever the blocks). As it adds a
+//! point, the sum pass writes its shifted values twice into a row, so that
+//! the values `o` places on, cyclically, are one load away: the sums `Σ d_j ·
+//! d_((j + o) mod m)` for `o` from 1 to `m / 2` hold every pair `j < k`
+//! once (`o = m / 2` twice, for even `m`), `m` products an offset with no
+//! waste, added point after point by fused multiply-adds, [`WIDE`]
+//! components at a time, each offset with the one [`APART`] on (see
+//! [`add_products`]).
+
+use multiversion::multiversion;
+
+use crate::kernel::chunk::{McPart, pair_indices, tree_sum};
+use crate::sample::LANES;
+use crate::{Accumulator, Error};
+
+/// Components a pass of the products takes at a time: four AVX2 vectors,
+/// which with the sums of two offsets stay in AVX2's 16 registers.
+const WIDE: usize = 16;
+
+/// How far apart the two offsets of a pass of the products are: one AVX2
+/// vector, so the values of the second offset are those of the first,
+/// one vector on, and are loaded once for both (offsets one apart were
+/// shuffled into place from the loads, twice the instructions).
+const APART: usize = 4;
+
+/// One chunk's sums of an `m`-component integrand, `m ≥ 2`.
+#[derive(Debug)]
+pub(crate) struct ComponentSums {
+    m: usize,
+    /// Each component's shift: its first finite value of the chunk.
+    shifts: Vec<f64>,
+    /// Each lane's sums, in the order of a step's values.
+    lanes: StepSums,
+    /// `m` rounded up to a whole [`WIDE`].
+    padded: usize,
+    /// A block's shifted values, each point's twice in a row of
+    /// [`row_length`] values (the rest zeros).
+    rows: Vec<f64>,
+    /// `Σ d_j · d_((j + o) mod m)` at `(o − 1) · padded + j`, for `o` in
+    /// `1..=m / 2`.
+    products: Vec<f64>,
+}
+
+/// Each lane's sums of its values minus the shift, of their squares, and
+/// its count of values skipped as not finite, in the order of a step's
+/// values.
+#[derive(Debug)]
+struct StepSums {
+    sum: Vec<f64>,
+    squares: Vec<f64>,
+    skipped: Vec<u64>,
+}
+
+/// Values in a row of [`ComponentSums::rows`] for `padded` (`m` rounded
+/// up to a whole [`WIDE`]): the point's values twice from the start, and
+/// room for the widest load of the products, `WIDE + APART` values from
+/// as far as `padded − WIDE + m / 2`.
+fn row_length(padded: usize) -> usize {
+    2 * padded + 2 * APART
+}
+
+impl ComponentSums {
+    /// Sums for `m` components shifted by `shifts`, for blocks of up to
+    /// `room` points.
+    pub(crate) fn new(shifts: &[f64], room: usize) -> ComponentSums {
+        let m = shifts.len();
+        let padded = m.next_multiple_of(WIDE);
+        ComponentSums {
+            m,
+            shifts: shifts.to_vec(),
+            lanes: StepSums {
+                sum: vec![0.0; LANES * m],
+                squares: vec![0.0; LANES * m],
+                skipped: vec![0; LANES * m],
+            },
+            padded,
+            rows: vec![0.0; room * row_length(padded)],
+            products: vec![0.0; (m / 2) * padded],
+        }
+    }
+
+    /// Values a point takes in a block beside its coordinates: its values
+    /// and its row of shifted values.
+    pub(crate) fn values_per_point(m: usize) -> usize {
+        m + row_length(m.next_multiple_of(WIDE))
+    }
+
+    /// Adds a block of values (`values[i * m + j]`), in sample order from
+    /// a lane-0 boundary: whole steps but, at a chunk's end, the last. With
+    /// `skip`, a value that is not finite counts as 0 for its component.
+    pub(crate) fn add(&mut self, values: &[f64], skip: bool) {
+        let (m, length) = (self.m, row_length(self.padded));
+        let whole = values.len() - values.len() % (LANES * m);
+        let (steps, rest) = values.split_at(whole);
+        let rows = &mut self.rows[..values.len() / m * length];
+        let (shifts, lanes) = (&self.shifts, &mut self.lanes);
+        if skip {
+            add_steps::<true>(steps, shifts, lanes, rows, length);
+        } else {
+            add_steps::<false>(steps, shifts, lanes, rows, length);
+        }
+        // A last, partial step, as `LaneSums::add` adds it: a skipped
+        // value is `0 − shift`, where whole steps add `−shift` (the two
+        // differ in the sign of a zero).
+        for (at, &value) in rest.iter().enumerate() {
+            let value = if skip && !value.is_finite() {
+                lanes.skipped[at] += 1;
+                0.0
+            } else {
+                value
+            };
+            let (row, j) = ((whole + at) / m * length, at % m);
+            let d = value - shifts[j];
+            lanes.sum[at] += d;
+            lanes.squares[at] += d * d;
+            (rows[row + j], rows[row + m + j]) = (-d, -d);
+        }
+        add_products(m, self.padded, rows, &mut self.products);
+    }
+
+    /// Whether a sum is not finite: a value was not (or they overflowed).
+    pub(crate) fn any_non_finite(&self) -> bool {
+        // A fold, not `any`: with no early exit, it vectorises.
+        (self.lanes.sum.iter()).fold(false, |any, sum| any | !sum.is_finite())
+    }
+
+    /// The chunk's part after `count` samples: each component's
+    /// accumulator (its lanes added in the scalar path's tree) and skipped
+    /// count, and the co-moments of each pair, `Σ d_j d_k − Σ d_j · (Σ d_k /
+    /// n)` as the variance's.
+    pub(crate) fn finish(&self, count: u64) -> Result<McPart, Error> {
+        let m = self.m;
+        let lanes = |sums: &[f64], j: usize| std::array::from_fn(|l| sums[l * m + j]);
+        let totals: Vec<f64> = (0..m)
+            .map(|j| tree_sum(lanes(&self.lanes.sum, j)))
+            .collect();
+        let mut part = McPart::empty(m);
+        for (j, (&sum, &shift)) in totals.iter().zip(&self.shifts).enumerate() {
+            let squares = tree_sum(lanes(&self.lanes.squares, j));
+            if !(sum.is_finite() && squares.is_finite()) {
+                return Err(Error::Overflow);
+            }
+            part.values[j] = Accumulator::from_shifted_sums(count, shift, sum, squares);
+            part.skipped[j] = (0..LANES).map(|l| self.lanes.skipped[l * m + j]).sum();
+        }
+        if count > 0 {
+            let n = count as f64;
+            for (c, (j, k)) in part.comoments.iter_mut().zip(pair_indices(m)) {
+                *c = self.product(j, k) - totals[j] * (totals[k] / n);
+            }
+        }
+        Ok(part)
+    }
+
+    /// `Σ d_j d_k`, `j < k`: offset `k − j` from `j`, or, past half the
+    /// components, offset `m − (k − j)` from `k`, round the end.
+    fn product(&self, j: usize, k: usize) -> f64 {
+        let offset = k - j;
+        if 2 * offset <= self.m {
+            self.products[(offset - 1) * self.padded + j]
+        } else {
+            self.products[(self.m - offset - 1) * self.padded + k]
+        }
+    }
+}
+
+/// Adds whole steps of values (`LANES · m` a step, `m = shifts.len()`) to
+/// the lanes' sums, a step at a time, each point's values together: as the
+/// scalar kernel's sum pass (which explains the arithmetic), each lane's
+/// values in sample order, `sum -= e` for `e = shift − value`, `squares +=
+/// e · e`, no fused multiply-add; with `SKIP`, a value that is not finite is
+/// counted and adds `−shift`. Each `e` also goes twice into its point's
+/// row of `length` values.
+///
+/// A pass over the block per [`WIDTH`] lanes, with their sums in
+/// registers, took more instructions to set up than to add a block of the
+/// L1 cache's size, and in larger blocks waited on the memory, its loads
+/// a step apart.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq", "x86_64+avx2+fma", "x86_64+sse4.1"))]
+fn add_steps<const SKIP: bool>(
+    steps: &[f64],
+    shifts: &[f64],
+    sums: &mut StepSums,
+    rows: &mut [f64],
+    length: usize,
+) {
+    let m = shifts.len();
+    let rows = rows.chunks_exact_mut(LANES * length);
+    for (step, rows) in steps.chunks_exact(LANES * m).zip(rows) {
+        let lanes = step.chunks_exact(m).zip(rows.chunks_exact_mut(length));
+        let sums = (sums.sum.chunks_exact_mut(m))
+            .zip(sums.squares.chunks_exact_mut(m))
+            .zip(sums.skipped.chunks_exact_mut(m));
+        for ((values, row), ((sum, squares), skipped)) in lanes.zip(sums) {
+            // Every slice `m` long, so the loop has no bounds checks and
+            // vectorises (a chain of zipped iterators did not).
+            let (near, far) = row.split_at_mut(m);
+            let (near, far, shifts) = (&mut near[..m], &mut far[..m], &shifts[..m]);
+            let (sum, squares, skipped) = (&mut sum[..m], &mut squares[..m], &mut skipped[..m]);
+            for j in 0..m {
+                let mut e = shifts[j] - values[j];
+                if SKIP {
+                    let finite = e.is_finite();
+                    skipped[j] += u64::from(!finite);
+                    e = if finite { e } else { shifts[j] };
+                }
+                sum[j] -= e;
+                squares[j] += e * e;
+                (near[j], far[j]) = (e, e);
+            }
+        }
+    }
+}
+
+/// Adds the products of each offset's pairs of a block's rows (`e_j ·
+/// e_k = d_j · d_k`, the signs cancel exactly), [`WIDE`] components at a
+/// time, an offset and the one [`APART`] on in one pass through the rows,
+/// by fused multiply-adds: rounded once, the same bits on every
+/// instruction set.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq", "x86_64+avx2+fma", "x86_64+sse4.1"))]
+fn add_products(m: usize, padded: usize, rows: &[f64], products: &mut [f64]) {
+    let length = row_length(padded);
+    let offsets = m / 2;
+    for first in (0..m).step_by(WIDE) {
+        // Offsets 1 to 4 with 5 to 8, 9 to 12 with 13 to 16, ...
+        for offset in (1..=offsets).filter(|o| (o - 1) % (2 * APART) < APART) {
+            let at = (offset - 1) * padded + first;
+            if offset + APART <= offsets {
+                add_offsets::<true>(rows, length, first, offset, padded, &mut products[at..]);
+            } else {
+                add_offsets::<false>(rows, length, first, offset, padded, &mut products[at..]);
+            }
+        }
+    }
+}
+
+/// Adds the products of components `first..first + WIDE` with those
+/// `offset` places on, and with `TWO`, those `offset + APART` on, through
+/// every row; `products` from offset `offset`'s sum of component `first`,
+/// `padded` on to the next offset's.
+#[inline(always)]
+fn add_offsets<const TWO: bool>(
+    rows: &[f64],
+    length: usize,
+    first: usize,
+    offset: usize,
+    padded: usize,
+    products: &mut [f64],
+) {
+    let far = APART * padded;
+    let mut near_sums: [f64; WIDE] = products[..WIDE].try_into().expect("WIDE sums");
+    let mut far_sums = [0.0; WIDE];
+    if TWO {
+        far_sums.copy_from_slice(&products[far..][..WIDE]);
+    }
+    assert!(first + offset + WIDE + APART <= length);
+    for row in rows.chunks_exact(length) {
+        let a: &[f64; WIDE] = row[first..][..WIDE].try_into().expect("WIDE values");
+        let b: &[f64; WIDE + APART] = (row[first + offset..][..WIDE + APART])
+            .try_into()
+            .expect("the widest load");
+        for l in 0..WIDE {
+            near_sums[l] = a[l].mul_add(b[l], near_sums[l]);
+        }
+        if TWO {
+            for l in 0..WIDE {
+                far_sums[l] = a[l].mul_add(b[l + APART], far_sums[l]);
+            }
+        }
+    }
+    products[..WIDE].copy_from_slice(&near_sums);
+    if TWO {
+        products[far..][..WIDE].copy_from_slice(&far_sums);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::{LaneSums, add_values};
+    use crate::sample::Lanes;
+
+    /// `count` points of `m` values from a stream, some of them NaN or
+    /// infinite when `bad`, around means far from 0 so that the shifts
+    /// matter.
+    fn block(m: usize, count: usize, bad: bool) -> Vec<f64> {
+        let mut lanes = Lanes::new(0xc0ffee);
+        let mut values = Vec::with_capacity(count * m);
+        while values.len() < count * m {
+            for bits in lanes.next() {
+                let u = (bits >> 11) as f64 / (1u64 << 53) as f64;
+                let j = values.len() % m;
+                let value = match (bad, bits % 97) {
+                    (true, 0) => f64::NAN,
+                    (true, 1) => f64::NEG_INFINITY,
+                    _ => 1e3 * j as f64 + u * (1.0 + j as f64),
+                };
+                values.push(value);
+            }
+        }
+        values.truncate(count * m);
+        values
+    }
+
+    /// The sums of `values` in blocks of `sizes` points (whole steps but
+    /// for the last), as a chunk keeps them.
+    fn in_blocks(values: &[f64], m: usize, sizes: &[usize], skip: bool) -> ComponentSums {
+        let first = &values[..LANES * m];
+        let shifts: Vec<f64> = (0..m)
+            .map(|j| {
+                let column = first.iter().skip(j).step_by(m);
+                column.copied().find(|v| v.is_finite()).unwrap_or(0.0)
+            })
+            .collect();
+        let room = *sizes.iter().max().unwrap();
+        let mut sums = ComponentSums::new(&shifts, room);
+        let mut at = 0;
+        for &size in sizes {
+            sums.add(&values[at * m..(at + size) * m], skip);
+            at += size;
+        }
+        assert_eq!(at * m, values.len());
+        sums
+    }
+
+    /// Each component has the bits of the one-component path over its
+    /// values alone, and each pair's products those of adding them one
+    /// point at a time, in sample order, by fused multiply-adds (and its
+    /// co-moment the formula's): for odd and even `m`, `m` below and above
+    /// a whole [`WIDTH`], skipped values and a partial last step.
+    #[test]
+    fn components_and_pairs_are_their_one_by_one_sums() {
+        for m in [2, 3, 5, 8, 11, 16, 17] {
+            for skip in [false, true] {
+                let sizes = [16, 48, 7 * 16, 16, 37];
+                let count: usize = sizes.iter().sum();
+                let values = block(m, count, skip);
+                let sums = in_blocks(&values, m, &sizes, skip);
+                let part = sums.finish(count as u64).unwrap();
+                let mut shifted = vec![vec![0.0; count]; m];
+                let mut totals = vec![0.0; m];
+                for j in 0..m {
+                    let column: Vec<f64> = values.iter().skip(j).step_by(m).copied().collect();
+                    let shift = column[..LANES].iter().copied().find(|v| v.is_finite());
+                    let shift = shift.unwrap_or(0.0);
+                    let mut lanes = LaneSums::default();
+                    let whole = count - count % LANES;
+                    add_values(&column[..whole], shift, skip, &mut lanes);
+                    for (lane, &value) in column[whole..].iter().enumerate() {
+                        lanes.add(lane, value, shift, skip);
+                    }
+                    totals[j] = tree_sum(lanes.sum);
+                    let squares = tree_sum(lanes.squares);
+                    let alone =
+                        Accumulator::from_shifted_sums(count as u64, shift, totals[j], squares);
+                    assert_eq!(part.values[j], alone, "m = {m}, component {j}");
+                    assert_eq!(part.skipped[j], lanes.skipped.iter().sum::<u64>());
+                    for (d, &value) in shifted[j].iter_mut().zip(&column) {
+                        *d = if value.is_finite() {
+                            value - shift
+                        } else {
+                            -shift
+                        };
+                    }
+                }
+                let n = count as f64;
+                for (&c, (j, k)) in part.comoments.iter().zip(pair_indices(m)) {
+                    let products = (shifted[j].iter().zip(&shifted[k]))
+                        .fold(0.0, |sum: f64, (a, b)| a.mul_add(*b, sum));
+                    assert_eq!(sums.product(j, k), products, "m = {m}, ({j}, {k})");
+                    assert_eq!(c, products - totals[j] * (totals[k] / n));
+                }
+                assert_eq!(part.comoments.len(), m * (m - 1) / 2);
+                assert_eq!(skip, part.skipped.iter().sum::<u64>() > 0);
+            }
+        }
+    }
+
+    /// Without `skip`, a value that is not finite shows in the sums.
+    #[test]
+    fn a_value_that_is_not_finite_shows() {
+        let mut values = block(3, 64, false);
+        let mut sums = in_blocks(&values, 3, &[64], false);
+        assert!(!sums.any_non_finite());
+        values[100] = f64::INFINITY;
+        sums.add(&values[96..144], false);
+        assert!(sums.any_non_finite());
+    }
+}
