@@ -12,7 +12,7 @@
 use std::ops::Range;
 
 use crate::driver::halt::Halt;
-use crate::kernel::chunk::{McPart, pair_indices, pairs};
+use crate::kernel::chunk::{McPart, pairs};
 use crate::method::vegas::grid::{Grid, Histogram};
 use crate::method::vegas::sampler::{Block, Owners, draw_and_map};
 use crate::method::vegas::strata::{CubeSums, CubeTally, Strata};
@@ -54,7 +54,8 @@ pub(crate) struct VectorPart {
     pub(crate) count: u64,
     /// Hypercube `c` of the chunk, component `j`, at `c * m + j`.
     pub(crate) cubes: Vec<CubeSums>,
-    /// Hypercube `c`, pair `p` (in [`pair_indices`] order), at
+    /// Hypercube `c`, pair `p` (in
+    /// [`pair_indices`](crate::kernel::chunk::pair_indices) order), at
     /// `c * pairs(m) + p`: `Σ (v_j − mean_j)(v_k − mean_k)` over its
     /// points.
     pub(crate) comoments: Vec<f64>,
@@ -104,8 +105,9 @@ impl<I: Integrand> VectorChunk<'_, I> {
             left: 0,
         };
         let mut histogram = Histogram::new(dims, self.grid.increments());
-        // The integrand's values, point after point, then `f_j · J`
-        // component after component (`columns[j * size + p]`).
+        // The integrand's values, point after point, weighed in place
+        // (`f_j · J`), and again component after component
+        // (`columns[j * size + p]`), the scalar chunk's layout.
         let mut values = vec![0.0; size * m];
         let mut columns = vec![0.0; size * m];
         let mut tallies = Tallies::new(counts.len(), m);
@@ -127,14 +129,16 @@ impl<I: Integrand> VectorChunk<'_, I> {
             let values = &mut values[..n * m];
             self.integrand.evaluate(dims, points, values);
             let jacobians = &block.jacobians[..n];
-            self.weigh(points, jacobians, values, &mut columns, size, &mut skipped)?;
+            self.weigh(points, jacobians, values, &mut skipped)?;
+            transpose(values, m, &mut columns, size);
             let squares = &mut block.squares[..n];
-            self.weights(&columns, size, squares);
+            self.weights(values, &columns, size, squares);
             for axis in 0..dims {
                 histogram.add_axis(axis, &block.cells[axis * size..][..n], squares);
             }
             for (cube, points) in &block.runs {
-                tallies.push(*cube, &columns, size, points.clone());
+                let rows = &values[points.start * m..points.end * m];
+                tallies.push(*cube, rows, &columns, size, points.clone());
             }
             done += n as u64;
             steps = next;
@@ -155,43 +159,40 @@ impl<I: Integrand> VectorChunk<'_, I> {
         })
     }
 
-    /// `f_j · J` of the block's points into `columns` (component `j` at
-    /// `j * size`), as the scalar chunk weighs one component: a value that
-    /// is not finite is an error naming the first such point in sample
-    /// order, or with [`NonFinite::Skip`] counts as 0 for its component
-    /// alone.
+    /// `f_j · J` in place of the block's values, as the scalar chunk
+    /// weighs one component: a value that is not finite is an error
+    /// naming the first such point in sample order, or with
+    /// [`NonFinite::Skip`] counts as 0 for its component alone.
     fn weigh(
         &self,
         x: &[f64],
         jacobians: &[f64],
-        values: &[f64],
-        columns: &mut [f64],
-        size: usize,
+        values: &mut [f64],
         skipped: &mut [u64],
     ) -> Result<(), Error> {
         let m = self.components;
-        let n = jacobians.len();
-        if values.iter().fold(true, |finite, v| finite & v.is_finite()) {
-            for (j, column) in columns.chunks_exact_mut(size).enumerate() {
-                let points = values.chunks_exact(m).zip(jacobians);
-                for (out, (point, &jacobian)) in column[..n].iter_mut().zip(points) {
-                    *out = point[j] * jacobian;
+        let finite = values.iter().fold(true, |finite, v| finite & v.is_finite());
+        let points = values.chunks_exact_mut(m).zip(jacobians);
+        if finite {
+            for (point, &jacobian) in points {
+                for value in point {
+                    *value *= jacobian;
                 }
             }
             return Ok(());
         }
         let dims = self.grid.dims();
-        for (p, (point, &jacobian)) in values.chunks_exact(m).zip(jacobians).enumerate() {
-            for (j, &value) in point.iter().enumerate() {
-                columns[j * size + p] = if value.is_finite() {
-                    value * jacobian
+        for (p, (point, &jacobian)) in points.enumerate() {
+            for (value, skipped) in point.iter_mut().zip(skipped.iter_mut()) {
+                *value = if value.is_finite() {
+                    *value * jacobian
                 } else if self.policy == NonFinite::Skip {
-                    skipped[j] += 1;
+                    *skipped += 1;
                     0.0
                 } else {
                     return Err(Error::NonFiniteValue {
                         point: x[p * dims..(p + 1) * dims].into(),
-                        value,
+                        value: *value,
                     });
                 };
             }
@@ -201,26 +202,33 @@ impl<I: Integrand> VectorChunk<'_, I> {
 
     /// The square of each point's weight, for the histogram: `(f_j · J)²`
     /// of the chosen component (the scalar run's bits), or
-    /// `(Σ_j |f_j · J|)²`, summed in component order.
-    fn weights(&self, columns: &[f64], size: usize, squares: &mut [f64]) {
-        let n = squares.len();
+    /// `(Σ_j |f_j · J|)²`, summed in component order from 0. `values`
+    /// holds the block's weighed values point after point, `columns` the
+    /// same component after component.
+    fn weights(&self, values: &[f64], columns: &[f64], size: usize, squares: &mut [f64]) {
         match self.adapt {
             Adapt::Component(j) => {
-                for (square, &v) in squares.iter_mut().zip(&columns[j * size..][..n]) {
+                for (square, &v) in squares.iter_mut().zip(&columns[j * size..]) {
                     *square = v * v;
                 }
             }
             Adapt::All => {
-                squares.fill(0.0);
-                for column in columns.chunks_exact(size) {
-                    for (sum, &v) in squares.iter_mut().zip(&column[..n]) {
-                        *sum += v.abs();
-                    }
-                }
-                for square in squares.iter_mut() {
-                    *square *= *square;
+                let points = values.chunks_exact(self.components);
+                for (square, point) in squares.iter_mut().zip(points) {
+                    let sum = point.iter().fold(0.0, |sum, v| sum + v.abs());
+                    *square = sum * sum;
                 }
             }
+        }
+    }
+}
+
+/// The first `values.len() / m` points' values, point after point, into
+/// `columns`, component after component (`columns[j * size + p]`).
+fn transpose(values: &[f64], m: usize, columns: &mut [f64], size: usize) {
+    for (j, column) in columns.chunks_exact_mut(size).enumerate() {
+        for (out, point) in column.iter_mut().zip(values.chunks_exact(m)) {
+            *out = point[j];
         }
     }
 }
@@ -258,44 +266,50 @@ impl Tallies {
     }
 
     /// Adds the values of `points`, a run of the block in hypercube
-    /// `cube`, from `columns` (component `j` at `j * size`).
-    fn push(&mut self, cube: usize, columns: &[f64], size: usize, points: Range<usize>) {
-        let (m, len) = (self.m, points.len());
-        if len == 0 {
+    /// `cube`: `rows` holds them point after point, `columns` component
+    /// after component (component `j` at `j * size`).
+    fn push(
+        &mut self,
+        cube: usize,
+        rows: &[f64],
+        columns: &[f64],
+        size: usize,
+        points: Range<usize>,
+    ) {
+        let m = self.m;
+        if points.is_empty() {
             return;
         }
-        let column = |j: usize| &columns[j * size..][points.clone()];
         for j in 0..m {
-            self.each[cube * m + j].push_all(column(j));
+            self.each[cube * m + j].push_all(&columns[j * size..][points.clone()]);
         }
         let shifts = &mut self.shifts[cube * m..][..m];
         if self.seen[cube] == 0 {
-            for (j, shift) in shifts.iter_mut().enumerate() {
-                *shift = column(j)[0];
-            }
+            shifts.copy_from_slice(&rows[..m]);
         }
-        self.seen[cube] += len as u64;
-        self.shifted.resize(m * len, 0.0);
+        self.seen[cube] += points.len() as u64;
         let sums = &mut self.sums[cube * m..][..m];
-        for (j, (shifted, (sum, &shift))) in self
-            .shifted
-            .chunks_exact_mut(len)
-            .zip(sums.iter_mut().zip(shifts.iter()))
-            .enumerate()
-        {
-            for (d, &v) in shifted.iter_mut().zip(column(j)) {
+        let products = &mut self.products[cube * pairs(m)..][..pairs(m)];
+        self.shifted.resize(m, 0.0);
+        for row in rows.chunks_exact(m) {
+            // The point's values less their shifts, added to the sums:
+            // each component's sum adds the points in order.
+            let d = &mut self.shifted[..];
+            for ((d, &v), (&shift, sum)) in d.iter_mut().zip(row).zip(shifts.iter().zip(&mut *sums))
+            {
                 *d = v - shift;
                 *sum += *d;
             }
-        }
-        let products = &mut self.products[cube * pairs(m)..][..pairs(m)];
-        for (product, (j, k)) in products.iter_mut().zip(pair_indices(m)) {
-            let (a, b) = (
-                &self.shifted[j * len..][..len],
-                &self.shifted[k * len..][..len],
-            );
-            for (a, b) in a.iter().zip(b) {
-                *product += a * b;
+            // Each component's products with the later ones, row by row
+            // in `pair_indices` order: every pair's sum, too, adds the
+            // points in order.
+            let mut rest = &mut products[..];
+            for (j, &a) in d.iter().enumerate() {
+                let (these, later) = std::mem::take(&mut rest).split_at_mut(m - j - 1);
+                for (product, &b) in these.iter_mut().zip(&d[j + 1..]) {
+                    *product += a * b;
+                }
+                rest = later;
             }
         }
     }
@@ -325,8 +339,12 @@ impl Tallies {
             let sums = &self.sums[c * m..][..m];
             let products = &self.products[c * pairs..][..pairs];
             let out = &mut comoments[c * pairs..][..pairs];
-            for ((out, &product), (j, k)) in out.iter_mut().zip(products).zip(pair_indices(m)) {
-                *out = product - sums[j] * (sums[k] / n as f64);
+            let mut p = 0;
+            for j in 0..m {
+                for k in j + 1..m {
+                    out[p] = products[p] - sums[j] * (sums[k] / n as f64);
+                    p += 1;
+                }
             }
         }
         (cubes, comoments)
@@ -346,9 +364,19 @@ pub(crate) fn means_of(cubes: &[CubeSums], m: usize) -> McPart {
         }
     }
     let centres: Vec<f64> = part.values.iter().map(|means| means.mean()).collect();
+    let mut deviations = vec![0.0; m];
     for cube in cubes.chunks_exact(m) {
-        for (c, (j, k)) in part.comoments.iter_mut().zip(pair_indices(m)) {
-            *c += (cube[j].mean - centres[j]) * (cube[k].mean - centres[k]);
+        for ((d, c), centre) in deviations.iter_mut().zip(cube).zip(&centres) {
+            *d = c.mean - centre;
+        }
+        // The pairs in `pair_indices` order, row by row.
+        let mut row = &mut part.comoments[..];
+        for (j, &a) in deviations.iter().enumerate() {
+            let (these, rest) = std::mem::take(&mut row).split_at_mut(m - j - 1);
+            for (c, &b) in these.iter_mut().zip(&deviations[j + 1..]) {
+                *c += a * b;
+            }
+            row = rest;
         }
     }
     part
@@ -357,6 +385,7 @@ pub(crate) fn means_of(cubes: &[CubeSums], m: usize) -> McPart {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernel::chunk::pair_indices;
     use crate::method::vegas::grid::tests::uniforms;
 
     /// Pushed in runs of any length, each component's sums are those of
@@ -372,9 +401,12 @@ mod tests {
                 columns[j * size + p] = 1e4 * j as f64 + u.next().unwrap();
             }
         }
+        let mut rows = vec![0.0; m * size];
+        transpose_back(&columns, m, size, &mut rows);
         let mut tallies = Tallies::new(2, m);
         for run in [0..7, 7..8, 8..25, 25..40] {
-            tallies.push(1, &columns, size, run);
+            let these = &rows[run.start * m..run.end * m];
+            tallies.push(1, these, &columns, size, run);
         }
         let (cubes, comoments) = tallies.finish();
         assert_eq!(cubes[..m], [CubeSums::default(); 3]);
@@ -401,5 +433,18 @@ mod tests {
         let m2: f64 = cubes[m..].iter().map(|c| c.m2).sum();
         assert_eq!((summed.count, summed.m2), (points as u64, m2));
         assert_eq!(Adapt::Component(2).cube(&cubes[m..]), cubes[m + 2]);
+        // And `transpose` undoes the test's own layout.
+        let mut again = vec![0.0; m * size];
+        transpose(&rows, m, &mut again, size);
+        assert_eq!(again, columns);
+    }
+
+    /// `columns` (component `j` at `j * size`) point after point.
+    fn transpose_back(columns: &[f64], m: usize, size: usize, rows: &mut [f64]) {
+        for (p, row) in rows.chunks_exact_mut(m).enumerate() {
+            for (j, value) in row.iter_mut().enumerate() {
+                *value = columns[j * size + p];
+            }
+        }
     }
 }
