@@ -402,3 +402,36 @@ fn bad_input_gets_clear_errors() {
     };
     assert!(point[0] < 0.05 && value.is_nan());
 }
+
+/// A time limit ends the run inside an iteration (whose hypercubes so
+/// far then give every component's estimate and covariance from the
+/// spread of their means) or between two, with honest estimates.
+#[test]
+fn a_time_limit_ends_the_run_with_an_estimate() {
+    watchdog(|| {
+        let exact = [0.25, 1.0];
+        for (iterations, warmup) in [(4, 1), (1 << 20, 1)] {
+            let integral = Integral::vector(
+                2,
+                |x: &[f64], out: &mut [f64]| {
+                    out[0] = x[0] * x[1];
+                    out[1] = x[0] + x[1];
+                },
+                [0.0..1.0, 0.0..1.0],
+            )
+            .method(Method::vegas().iterations(iterations).warmup(warmup))
+            .samples(1 << 40)
+            .time_limit(std::time::Duration::from_millis(300));
+            let estimate = pollster::block_on(integral.run()).unwrap();
+            assert_eq!(estimate.stop, Stop::TimeLimit);
+            assert!(estimate.samples > 0);
+            for (j, exact) in exact.iter().enumerate() {
+                let c = estimate.component(j).unwrap();
+                let distance = (c.value - exact).abs() / c.std_error;
+                assert!(distance < 5.0, "{iterations} iterations, {j}: {c}");
+            }
+            let (var, cov) = (estimate.covariance(0, 0), estimate.covariance(0, 1));
+            assert!(var.unwrap() > 0.0 && cov.unwrap().is_finite(), "{cov:?}");
+        }
+    });
+}
