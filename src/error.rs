@@ -275,7 +275,7 @@ pub enum Error {
     /// given no components.
     NoComponents,
     /// The method cannot integrate a vector integrand yet: plain Monte
-    /// Carlo, randomised QMC and cubature can (VEGAS and Gauss–Kronrod
+    /// Carlo, randomised QMC, VEGAS and cubature can (Gauss–Kronrod
     /// will).
     VectorUnsupported {
         /// The method, by name.
@@ -461,7 +461,8 @@ impl fmt::Display for Error {
             Error::VectorUnsupported { method } => write!(
                 f,
                 "{method} does not integrate vector integrands yet: use plain Monte Carlo, \
-                 Method::sobol() or Method::cubature(), or integrate each component on its own"
+                 Method::sobol(), Method::vegas() or Method::cubature(), or integrate each \
+                 component on its own"
             ),
         }
     }

@@ -214,14 +214,13 @@ pub(crate) fn dispatch<I: Integrand, V: Visit>(
     use gauss_kronrod::GkRun;
     use plain::PlainMonteCarlo;
     use sobol::RandomisedSobol;
-    use vegas::VegasRun;
+    use vegas::{VectorVegasRun, VegasRun};
 
     let (f, s) = (integrand, settings);
     if f.components() != 1 {
         let unsupported = match &method.0 {
-            Kind::Vegas(_) => Some("VEGAS"),
             Kind::GaussKronrod(_) => Some("Gauss–Kronrod"),
-            Kind::MonteCarlo | Kind::Sobol(_) | Kind::Cubature(_) => None,
+            Kind::MonteCarlo | Kind::Sobol(_) | Kind::Vegas(_) | Kind::Cubature(_) => None,
         };
         if let Some(method) = unsupported {
             return Err(Error::VectorUnsupported { method });
@@ -230,6 +229,9 @@ pub(crate) fn dispatch<I: Integrand, V: Visit>(
     Ok(match &method.0 {
         Kind::MonteCarlo => visitor.visit(Single::new(PlainMonteCarlo::new(f, s)?)),
         Kind::Sobol(sobol) => visitor.visit(Single::new(RandomisedSobol::new(f, s, *sobol)?)),
+        Kind::Vegas(vegas) if f.components() > 1 => {
+            visitor.visit(VectorVegasRun::new(f, s, *vegas)?)
+        }
         Kind::Vegas(vegas) => visitor.visit(VegasRun::new(f, s, *vegas)?),
         Kind::GaussKronrod(gk) => visitor.visit(GkRun::new(f, s, gk)?),
         Kind::Cubature(cubature) => visitor.visit(CubatureRun::new(f, s, cubature)?),

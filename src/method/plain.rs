@@ -120,7 +120,7 @@ impl<I: Integrand> Pass for PlainMonteCarlo<I> {
 
 /// Each component's accumulator and count of skipped values, then the
 /// co-moments (none with one component).
-fn encode_part(part: &McPart, out: &mut Vec<u8>) {
+pub(crate) fn encode_part(part: &McPart, out: &mut Vec<u8>) {
     for (values, skipped) in part.values.iter().zip(&part.skipped) {
         values.encode(out);
         out.extend_from_slice(&skipped.to_le_bytes());
@@ -130,7 +130,8 @@ fn encode_part(part: &McPart, out: &mut Vec<u8>) {
     }
 }
 
-fn decode_part(reader: &mut StateReader<'_>, components: usize) -> Option<McPart> {
+/// The part `encode_part` wrote, of `components` components.
+pub(crate) fn decode_part(reader: &mut StateReader<'_>, components: usize) -> Option<McPart> {
     let mut part = McPart::empty(components);
     for (values, skipped) in part.values.iter_mut().zip(&mut part.skipped) {
         *values = Accumulator::from_raw(reader.moments()?);

@@ -161,12 +161,14 @@ pub(crate) struct ComponentEstimate {
     pub(crate) heavy_tails: bool,
 }
 
-/// A vector integrand's components, and the covariance matrix of their
-/// estimates (`m × m`, row after row) when the method knows it.
+/// A vector integrand's components, the covariance matrix of their
+/// estimates (`m × m`, row after row) when the method knows it, and for
+/// VEGAS each component's `χ²/dof` and degrees of freedom.
 #[derive(Clone, Debug, PartialEq)]
 struct Components {
     each: Vec<ComponentEstimate>,
     covariance: Option<Vec<f64>>,
+    chi2: Option<Vec<(f64, u32)>>,
 }
 
 /// Why a standard error cannot be taken at its word.
@@ -210,8 +212,23 @@ impl Estimate {
         let mut estimate = Estimate::new(first.value, first.std_error, samples, stop)
             .with_skipped(first.skipped)
             .with_heavy_tails(heavy);
-        estimate.components = Some(Arc::new(Components { each, covariance }));
+        estimate.components = Some(Arc::new(Components {
+            each,
+            covariance,
+            chi2: None,
+        }));
         estimate
+    }
+
+    /// Each component's VEGAS `χ²/dof` and degrees of freedom, one per
+    /// component of a vector estimate; the top level takes component 0's,
+    /// as it takes its value.
+    pub(crate) fn with_chi2_each(mut self, chi2: Vec<(f64, u32)>) -> Self {
+        self.chi2 = chi2.first().copied();
+        if let Some(components) = &mut self.components {
+            Arc::make_mut(components).chi2 = Some(chi2);
+        }
+        self
     }
 
     /// Each component's value and standard error: the one pair of a scalar
@@ -386,10 +403,14 @@ impl Estimate {
     /// The estimate of component `j` alone, `None` past the last: its
     /// value, standard error and skipped values, with the run's samples,
     /// stop and degrees of freedom, so that its
-    /// [`interval`](Estimate::interval) is the component's. For plain
+    /// [`interval`](Estimate::interval) is the component's, and under
+    /// VEGAS its own [`chi2_per_dof`](Estimate::chi2_per_dof). For plain
     /// Monte Carlo and randomised QMC, its value and standard error are, to
-    /// the bit, those of a run of that component alone with the same seed.
-    /// Component 0 of a scalar integrand is the estimate itself.
+    /// the bit, those of a run of that component alone with the same seed;
+    /// under VEGAS adapted to it
+    /// ([`adapt_to`](crate::method::Vegas::adapt_to)), the whole estimate
+    /// is that run's. Component 0 of a scalar integrand is the estimate
+    /// itself.
     ///
     /// The top-level fields of a vector estimate (`value`, `std_error`,
     /// `skipped`) are component 0's.
@@ -420,14 +441,17 @@ impl Estimate {
             .with_skipped(c.skipped)
             .with_heavy_tails(c.heavy_tails);
         estimate.dof = self.dof;
+        estimate.chi2 = components.chi2.as_ref().map(|chi2| chi2[j]);
         Some(estimate)
     }
 
     /// The covariance of the estimates of components `j` and `k` (so
     /// `covariance(j, j)` is the square of component `j`'s standard
     /// error), for a vector integrand under plain Monte Carlo (from the
-    /// points' values) or randomised QMC (from the replicas' estimates,
-    /// with their degrees of freedom). `None` for a scalar integrand, for
+    /// points' values), randomised QMC (from the replicas' estimates,
+    /// with their degrees of freedom) or VEGAS (from each hypercube's
+    /// covariance, `Σ_h V_h² c_h / n_h` per iteration, and the iterations
+    /// averaged by their samples). `None` for a scalar integrand, for
     /// other methods, and past the last component.
     ///
     /// # Examples
@@ -459,7 +483,11 @@ impl Estimate {
     /// For [`Method::vegas`](crate::Method::vegas): `χ²` per degree of
     /// freedom of the iterations it averaged, `Σ (I_k − Ī)²/σ_k² / (n − 1)`,
     /// which should be near 1 when they agree within their errors; 0 with
-    /// one iteration. `None` for other methods.
+    /// one iteration. `None` for other methods. For a vector integrand,
+    /// component 0's, as are the value and standard error; each
+    /// component's own is its [`component`](Estimate::component)'s, and
+    /// so are [`q`](Estimate::q) and
+    /// [`iterations_disagree`](Estimate::iterations_disagree).
     ///
     /// # Examples
     ///

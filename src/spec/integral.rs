@@ -172,17 +172,19 @@ where
     /// (`values` has exactly `m` places). Every component is estimated at
     /// the same points, so work they share is done once, and the estimate
     /// has each component ([`Estimate::component`]) and, for plain Monte
-    /// Carlo and randomised QMC, their covariance
-    /// ([`Estimate::covariance`]). Each component's value and standard
-    /// error are, to the bit, those of [`over`](Integral::over) with that
-    /// component alone and the same seed. A
-    /// [`tolerance`](Integral::tolerance) stops the run when every
-    /// component meets it.
+    /// Carlo, randomised QMC and VEGAS, their covariance
+    /// ([`Estimate::covariance`]). Under plain Monte Carlo and randomised
+    /// QMC, each component's value and standard error are, to the bit,
+    /// those of [`over`](Integral::over) with that component alone and the
+    /// same seed. A [`tolerance`](Integral::tolerance) stops the run when
+    /// every component meets it.
     ///
-    /// Plain Monte Carlo, [`Method::sobol`] and [`Method::cubature`] take
-    /// vector integrands (cubature ranks its regions by their largest
-    /// component error, and gives no covariance); VEGAS and Gauss–Kronrod
-    /// fail with [`Error::VectorUnsupported`], and `m = 0` with
+    /// Plain Monte Carlo, [`Method::sobol`], [`Method::vegas`] and
+    /// [`Method::cubature`] take vector integrands (VEGAS adapts to every
+    /// component, or to the one [`Vegas::adapt_to`](crate::method::Vegas::adapt_to)
+    /// names; cubature ranks its regions by their largest component error,
+    /// and gives no covariance); Gauss–Kronrod fails with
+    /// [`Error::VectorUnsupported`], and `m = 0` with
     /// [`Error::NoComponents`]. A complex integrand is two components, its
     /// real and imaginary parts.
     ///

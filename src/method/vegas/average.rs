@@ -161,6 +161,13 @@ impl IterationAverage {
         }
     }
 
+    /// [`chi2_per_dof`](Self::chi2_per_dof) and its degrees of freedom,
+    /// the estimates counted less one, as an estimate reports them.
+    pub(crate) fn chi2(&self) -> (f64, u32) {
+        let dof = u32::try_from(self.count.saturating_sub(1)).unwrap_or(u32::MAX);
+        (self.chi2_per_dof(), dof)
+    }
+
     /// `Σ (I_k − Ī)²/σ_k² / (n − 1)`; 0 with fewer than two estimates, as
     /// vegas reports it (nothing to disagree with).
     pub(crate) fn chi2_per_dof(&self) -> f64 {

@@ -12,9 +12,11 @@
 //! runtime, and the run is bit-identical across them.
 
 mod average;
+mod components;
 pub(crate) mod grid;
 mod sampler;
 pub(crate) mod strata;
+mod vector_sampler;
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -30,6 +32,7 @@ use crate::spec::domain::Domain;
 use crate::spec::settings::{DEFAULT_CHUNKS_PER_PASS, MAX_DEFAULT_CHUNK, Settings};
 use crate::{Accumulator, Error, Estimate, Integrand, NonFinite, Stop};
 use average::IterationAverage;
+pub(crate) use components::VectorVegasRun;
 
 /// The most increments per axis. Every chunk in flight holds a histogram of
 /// 16 bytes per increment per axis: 16 MiB at this many on 16 axes.
@@ -113,6 +116,13 @@ fn chunk_target(samples: u64, increments: usize) -> u64 {
 /// (products of one-variable factors); the stratification helps with the
 /// rest.
 ///
+/// A vector integrand ([`Integral::vector`](crate::Integral::vector)) is
+/// sampled once for all its components, the map and the strata adapting
+/// to all of them or to the one [`adapt_to`](Vegas::adapt_to) names; each
+/// component gets its own estimate, `χ²` and covariances
+/// ([`Estimate::component`](crate::Estimate::component),
+/// [`Estimate::covariance`](crate::Estimate::covariance)).
+///
 /// # Examples
 ///
 /// ```
@@ -136,6 +146,8 @@ pub struct Vegas {
     alpha: f64,
     beta: f64,
     increments: u32,
+    /// The one component of a vector integrand to adapt to, or all.
+    adapt: Option<usize>,
 }
 
 impl Vegas {
@@ -155,6 +167,7 @@ impl Vegas {
             alpha: 1.0,
             beta: DEFAULT_BETA,
             increments: 0,
+            adapt: None,
         }
     }
 
@@ -230,13 +243,77 @@ impl Vegas {
         Vegas { increments, ..self }
     }
 
+    /// For a vector integrand ([`Integral::vector`](crate::Integral::vector)),
+    /// the one component the map and the strata adapt to, counted from 0;
+    /// it must be below the integrand's `m`.
+    ///
+    /// By default they adapt to every component: the map to the sum of
+    /// their magnitudes, `Σ_j |f_j · J|`, so that samples crowd wherever
+    /// any component is large, and the strata to the sum of their
+    /// variances in each hypercube, `Σ_j σ²_{h,j}`, the allocation that
+    /// minimises the sum of the components' variances (for one component
+    /// both are the scalar run's choice). Adapt to one component when it
+    /// is the one that matters, or when the others are small corrections
+    /// to it: it is then estimated as well as if it were alone, to the
+    /// bit: its value, standard error and `χ²` are those of a scalar run
+    /// of that component with the same settings and seed. Lepage's
+    /// `vegas` adapts to the first component of an array integrand,
+    /// `adapt_to(0)` here.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use quadpipe::{Integral, Method};
+    ///
+    /// // A peak, and its first moment along x, at the same points.
+    /// let peak = |x: &[f64]| (-100.0 * ((x[0] - 0.3).powi(2) + (x[1] - 0.6).powi(2))).exp();
+    /// let moments = Integral::vector(
+    ///     2,
+    ///     move |x: &[f64], out: &mut [f64]| {
+    ///         out[0] = peak(x);
+    ///         out[1] = x[0] * peak(x);
+    ///     },
+    ///     [0.0..1.0, 0.0..1.0],
+    /// )
+    /// .samples(1 << 17);
+    /// let both = pollster::block_on(moments.clone().method(Method::vegas()).run_inline())?;
+    /// // The mean x under the peak is its centre, 0.3.
+    /// let (mass, first) = (both.component(0).unwrap(), both.component(1).unwrap());
+    /// assert!((first.value / mass.value - 0.3).abs() < 1e-3);
+    ///
+    /// // Adapted to the peak alone: its bits are a scalar run's.
+    /// let to_peak = moments.method(Method::vegas().adapt_to(0));
+    /// let to_peak = pollster::block_on(to_peak.run_inline())?;
+    /// let alone = Integral::over(peak, [0.0..1.0, 0.0..1.0]).samples(1 << 17);
+    /// let alone = pollster::block_on(alone.method(Method::vegas()).run_inline())?;
+    /// assert_eq!(to_peak.component(0), Some(alone));
+    /// # Ok::<(), quadpipe::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A run fails with [`Error::InvalidVegas`] before it samples if
+    /// `component` is not below the integrand's count of components
+    /// (1 for a scalar integrand).
+    pub const fn adapt_to(self, component: usize) -> Vegas {
+        Vegas {
+            adapt: Some(component),
+            ..self
+        }
+    }
+
     /// The settings that decide the bits, for a checkpoint's fingerprint.
+    /// A chosen component is appended, so a run that adapts to every
+    /// component keeps the fingerprint it had before `adapt_to` existed.
     pub(crate) fn fingerprint(&self, out: &mut Vec<u8>) {
         for field in [self.iterations, self.warmup, self.increments] {
             out.extend_from_slice(&field.to_le_bytes());
         }
         for field in [self.alpha, self.beta] {
             out.extend_from_slice(&field.to_bits().to_le_bytes());
+        }
+        if let Some(component) = self.adapt {
+            out.extend_from_slice(&(component as u64).to_le_bytes());
         }
     }
 }
@@ -302,7 +379,11 @@ impl<I: Integrand> VegasRun<I> {
             alpha,
             beta,
             increments,
+            adapt,
         } = vegas;
+        if adapt.is_some_and(|component| component >= integrand.components()) {
+            return invalid("adapt_to must name one of the integrand's components, below its m");
+        }
         if iterations == 0 {
             return invalid("iterations must be at least 1");
         }
@@ -391,6 +472,49 @@ impl<I: Integrand> VegasRun<I> {
         Strata::new(self.domain.dims(), self.samples_of(iteration), self.beta)
     }
 
+    /// The next iteration, with everything its chunks read; `None` when
+    /// the run is done (or has nothing to sample). A vector run's passes
+    /// wrap it.
+    fn iteration(&self) -> Option<VegasIteration<I>> {
+        let between = &self.between;
+        if self.domain.is_degenerate() || between.iteration == self.iterations {
+            return None;
+        }
+        let samples = between.strata.samples();
+        let chunk = self
+            .chunk_size
+            .unwrap_or_else(|| chunk_target(samples, self.increments));
+        Some(VegasIteration {
+            integrand: self.integrand.clone(),
+            grid: between.grid.clone(),
+            ranges: between.strata.chunks(chunk),
+            strata: between.strata.clone(),
+            key: chunk_key(self.seed, u64::from(between.iteration)),
+            policy: self.policy,
+            sign: if self.domain.is_reversed() { -1.0 } else { 1.0 },
+            counted: between.iteration >= self.warmup,
+        })
+    }
+
+    /// Ends an iteration of `count` samples, whatever it estimated: the
+    /// grid adapts to its `histogram` and the strata to the spreads of
+    /// its `cubes`, and the counted iterations' budget brings new
+    /// hypercubes.
+    fn advance(&mut self, count: u64, histogram: &Histogram, cubes: &[CubeSums]) {
+        let next = self.between.iteration + 1;
+        let fresh = (next == self.warmup).then(|| self.strata(next));
+        let between = &mut self.between;
+        between.done += count;
+        between.grid.refine(histogram, self.alpha, SMOOTHING_POINTS);
+        between.strata.update(cubes);
+        // The counted iterations' budget: new hypercubes.
+        if let Some(mut fresh) = fresh {
+            fresh.inherit(&between.strata);
+            between.strata = fresh;
+        }
+        between.iteration = next;
+    }
+
     /// The run's estimate between iterations: the average after warm-up,
     /// or, when a time limit ended the run before any iteration counted,
     /// the last iteration's own.
@@ -418,24 +542,7 @@ impl<I: Integrand> Passes for VegasRun<I> {
     }
 
     fn next_pass(&self) -> Option<Arc<VegasIteration<I>>> {
-        let between = &self.between;
-        if self.domain.is_degenerate() || between.iteration == self.iterations {
-            return None;
-        }
-        let samples = between.strata.samples();
-        let chunk = self
-            .chunk_size
-            .unwrap_or_else(|| chunk_target(samples, self.increments));
-        Some(Arc::new(VegasIteration {
-            integrand: self.integrand.clone(),
-            grid: between.grid.clone(),
-            ranges: between.strata.chunks(chunk),
-            strata: between.strata.clone(),
-            key: chunk_key(self.seed, u64::from(between.iteration)),
-            policy: self.policy,
-            sign: if self.domain.is_reversed() { -1.0 } else { 1.0 },
-            counted: between.iteration >= self.warmup,
-        }))
+        self.iteration().map(Arc::new)
     }
 
     /// The iteration joins the average (after warm-up), the grid adapts to
@@ -446,26 +553,14 @@ impl<I: Integrand> Passes for VegasRun<I> {
         merged: IterationSums,
     ) -> Result<Option<Stop>, Error> {
         let (value, std_error) = pass.result(&merged);
-        let next = self.between.iteration + 1;
-        let fresh = (next == self.warmup).then(|| self.strata(next));
         let between = &mut self.between;
-        between.done += merged.count;
         between.skipped += merged.skipped;
         between.last = IterationAverage::new();
         between.last.add(value, std_error, merged.count);
         if pass.counted {
             between.average.add(value, std_error, merged.count);
         }
-        between
-            .grid
-            .refine(&merged.histogram, self.alpha, SMOOTHING_POINTS);
-        between.strata.update(&merged.cubes);
-        // The counted iterations' budget: new hypercubes.
-        if let Some(mut fresh) = fresh {
-            fresh.inherit(&between.strata);
-            between.strata = fresh;
-        }
-        between.iteration = next;
+        self.advance(merged.count, &merged.histogram, &merged.cubes);
         Ok(None)
     }
 
@@ -545,10 +640,10 @@ impl<I: Integrand> Passes for VegasRun<I> {
 
 /// An estimate from a weighted average of iterations.
 fn average_estimate(average: &IterationAverage, done: u64, skipped: u64, stop: Stop) -> Estimate {
-    let dof = u32::try_from(average.count().saturating_sub(1)).unwrap_or(u32::MAX);
+    let (chi2, dof) = average.chi2();
     Estimate::new(average.value(), average.std_error(), done, stop)
         .with_skipped(skipped)
-        .with_chi2(average.chi2_per_dof(), dof)
+        .with_chi2(chi2, dof)
 }
 
 /// One iteration: each hypercube of `strata` gets its count of points,

@@ -57,33 +57,33 @@ pub(crate) struct Chunk<'a, I> {
 }
 
 /// A block's points, axis by axis where the passes run over axes.
-struct Block {
+pub(super) struct Block {
     /// Points per block, a multiple of [`LANES`].
-    size: usize,
+    pub(super) size: usize,
     /// `y[a * size + p]`: the point's coordinate moved into its
     /// hypercube, then mapped to `x` in place. (`MOVE` more at the end,
     /// for the last steps of [`move_into_hypercubes`].)
     y: Vec<f64>,
     /// `x[p * dims + a]`: the points as the integrand takes them; before,
     /// laid out as `y`, the coordinates drawn in the unit cube.
-    x: Vec<f64>,
+    pub(super) x: Vec<f64>,
     /// `cells[a * size + p]`: the increment of axis `a` point `p` fell in.
-    cells: Vec<u32>,
-    jacobians: Vec<f64>,
+    pub(super) cells: Vec<u32>,
+    pub(super) jacobians: Vec<f64>,
     /// `f`, then `f · J`.
     values: Vec<f64>,
     /// `(f · J)²`, for the histogram.
-    squares: Vec<f64>,
+    pub(super) squares: Vec<f64>,
     /// Scratch for the map: each point's increment's start and width.
     starts: Vec<f64>,
     widths: Vec<f64>,
     /// The block's runs of points in one hypercube, in order: the
     /// hypercube (counted from the chunk's first) and its points.
-    runs: Vec<(usize, Range<usize>)>,
+    pub(super) runs: Vec<(usize, Range<usize>)>,
 }
 
 impl Block {
-    fn new(dims: usize, points: u64) -> Block {
+    pub(super) fn new(dims: usize, points: u64) -> Block {
         let most = (COORDINATES_PER_BLOCK / dims / LANES).max(1) * LANES;
         // A small chunk needs no more than its points, rounded up to a
         // whole step of the lanes.
@@ -105,17 +105,17 @@ impl Block {
 
 /// Which hypercube the next point belongs to, as the points of a chunk
 /// are handed out in order: `n_h` to each hypercube in turn.
-struct Owners<'a> {
-    counts: &'a [u64],
+pub(super) struct Owners<'a> {
+    pub(super) counts: &'a [u64],
     /// The hypercube being filled, counted from the chunk's first.
-    cube: usize,
+    pub(super) cube: usize,
     /// Its points not yet handed out.
-    left: u64,
+    pub(super) left: u64,
 }
 
 impl Owners<'_> {
     /// The runs of the next `points` points, into `runs`.
-    fn runs(&mut self, points: usize, runs: &mut Vec<(usize, Range<usize>)>) {
+    pub(super) fn runs(&mut self, points: usize, runs: &mut Vec<(usize, Range<usize>)>) {
         runs.clear();
         let mut filled = 0;
         while filled < points {
@@ -279,7 +279,7 @@ pub(crate) fn means_of(cubes: &[CubeSums]) -> Accumulator {
 /// `16 s + l`, as [`fill_points`](crate::kernel::fill_points) hands out
 /// the lanes' outputs; a last, partial step still steps every lane.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq", "x86_64+avx2+fma", "x86_64+sse4.1"))]
-fn draw_and_map(
+pub(super) fn draw_and_map(
     lanes: &mut Lanes,
     grid: &Grid,
     corners: &[f64],

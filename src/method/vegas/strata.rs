@@ -113,7 +113,7 @@ impl CubeSums {
 
     /// The variance of the hypercube's mean, `s² / n`; 0 with fewer than
     /// two values.
-    fn variance_of_mean(&self) -> f64 {
+    pub(crate) fn variance_of_mean(&self) -> f64 {
         if self.count < 2 {
             0.0
         } else {
