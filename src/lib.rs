@@ -21,7 +21,7 @@
 //! let integral = Integral::new(|x| x, 0.0..std::f64::consts::PI)
 //!     .samples(10_000_000)
 //!     .seed(42);
-//! let estimate = pollster::block_on(integral.run())?;
+//! let estimate = integral.run_blocking()?;
 //! println!("{estimate}"); // 4.934... ± 0.000... (10000000 samples)
 //!
 //! let exact = std::f64::consts::PI.powi(2) / 2.0;
@@ -31,7 +31,7 @@
 //!
 //! # Pieces
 //!
-//! - [`Integral`]: the spec, and `run`, `run_on`, `spawn_on`, `run_inline`.
+//! - [`Integral`]: the spec, and `run`, `run_blocking`, `run_on`, `spawn_on`, `run_inline`.
 //! - [`Method`]: plain Monte Carlo, randomised QMC ([`Method::sobol`]),
 //!   VEGAS+ ([`Method::vegas`]), adaptive Gauss–Kronrod
 //!   ([`Method::gauss_kronrod`]) and adaptive cubature

@@ -61,7 +61,7 @@ fn readme_quick_start_is_the_crate_docs_example() {
     let crate_example = &code_blocks(&docs)[0];
     let quick_start = readme
         .iter()
-        .find(|block| block.contains("pollster::block_on(integral.run())"));
+        .find(|block| block.contains("integral.run_blocking()?"));
     assert_eq!(quick_start, Some(crate_example));
 }
 
