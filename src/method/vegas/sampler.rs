@@ -150,12 +150,7 @@ impl<I: Integrand> Chunk<'_, I> {
         let mut count: u64 = counts.iter().sum();
         let mut block = Block::new(dims, count);
         let corners = self.strata.corners(range);
-        let widths: Vec<f64> = self
-            .strata
-            .slices()
-            .iter()
-            .map(|&s| 1.0 / s as f64)
-            .collect();
+        let widths = self.strata.widths();
         let mut owners = Owners {
             counts,
             cube: 0,

@@ -234,6 +234,11 @@ impl Strata {
         &self.slices
     }
 
+    /// A hypercube's width along each axis, in the map's `y` space.
+    pub(crate) fn widths(&self) -> Vec<f64> {
+        self.slices.iter().map(|&s| 1.0 / s as f64).collect()
+    }
+
     /// `n_h` for every hypercube, in order.
     pub(crate) fn counts(&self) -> &[u64] {
         &self.counts

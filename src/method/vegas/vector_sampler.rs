@@ -93,12 +93,7 @@ impl<I: Integrand> VectorChunk<'_, I> {
         let mut block = Block::new(dims, count);
         let size = block.size;
         let corners = self.strata.corners(range);
-        let widths: Vec<f64> = self
-            .strata
-            .slices()
-            .iter()
-            .map(|&s| 1.0 / s as f64)
-            .collect();
+        let widths = self.strata.widths();
         let mut owners = Owners {
             counts,
             cube: 0,
