@@ -23,6 +23,12 @@
 //!   `run_inline`;
 //! - `tiny_job_quadpipe`, `tiny_job_bare`: 1000-sample integrals one after
 //!   another, through quadpipe or as plain tasks of an `async_executor`;
+//! - `{mc,rqmc,vegas}_{16,20}_{1,2}t`: 2^16 or 2^20 evaluations of a 5-D
+//!   Genz gaussian on executors of 1 and 2 threads (the `efficiency` lines),
+//!   and `rayon_{16,20}_{1,2}t` the same plain Monte Carlo runs on rayon
+//!   pools, chunked as quadpipe chunks them (the `efficiency/rayon` lines,
+//!   which have no target: what a work-stealing pool reaches on the
+//!   machine);
 //! - `vector16_1t`, `scalar1_1t`: plain Monte Carlo on one thread of a 5-D
 //!   integrand whose 16 components share an `exp`/`sin` factor
 //!   (`examples/shared/components.rs`), and of its first component alone
@@ -232,6 +238,12 @@ fn measure(config: &Config, threads: usize) -> (Vec<Measured>, Vec<f64>) {
         .build()
         .expect("2-thread executor");
     let bare = BarePool::new(2);
+    let rayon_pools = [1, 2].map(|threads| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("rayon pool")
+    });
 
     let n = config.samples;
     let sin_n = config.sin_samples;
@@ -283,6 +295,17 @@ fn measure(config: &Config, threads: usize) -> (Vec<Measured>, Vec<f64>) {
                     genz_runs(case, executor, &method, 1 << log, reps)
                 }));
             }
+        }
+    }
+    // The same runs on rayon pools of one and two threads, chunked as
+    // quadpipe chunks them: what a work-stealing pool reaches here.
+    for log in [16, 20] {
+        for (pool, threads) in rayon_pools.iter().zip([1, 2]) {
+            let case: &'static str = format!("rayon_{log}_{threads}t").leak();
+            let reps = (1u64 << 22) >> log;
+            cases.push(Case::new(case, threads, reps << log, move || {
+                rayon_genz_runs(case, pool, 1 << log, reps)
+            }));
         }
     }
     run_rounds(&mut cases, config.rounds);
@@ -754,6 +777,34 @@ fn genz_runs(
     start.elapsed()
 }
 
+/// `reps` plain Monte Carlo runs of the 5-D gaussian on a rayon `pool`,
+/// one `SmallRng` per chunk of quadpipe's default size (a 64th of the run,
+/// at least 4096 points), as in rand's `rayon-monte-carlo` example.
+fn rayon_genz_runs(case: &str, pool: &rayon::ThreadPool, samples: u64, reps: u64) -> Duration {
+    let chunk = (samples / 64).max(4096);
+    let start = Instant::now();
+    for seed in 0..reps {
+        let sum: f64 = pool.install(|| {
+            (0..samples / chunk)
+                .into_par_iter()
+                .map(|index| {
+                    let mut rng = SmallRng::seed_from_u64((seed << 32) ^ index);
+                    let mut x = [0.0; 5];
+                    let mut sum = 0.0;
+                    for _ in 0..chunk {
+                        x.fill_with(|| unit(rng.next_u64()));
+                        sum += genz_gaussian(&x);
+                    }
+                    sum
+                })
+                .sum()
+        });
+        let off = (black_box(sum) / samples as f64 / EXACT_GAUSSIAN_5D - 1.0).abs();
+        assert!(off < 0.05, "{case}: {off:e} off");
+    }
+    start.elapsed()
+}
+
 /// One plain Monte Carlo run of the shared-factor workload: `m`
 /// components at once, or (`None`) component 0 alone as a scalar
 /// integrand; checked only for a tight error bar (its exact value has no
@@ -1108,6 +1159,12 @@ fn report_cases(cases: &[Measured]) -> Vec<Target> {
                 true,
             ));
         }
+    }
+    // No target: how efficient rayon is with the same work and chunks.
+    for log in [16, 20] {
+        let value = ns(&format!("rayon_{log}_1t")) / ns(&format!("rayon_{log}_2t")) / 2.0;
+        println!(r#"{{"ratio": "efficiency/rayon/{log}", "value": {value:.4}}}"#);
+        eprintln!("efficiency/rayon/{log} = {value:.3}: rayon, the same runs and chunks");
     }
     let value = ns("vector16_1t") / ns("scalar1_1t");
     targets.push(ratio_line("vector16/scalar1", value, 1.5, false));
