@@ -510,15 +510,17 @@ fn weights(bins: &[[f64; 2]], alpha: f64, pool: f64) -> Option<Vec<f64>> {
 fn smooth(mut d: Vec<f64>, passes: usize) -> Vec<f64> {
     let n = d.len();
     if passes <= EXACT_SMOOTHING_PASSES {
+        // The ends apart, so that the loop over the rest runs on whole
+        // vectors: the same operations on each entry as entry by entry.
+        let mut next = vec![0.0; n];
         for _ in 0..passes {
             // vegas's smoothing, in eighths (exact in binary).
-            d = (0..n)
-                .map(|i| match i {
-                    0 => 0.875 * d[0] + 0.125 * d[1],
-                    _ if i == n - 1 => 0.125 * d[n - 2] + 0.875 * d[n - 1],
-                    _ => 0.125 * d[i - 1] + 0.75 * d[i] + 0.125 * d[i + 1],
-                })
-                .collect();
+            next[0] = 0.875 * d[0] + 0.125 * d[1];
+            for (out, w) in next[1..n - 1].iter_mut().zip(d.windows(3)) {
+                *out = 0.125 * w[0] + 0.75 * w[1] + 0.125 * w[2];
+            }
+            next[n - 1] = 0.125 * d[n - 2] + 0.875 * d[n - 1];
+            std::mem::swap(&mut d, &mut next);
         }
         return d;
     }
@@ -551,12 +553,15 @@ fn moving_average(d: &[f64], radius: usize) -> Vec<f64> {
         }
     };
     let r = radius as isize;
+    // The entries `−r..n + r` of the reflected sequence, once: the
+    // running sum then adds and drops plain loads.
+    let reflected: Vec<f64> = (-r..n + r + 1).map(at).collect();
     let width = (2 * radius + 1) as f64;
-    let mut sum: f64 = (-r..=r).map(at).sum();
+    let mut sum: f64 = reflected[..2 * radius + 1].iter().sum();
     let mut out = Vec::with_capacity(d.len());
-    for i in 0..n {
+    for (drop, add) in reflected.iter().zip(&reflected[2 * radius + 1..]) {
         out.push((sum / width).max(0.0));
-        sum += at(i + r + 1) - at(i - r);
+        sum += add - drop;
     }
     out
 }
