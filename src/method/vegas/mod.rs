@@ -529,8 +529,12 @@ impl<I: Integrand> VegasRun<I> {
         let fresh = (next == self.warmup).then(|| self.strata(next));
         let between = &mut self.between;
         between.done += count;
-        // The running iteration still holds the grid: refined in a copy.
-        Arc::make_mut(&mut between.grid).refine(histogram, self.alpha, SMOOTHING_POINTS);
+        // The running iteration still reads the grid: refined into a new one.
+        between.grid = Arc::new(
+            between
+                .grid
+                .refined(histogram, self.alpha, SMOOTHING_POINTS),
+        );
         if let Some(strata) = between.strata.reweighted(weights) {
             between.strata = Arc::new(strata);
         }
