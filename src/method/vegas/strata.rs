@@ -119,8 +119,18 @@ impl CubeSums {
         if self.count < 2 {
             0.0
         } else {
-            self.m2 / ((self.count - 1) as f64 * self.count as f64)
+            self.m2 / (count_as_f64(self.count - 1) * count_as_f64(self.count))
         }
+    }
+}
+
+/// `n as f64`, to the bit, through `i64` below 2^63 (every count of
+/// samples): one instruction on x86-64, where converting a `u64` takes
+/// several, and this runs for every hypercube of every iteration.
+fn count_as_f64(n: u64) -> f64 {
+    match i64::try_from(n) {
+        Ok(n) => n as f64,
+        Err(_) => n as f64,
     }
 }
 
@@ -503,10 +513,12 @@ impl Strata {
         // with `d'_a` the old digit holding the centre on axis `a`,
         // `⌊(k + ½) / s · s'⌋` for the new digit `k` (in integers), and
         // `P_a` the axis's place value. Each axis's term is a table over
-        // its digits, and the new hypercubes' digits are stepped as
-        // [`Strata::corners`] steps them: no division per hypercube,
-        // where one per axis and hypercube had made this the slowest step
-        // between two iterations.
+        // its digits; the new hypercubes are taken in the order of their
+        // positions (axis 0 fastest), so that only axis 0's digit changes
+        // from one to the next, and each one's place in the visiting
+        // order is the last one's plus `stride⁻¹`: no division per
+        // hypercube, where one per axis and hypercube had made this the
+        // slowest step between two iterations.
         let old_total = old.hypercubes() as u64;
         let back = inverse_mod(old.stride % old_total, old_total);
         let mut place = 1;
@@ -522,24 +534,40 @@ impl Strata {
             })
             .collect();
         let total = self.hypercubes() as u64;
-        let step = self.digits(self.stride % total);
-        let mut digits = vec![0; self.slices.len()];
-        for weight in &mut self.weights {
-            let mut at = 0;
-            for (terms, &digit) in terms.iter().zip(&digits) {
-                at += terms[digit as usize];
+        let visit = inverse_mod(self.stride % total, total);
+        // No axes: one hypercube in either, and no terms.
+        let (first, higher) = terms
+            .split_first()
+            .map_or((&[0][..], &[][..]), |(first, higher)| (&first[..], higher));
+        // The digits of the position on axes 1 and up, and where the
+        // hypercube at it comes in the visiting order.
+        let mut digits = vec![0; higher.len()];
+        let mut h = 0;
+        for _ in 0..total / first.len() as u64 {
+            let mut above = 0;
+            for (terms, &digit) in higher.iter().zip(&digits) {
+                above += terms[digit];
+                if above >= old_total {
+                    above -= old_total;
+                }
+            }
+            for &term in first {
+                let mut at = above + term;
                 if at >= old_total {
                     at -= old_total;
                 }
+                self.weights[h as usize] = old.weights[at as usize];
+                h += visit;
+                if h >= total {
+                    h -= total;
+                }
             }
-            *weight = old.weights[at as usize];
-            // The next hypercube's digits: the stride's added with
-            // carries, the carry out of the last axis dropped (mod `H`).
-            let mut carry = 0;
-            for ((digit, &add), &s) in digits.iter_mut().zip(&step).zip(&self.slices) {
-                let sum = *digit + add + carry;
-                carry = u64::from(sum >= s);
-                *digit = sum - carry * s;
+            for (digit, terms) in digits.iter_mut().zip(higher) {
+                *digit += 1;
+                if *digit < terms.len() {
+                    break;
+                }
+                *digit = 0;
             }
         }
         let mut sum: f64 = self.weights.iter().sum();
@@ -928,6 +956,20 @@ mod tests {
                 let expected = old.weights[(old_at * back % old_total) as usize];
                 assert_eq!(new.weights[h].to_bits(), expected.to_bits(), "{dims} {h}");
             }
+        }
+    }
+
+    #[test]
+    fn counts_convert_as_u64_does() {
+        let big = [
+            (1u64 << 53) + 1,
+            (1 << 62) + 3,
+            (1 << 63) - 1,
+            1 << 63,
+            u64::MAX,
+        ];
+        for n in [0, 1, 2, 1000, 12_345_678_901].into_iter().chain(big) {
+            assert_eq!(count_as_f64(n).to_bits(), (n as f64).to_bits(), "{n}");
         }
     }
 
