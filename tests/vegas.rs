@@ -129,7 +129,12 @@ fn chi2_per_dof_is_near_one_when_the_iterations_agree() {
 /// Too few points per iteration on a sharp peak, and no warm-up: the
 /// first iterations miss the peak and report small errors, so the
 /// iterations disagree. The flag must catch it, and above all it must
-/// catch every run whose estimate is far off.
+/// catch every run whose estimate is far off. It rose on 34 and 40 of 64
+/// seeds (two chunkings of the iterations), against one in 20 for honest
+/// runs: at least 8 of 24 fails one time in 60 at a rate of 0.53, and
+/// passes one time in 70000 at one in 20. (It was at least 4 of 8,
+/// which fails one time in 4 at a rate of 0.55, and did when the
+/// chunks changed: 3 of 8.)
 #[test]
 fn the_flag_rises_when_the_iterations_disagree() {
     watchdog(|| {
@@ -140,7 +145,7 @@ fn the_flag_rises_when_the_iterations_disagree() {
         let genz = Arc::new(genz);
         let exact = genz.exact();
         let mut flagged = 0;
-        for seed in 1..=8 {
+        for seed in 1..=24 {
             let estimate = pollster::block_on(
                 over_cube(&genz)
                     .method(vegas(10, 0))
@@ -159,7 +164,7 @@ fn the_flag_rises_when_the_iterations_disagree() {
             }
             flagged += usize::from(estimate.iterations_disagree());
         }
-        assert!(flagged >= 4, "only {flagged} of 8 flagged");
+        assert!(flagged >= 8, "only {flagged} of 24 flagged");
     });
 }
 

@@ -112,8 +112,8 @@ impl<I: Integrand> Passes for VectorVegasRun<I> {
         if pass.base.counted {
             self.average.add(&result, merged.count);
         }
-        self.run
-            .advance(merged.count, &merged.histogram, &merged.adaptation);
+        let weights = pass.base.strata.weights_of(&merged.adaptation);
+        self.run.advance(merged.count, &merged.histogram, weights);
         Ok(None)
     }
 

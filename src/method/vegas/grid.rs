@@ -11,7 +11,7 @@
 //! same for every increment (vegas's documentation, "How vegas Works",
 //! <https://vegas.readthedocs.io>), which puts narrow increments where
 //! `|f|` is large. Each iteration histograms `(f · J)²` per axis and
-//! increment, and [`Grid::refine`] moves the increments towards that
+//! increment, and [`Grid::refined`] moves the increments towards that
 //! condition, damped so that noise in one iteration cannot wreck the grid.
 //!
 //! The details follow `AdaptiveMap.adapt` in Lepage's Python package
@@ -28,7 +28,7 @@
 
 use crate::driver::checkpoint::StateReader;
 
-/// The damping exponent `alpha` of [`Grid::refine`]: vegas's default.
+/// The damping exponent `alpha` of [`Grid::refined`]: vegas's default.
 ///
 /// vegas's `Integrator` uses `alpha = 0.5` ("The default value is 0.5",
 /// its docstring, which adds that smaller values slow adaptation, "which
@@ -57,7 +57,7 @@ pub(crate) const DEFAULT_ALPHA: f64 = 0.5;
 /// follow a narrow peak more closely: the map is linear within an
 /// increment, so a peak narrower than an increment is sampled no better
 /// than by plain Monte Carlo. Their cost is small: `Grid::map` finds an
-/// increment by one multiplication whatever `N`, and [`Grid::refine`] is
+/// increment by one multiplication whatever `N`, and [`Grid::refined`] is
 /// linear in `N`. The histogram, though, needs samples in every increment
 /// to say anything, so vegas uses `min(neval / 10, 1000)`; see
 /// [`increments_for`].
@@ -105,7 +105,7 @@ const R_FLOOR: f64 = 1e-257;
 /// discontinuous family; 16 lost 20% there, and 64 let `z` reach 36 again.
 pub(crate) const MAX_DENSITY_RATIO: f64 = 4.0;
 
-/// The points whose `(f · J)²` the smoothing of [`Grid::refine`] pools
+/// The points whose `(f · J)²` the smoothing of [`Grid::refined`] pools
 /// for each increment: the histogram is smoothed as by vegas's
 /// `(1, 6, 1)/8` kernel about `SMOOTHING_POINTS / (points per increment)`
 /// times, at least once (vegas smooths once whatever the points; many
@@ -213,13 +213,16 @@ impl Grid {
         grid
     }
 
-    /// Rebuilds `steps` from `edges`.
+    /// Rebuilds `steps` from `edges`: axis by axis into a vector of the
+    /// right size (collected through `flat_map`, it grew by doubling,
+    /// which with its copies cost three times the steps themselves).
     fn set_steps(&mut self) {
-        self.steps = self
-            .edges
-            .chunks_exact(self.increments + 1)
-            .flat_map(|axis| axis.windows(2).map(|e| [e[0], e[1] - e[0]]))
-            .collect();
+        let n = self.increments;
+        let mut steps = Vec::with_capacity(self.edges.len() / (n + 1) * n);
+        for axis in self.edges.chunks_exact(n + 1) {
+            steps.extend(axis.windows(2).map(|e| [e[0], e[1] - e[0]]));
+        }
+        self.steps = steps;
     }
 
     /// Appends every edge to a checkpoint's bytes, bit for bit.
@@ -386,8 +389,8 @@ impl Grid {
         }
     }
 
-    /// Refines the grid from a histogram of `(f·J)²` per axis per increment
-    /// (Lepage's `d_i`), with damping `alpha`.
+    /// The grid refined from a histogram of `(f·J)²` per axis per
+    /// increment (Lepage's `d_i`), with damping `alpha`.
     ///
     /// Per axis, as vegas's `AdaptiveMap.adapt` does:
     ///
@@ -434,7 +437,29 @@ impl Grid {
     /// # Panics
     ///
     /// If the histogram's shape is not the grid's.
+    pub(crate) fn refined(&self, histogram: &Histogram, alpha: f64, pool: f64) -> Grid {
+        // A new grid, leaving this one to the iteration that still reads
+        // it: the edges are copied, the steps built from them.
+        let mut grid = Grid {
+            increments: self.increments,
+            lo: self.lo.clone(),
+            width: self.width.clone(),
+            edges: self.edges.clone(),
+            steps: Vec::new(),
+        };
+        grid.refine_edges(histogram, alpha, pool);
+        grid.set_steps();
+        grid
+    }
+
+    /// [`Grid::refined`] in place.
+    #[cfg(test)]
     pub(crate) fn refine(&mut self, histogram: &Histogram, alpha: f64, pool: f64) {
+        *self = self.refined(histogram, alpha, pool);
+    }
+
+    /// The edges of [`Grid::refined`]; the steps are left as they were.
+    fn refine_edges(&mut self, histogram: &Histogram, alpha: f64, pool: f64) {
         assert!(
             histogram.dims == self.dims() && histogram.increments == self.increments,
             "the histogram must have the grid's shape"
@@ -458,12 +483,11 @@ impl Grid {
                 edges.copy_from_slice(&new_edges);
             }
         }
-        self.set_steps();
     }
 }
 
 /// The compressed weights `w_i` of one axis (steps 1 to 3 of
-/// [`Grid::refine`]), or `None` when the axis has nothing to refine from:
+/// [`Grid::refined`]), or `None` when the axis has nothing to refine from:
 /// a single increment, or an all-zero histogram.
 fn weights(bins: &[[f64; 2]], alpha: f64, pool: f64) -> Option<Vec<f64>> {
     let n = bins.len();
@@ -510,15 +534,17 @@ fn weights(bins: &[[f64; 2]], alpha: f64, pool: f64) -> Option<Vec<f64>> {
 fn smooth(mut d: Vec<f64>, passes: usize) -> Vec<f64> {
     let n = d.len();
     if passes <= EXACT_SMOOTHING_PASSES {
+        // The ends apart, so that the loop over the rest runs on whole
+        // vectors: the same operations on each entry as entry by entry.
+        let mut next = vec![0.0; n];
         for _ in 0..passes {
             // vegas's smoothing, in eighths (exact in binary).
-            d = (0..n)
-                .map(|i| match i {
-                    0 => 0.875 * d[0] + 0.125 * d[1],
-                    _ if i == n - 1 => 0.125 * d[n - 2] + 0.875 * d[n - 1],
-                    _ => 0.125 * d[i - 1] + 0.75 * d[i] + 0.125 * d[i + 1],
-                })
-                .collect();
+            next[0] = 0.875 * d[0] + 0.125 * d[1];
+            for (out, w) in next[1..n - 1].iter_mut().zip(d.windows(3)) {
+                *out = 0.125 * w[0] + 0.75 * w[1] + 0.125 * w[2];
+            }
+            next[n - 1] = 0.125 * d[n - 2] + 0.875 * d[n - 1];
+            std::mem::swap(&mut d, &mut next);
         }
         return d;
     }
@@ -551,12 +577,15 @@ fn moving_average(d: &[f64], radius: usize) -> Vec<f64> {
         }
     };
     let r = radius as isize;
+    // The entries `−r..n + r` of the reflected sequence, once: the
+    // running sum then adds and drops plain loads.
+    let reflected: Vec<f64> = (-r..n + r + 1).map(at).collect();
     let width = (2 * radius + 1) as f64;
-    let mut sum: f64 = (-r..=r).map(at).sum();
+    let mut sum: f64 = reflected[..2 * radius + 1].iter().sum();
     let mut out = Vec::with_capacity(d.len());
-    for i in 0..n {
+    for (drop, add) in reflected.iter().zip(&reflected[2 * radius + 1..]) {
         out.push((sum / width).max(0.0));
-        sum += at(i + r + 1) - at(i - r);
+        sum += add - drop;
     }
     out
 }
@@ -581,7 +610,7 @@ fn compress(r: f64, alpha: f64) -> f64 {
     if alpha == 1.0 { base } else { base.powf(alpha) }
 }
 
-/// Step 4 of [`Grid::refine`]: raises weights so that the weight per unit
+/// Step 4 of [`Grid::refined`]: raises weights so that the weight per unit
 /// length, `w_i / Δu_i`, falls by at most `ratio` from an increment to
 /// either neighbour: a forward and a backward pass of a running maximum
 /// decayed by `ratio` per increment. The new increments inside an old one
@@ -606,7 +635,7 @@ fn grade(edges: &[f64], weights: &mut [f64], ratio: f64) {
     }
 }
 
-/// New edges for one axis (step 5 of [`Grid::refine`]): the `u` at which
+/// New edges for one axis (step 5 of [`Grid::refined`]): the `u` at which
 /// the cumulative weight, spread evenly over each old increment, reaches
 /// `k / N` of the total, for `k = 1..N`. `None` if they would not be
 /// strictly increasing.
@@ -641,7 +670,7 @@ fn regrid(edges: &[f64], weights: &[f64]) -> Option<Vec<f64>> {
 }
 
 /// Per axis, per increment, the sum of `(f·J)²` over the points that fell
-/// there, and their count: what [`Grid::refine`] learns from.
+/// there, and their count: what [`Grid::refined`] learns from.
 ///
 /// Each chunk of an iteration fills its own; the caller merges them in
 /// chunk order, so the sums, and hence the refined grid, do not depend on
@@ -759,7 +788,7 @@ impl Histogram {
         Some(histogram)
     }
 
-    /// Whether every sum is finite. If not, [`Grid::refine`] leaves the
+    /// Whether every sum is finite. If not, [`Grid::refined`] leaves the
     /// grid alone.
     pub(crate) fn is_finite(&self) -> bool {
         // Every sum looked at, no early exit, so that the check runs on

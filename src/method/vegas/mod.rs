@@ -76,22 +76,41 @@ const MIN_CHUNK_POINTS: u64 = 512;
 /// Carlo's passes are cut, unless that would make chunks too small for
 /// their fixed cost (above) or larger than plain Monte Carlo's largest
 /// ([`MAX_DEFAULT_CHUNK`]; a time limit or a checkpoint waits for a
-/// chunk to merge). A pure function of the spec, so the chunks,
-/// and the bits, are the same on any machine and thread count. Chunks end
-/// at hypercube boundaries ([`Strata::chunks`]), so they hold about this
-/// many points.
-///
-/// A counted iteration of a 2^16-point budget in 5 dimensions (13108
-/// points, 163 increments) is then about 10 chunks and a warm-up one 2;
-/// of a 2^20 budget (1000 increments), 27 and 4: every core of a small
-/// machine busy in every iteration, where the general policy's floor of
-/// 4096 points had left the 2^16 budget's iterations in one to four.
+/// chunk to merge). [`default_pieces`] makes it a count of chunks.
 fn chunk_target(samples: u64, increments: usize) -> u64 {
     // At most 65536 increments, so the floor is below the cap.
     let floor = (MIN_CHUNK_POINTS_PER_INCREMENT * increments as u64).max(MIN_CHUNK_POINTS);
     samples
         .div_ceil(DEFAULT_CHUNKS_PER_PASS)
         .clamp(floor, MAX_DEFAULT_CHUNK)
+}
+
+/// Chunks of an iteration, when there are more than two, come in
+/// multiples of this: cut into equal shares ([`Strata::even_chunks`]), an
+/// iteration then ends with every core of a machine of 1, 2 or 4 busy to
+/// its last chunk, where 3 chunks on 2 cores keep one idle for a third
+/// of the iteration.
+const PIECES_STEP: u64 = 4;
+
+/// Chunks in an iteration of `samples` points on a grid of `increments`
+/// increments per axis, when the caller chose no chunk size: enough for
+/// about [`chunk_target`] points each, rounded up to a multiple of
+/// [`PIECES_STEP`] past two, and cut into equal shares of the points
+/// ([`Strata::even_chunks`]). A pure function of the spec, so the chunks,
+/// and the bits, are the same on any machine and thread count.
+///
+/// A counted iteration of a 2^16-point budget in 5 dimensions (13108
+/// points, 160 increments) is then 12 chunks and a warm-up one 2; of a
+/// 2^20 budget (952 increments), 28 and 4: every core of a small machine
+/// busy in every iteration, where the general policy's floor of 4096
+/// points had left the 2^16 budget's iterations in one to four.
+fn default_pieces(samples: u64, increments: usize) -> u64 {
+    let pieces = samples.div_ceil(chunk_target(samples, increments));
+    if pieces <= 2 {
+        pieces
+    } else {
+        pieces.next_multiple_of(PIECES_STEP)
+    }
 }
 
 /// VEGAS+, Lepage's adaptive importance sampling (J. Comput. Phys. 27, 192,
@@ -357,8 +376,10 @@ struct Between {
     average: IterationAverage,
     /// The last iteration's own result, for a time limit hit in warm-up.
     last: IterationAverage,
-    grid: Grid,
-    strata: Strata,
+    /// Shared with the running iteration, which reads them: the next
+    /// ones are built anew, never copied from these.
+    grid: Arc<Grid>,
+    strata: Arc<Strata>,
 }
 
 impl<I: Integrand> VegasRun<I> {
@@ -445,8 +466,8 @@ impl<I: Integrand> VegasRun<I> {
                 skipped: 0,
                 average: IterationAverage::new(),
                 last: IterationAverage::new(),
-                grid,
-                strata,
+                grid: Arc::new(grid),
+                strata: Arc::new(strata),
             },
         })
     }
@@ -481,13 +502,16 @@ impl<I: Integrand> VegasRun<I> {
             return None;
         }
         let samples = between.strata.samples();
-        let chunk = self
-            .chunk_size
-            .unwrap_or_else(|| chunk_target(samples, self.increments));
+        let ranges = match self.chunk_size {
+            Some(chunk) => between.strata.chunks(chunk),
+            None => between
+                .strata
+                .even_chunks(default_pieces(samples, self.increments)),
+        };
         Some(VegasIteration {
             integrand: self.integrand.clone(),
             grid: between.grid.clone(),
-            ranges: between.strata.chunks(chunk),
+            ranges,
             strata: between.strata.clone(),
             key: chunk_key(self.seed, u64::from(between.iteration)),
             policy: self.policy,
@@ -497,20 +521,27 @@ impl<I: Integrand> VegasRun<I> {
     }
 
     /// Ends an iteration of `count` samples, whatever it estimated: the
-    /// grid adapts to its `histogram` and the strata to the spreads of
-    /// its `cubes`, and the counted iterations' budget brings new
-    /// hypercubes.
-    fn advance(&mut self, count: u64, histogram: &Histogram, cubes: &[CubeSums]) {
+    /// grid adapts to its `histogram` and the strata to its hypercubes'
+    /// `weights` ([`Strata::weights_of`]), and the counted iterations'
+    /// budget brings new hypercubes.
+    fn advance(&mut self, count: u64, histogram: &Histogram, weights: Vec<f64>) {
         let next = self.between.iteration + 1;
         let fresh = (next == self.warmup).then(|| self.strata(next));
         let between = &mut self.between;
         between.done += count;
-        between.grid.refine(histogram, self.alpha, SMOOTHING_POINTS);
-        between.strata.update(cubes);
+        // The running iteration still reads the grid: refined into a new one.
+        between.grid = Arc::new(
+            between
+                .grid
+                .refined(histogram, self.alpha, SMOOTHING_POINTS),
+        );
+        if let Some(strata) = between.strata.reweighted(weights) {
+            between.strata = Arc::new(strata);
+        }
         // The counted iterations' budget: new hypercubes.
         if let Some(mut fresh) = fresh {
             fresh.inherit(&between.strata);
-            between.strata = fresh;
+            between.strata = Arc::new(fresh);
         }
         between.iteration = next;
     }
@@ -560,7 +591,7 @@ impl<I: Integrand> Passes for VegasRun<I> {
         if pass.counted {
             between.average.add(value, std_error, merged.count);
         }
-        self.advance(merged.count, &merged.histogram, &merged.cubes);
+        self.advance(merged.count, &merged.histogram, merged.weights);
         Ok(None)
     }
 
@@ -623,8 +654,9 @@ impl<I: Integrand> Passes for VegasRun<I> {
                 self.domain.lo(),
                 self.domain.width(),
                 self.increments,
-            )?,
-            strata: Strata::decode(reader)?,
+            )?
+            .into(),
+            strata: Strata::decode(reader)?.into(),
         };
         if between.iteration >= self.iterations {
             return None;
@@ -651,8 +683,8 @@ fn average_estimate(average: &IterationAverage, done: u64, skipped: u64, stop: S
 /// hypercubes.
 pub(crate) struct VegasIteration<I> {
     integrand: Arc<I>,
-    grid: Grid,
-    strata: Strata,
+    grid: Arc<Grid>,
+    strata: Arc<Strata>,
     /// The chunks' hypercubes, a pure function of the strata's counts.
     ranges: Vec<Range<usize>>,
     /// The iteration's own seed; chunk `i` draws from `chunk_key(key, i)`.
@@ -711,6 +743,7 @@ impl<I: Integrand> VegasIteration<I> {
         let histogram = Histogram::decode(reader, self.grid.dims(), self.grid.increments())?;
         Some(IterationSums {
             count,
+            weights: self.strata.weights_of(&cubes),
             cubes,
             means: Accumulator::new(),
             histogram,
@@ -735,16 +768,21 @@ impl<I: Integrand> Pass for VegasIteration<I> {
             strata: &self.strata,
             policy: self.policy,
         };
-        chunk.sample(&mut lanes, self.ranges[index as usize].clone(), halt)
+        let mut part = chunk.sample(&mut lanes, self.ranges[index as usize].clone(), halt)?;
+        // The chunk's share of the work between iterations.
+        part.weights = self.strata.weights_of(&part.cubes);
+        Ok(part)
     }
 
     fn start(&self) -> IterationSums {
+        let hypercubes = self.strata.hypercubes();
         IterationSums {
             count: 0,
-            cubes: Vec::with_capacity(self.strata.hypercubes()),
+            cubes: Vec::with_capacity(hypercubes),
             means: Accumulator::new(),
             histogram: Histogram::new(self.grid.dims(), self.grid.increments()),
             skipped: 0,
+            weights: Vec::with_capacity(hypercubes),
         }
     }
 
@@ -752,14 +790,18 @@ impl<I: Integrand> Pass for VegasIteration<I> {
         merged.count += part.count;
         merged.means.merge(&part.means);
         merged.cubes.extend_from_slice(&part.cubes);
+        merged.weights.extend_from_slice(&part.weights);
         merged.histogram.merge(&part.histogram);
         merged.skipped += part.skipped;
     }
 
     /// Every chunk's hypercube sums were finite (`Chunk::sample` checks),
-    /// and appending them cannot overflow; the histograms' sums can.
+    /// and appending them cannot overflow; the histograms' sums can. Only
+    /// the whole iteration's histogram refines the grid, and its sums of
+    /// squares, once infinite, stay so: it is looked at once, when the
+    /// last chunk merges, not after every merge on the driver's thread.
     fn overflowed(&self, merged: &IterationSums) -> bool {
-        !merged.histogram.is_finite()
+        merged.cubes.len() == self.strata.hypercubes() && !merged.histogram.is_finite()
     }
 
     /// The count, the skipped count, the hypercubes, then the histogram.
@@ -808,19 +850,29 @@ mod tests {
 
     /// Small iterations still split into enough chunks for a few cores;
     /// large ones into the general policy's 64; none below the floor the
-    /// histogram's cost sets.
+    /// histogram's cost sets; past two, a multiple of four.
     #[test]
     fn default_chunks_split_every_iteration() {
-        assert_eq!(chunk_target(13_108, 163), 1304);
+        assert_eq!(chunk_target(13_108, 160), 1280);
         assert_eq!(chunk_target(209_715, 1000), 8000);
         assert_eq!(chunk_target(1 << 26, 1000), 1 << 20);
         assert_eq!(chunk_target(1 << 40, 65536), MAX_DEFAULT_CHUNK);
         assert_eq!(chunk_target(100, 1), MIN_CHUNK_POINTS);
-        // A counted iteration of a 2^16 budget in 5 dimensions, and a
-        // warm-up one.
+        // A 2^16 budget in 5 dimensions: a counted iteration (11 chunks
+        // of the target, rounded up to 12) and a warm-up one (2); a 2^20
+        // budget's, 28 and 4; one chunk for a tiny iteration.
+        assert_eq!(default_pieces(13_108, 160), 12);
+        assert_eq!(default_pieces(1638, 160), 2);
+        assert_eq!(default_pieces(209_715, 952), 28);
+        assert_eq!(default_pieces(26_214, 952), 4);
+        assert_eq!(default_pieces(300, 10), 1);
+        assert_eq!(default_pieces(1 << 26, 1000), 64);
+        // Cut into equal shares of the points.
         let counted = Strata::new(5, 13_108, DEFAULT_BETA);
-        assert_eq!(counted.chunks(chunk_target(13_108, 163)).len(), 11);
-        let warm = Strata::new(5, 1638, DEFAULT_BETA);
-        assert_eq!(warm.chunks(chunk_target(1638, 163)).len(), 2);
+        let chunks = counted.even_chunks(default_pieces(13_108, 160));
+        assert_eq!(chunks.len(), 12);
+        let held = |r: &Range<usize>| counted.counts()[r.clone()].iter().sum::<u64>();
+        let (least, most) = (chunks.iter().map(held).min(), chunks.iter().map(held).max());
+        assert!(most.unwrap() - least.unwrap() <= 16, "{least:?} {most:?}");
     }
 }

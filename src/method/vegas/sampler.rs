@@ -46,6 +46,11 @@ pub(crate) struct IterationSums {
     pub(crate) means: Accumulator,
     pub(crate) histogram: Histogram,
     pub(crate) skipped: u64,
+    /// Each hypercube's weight for the next allocation
+    /// ([`Strata::weights_of`]), in hypercube order: set by the pass
+    /// around the chunk, so that the chunk that owns a hypercube computes
+    /// it, not the driver between iterations.
+    pub(crate) weights: Vec<f64>,
 }
 
 /// The fixed inputs of a chunk.
@@ -221,6 +226,7 @@ impl<I: Integrand> Chunk<'_, I> {
             cubes,
             histogram,
             skipped,
+            weights: Vec::new(),
         })
     }
 

@@ -37,7 +37,9 @@
 //!    is hypercube order;
 //! 5. **estimate**: [`Strata::estimate`] sums over the hypercubes in
 //!    their order, so the bits do not depend on where the chunks were cut;
-//! 6. **update**: [`Strata::update`] sets the next iteration's counts.
+//! 6. **update**: [`Strata::weights_of`] damps each hypercube's spread,
+//!    in the chunk that sampled it, and [`Strata::reweighted`] sets the
+//!    next iteration's counts from them.
 //!
 //! Everything is deterministic: sums run in hypercube order, and only
 //! `powf` and correctly rounded arithmetic are used.
@@ -117,8 +119,18 @@ impl CubeSums {
         if self.count < 2 {
             0.0
         } else {
-            self.m2 / ((self.count - 1) as f64 * self.count as f64)
+            self.m2 / (count_as_f64(self.count - 1) * count_as_f64(self.count))
         }
+    }
+}
+
+/// `n as f64`, to the bit, through `i64` below 2^63 (every count of
+/// samples): one instruction on x86-64, where converting a `u64` takes
+/// several, and this runs for every hypercube of every iteration.
+fn count_as_f64(n: u64) -> f64 {
+    match i64::try_from(n) {
+        Ok(n) => n as f64,
+        Err(_) => n as f64,
     }
 }
 
@@ -220,7 +232,7 @@ impl Strata {
             counts: vec![0; hypercubes],
             stride: stride_for(hypercubes as u64),
         };
-        strata.allocate();
+        strata.allocate(hypercubes as f64);
         strata
     }
 
@@ -292,6 +304,17 @@ impl Strata {
         }
     }
 
+    /// The digits of position `at` (below `H`) in the grid of
+    /// hypercubes, one per axis, axis 0 fastest.
+    fn digits(&self, mut at: u64) -> Vec<u64> {
+        let digits = self.slices.iter().map(|&s| {
+            let digit = at % s;
+            at /= s;
+            digit
+        });
+        digits.collect()
+    }
+
     /// The lower corners of hypercubes `range` (in visiting order), axis
     /// by axis: `corners[a * range.len() + c]` is coordinate `a` of
     /// [`Strata::corner`]`(range.start + c)`, to the bit. Without a
@@ -308,18 +331,10 @@ impl Strata {
             return corners;
         }
         assert!(range.end <= self.hypercubes(), "hypercubes out of range");
-        let digits = |mut at: u64| -> Vec<u64> {
-            let digits = self.slices.iter().map(|&s| {
-                let digit = at % s;
-                at /= s;
-                digit
-            });
-            digits.collect()
-        };
         // H ≤ 2^20 and stride < H, so the product fits in 64 bits.
         let total = self.hypercubes() as u64;
-        let first = digits(range.start as u64 * self.stride % total);
-        let step = digits(self.stride % total);
+        let first = self.digits(range.start as u64 * self.stride % total);
+        let step = self.digits(self.stride % total);
         // The carry out of the axis before, per hypercube: none into axis 0.
         let mut carries = vec![0u8; cubes];
         for ((&s, mut digit), add) in self.slices.iter().zip(first).zip(step) {
@@ -342,7 +357,8 @@ impl Strata {
     /// The hypercubes cut into contiguous ranges, in order, each closed as
     /// soon as it holds at least `target` samples (the last may hold
     /// fewer): a pure function of the counts, so a chunk's hypercubes and
-    /// random stream do not depend on the number of threads.
+    /// random stream do not depend on the number of threads. For a chunk
+    /// size the caller chose.
     pub(crate) fn chunks(&self, target: u64) -> Vec<Range<usize>> {
         let target = target.max(1);
         let (mut chunks, mut start, mut held) = (Vec::new(), 0, 0);
@@ -354,6 +370,39 @@ impl Strata {
                 held = 0;
             }
         }
+        if start < self.counts.len() {
+            chunks.push(start..self.counts.len());
+        }
+        chunks
+    }
+
+    /// The hypercubes cut into at most `pieces` contiguous ranges, in
+    /// order, of nearly equal samples: range `j` closes at the first
+    /// hypercube that brings the samples so far to `(j + 1) / pieces` of
+    /// the iteration's, so ranges differ by less than a hypercube's count
+    /// (fewer ranges when one hypercube holds more than a range's share).
+    /// Equal ranges keep every core busy to the end of the iteration,
+    /// where [`Strata::chunks`]'s last range, of what the others left,
+    /// could be a fraction of them. A pure function of the counts, as
+    /// that one is.
+    pub(crate) fn even_chunks(&self, pieces: u64) -> Vec<Range<usize>> {
+        let pieces = u128::from(pieces.max(1));
+        let total = u128::from(self.samples());
+        // The samples that close range `j` (from 1): `⌈j · total / pieces⌉`.
+        let closing = |j: u128| (j * total).div_ceil(pieces) as u64;
+        let mut chunks = Vec::with_capacity(pieces.min(self.counts.len() as u128) as usize);
+        let (mut start, mut held, mut close) = (0, 0, closing(1));
+        for (h, &n) in self.counts.iter().enumerate() {
+            held += n;
+            if held >= close {
+                chunks.push(start..h + 1);
+                start = h + 1;
+                // The first range whose share `held` has not reached.
+                close = closing(u128::from(held) * pieces / total + 1);
+            }
+        }
+        // The last hypercube closes the last range (`closing(pieces)` is
+        // the total); a guard all the same.
         if start < self.counts.len() {
             chunks.push(start..self.counts.len());
         }
@@ -381,32 +430,71 @@ impl Strata {
         (shift + deviation, variance)
     }
 
-    /// Reallocates the samples from an iteration's hypercube sums:
-    /// `σ_h^β` with `σ_h² = V_h² s_h² / n_h`, then [`Strata::counts`] as
-    /// the module's documentation says. If every `σ_h` is 0 (a constant
-    /// `f · J`), or any is not finite, the counts are spread evenly again,
-    /// as vegas does for the first case; with `β = 0` nothing changes.
+    /// Each hypercube's damped weight for the next allocation, `σ_h^β`
+    /// with `σ_h² = V_h² s_h² / n_h`, from its sums: what
+    /// [`Strata::reweighted`] takes, computed hypercube by hypercube, so
+    /// the chunk that owns a range of hypercubes computes theirs, to the
+    /// bit what the whole would give. Empty when `β = 0`, which never
+    /// moves a sample.
+    pub(crate) fn weights_of(&self, cubes: &[CubeSums]) -> Vec<f64> {
+        if self.beta == 0.0 {
+            return Vec::new();
+        }
+        let volume = 1.0 / self.hypercubes() as f64;
+        let mut weights: Vec<f64> = cubes
+            .iter()
+            .map(|cube| volume * volume * cube.variance_of_mean())
+            .collect();
+        // A loop of its own, with nothing else in it, so that the roots
+        // run side by side in vectors rather than one chain at a time.
+        damp(&mut weights, self.beta);
+        weights
+    }
+
+    /// The strata of the next iteration: the samples reallocated from
+    /// every hypercube's [`Strata::weights_of`], in order, with
+    /// [`Strata::counts`] as the module's documentation says. If every
+    /// `σ_h` is 0 (a constant `f · J`), or any is not finite, the counts
+    /// are spread evenly again, as vegas does for the first case; `None`
+    /// when `β = 0`, where nothing changes. Built anew, so that the
+    /// strata an iteration's chunks read are never copied.
+    ///
+    /// # Panics
+    ///
+    /// If `β > 0` and `weights` is not one per hypercube.
+    pub(crate) fn reweighted(&self, mut weights: Vec<f64>) -> Option<Strata> {
+        if self.beta == 0.0 {
+            return None;
+        }
+        assert_eq!(weights.len(), self.hypercubes(), "one weight per hypercube");
+        let mut total: f64 = weights.iter().sum();
+        if !(total > 0.0 && total.is_finite()) {
+            weights.fill(1.0);
+            total = weights.len() as f64;
+        }
+        let mut next = Strata {
+            slices: self.slices.clone(),
+            per_iteration: self.per_iteration,
+            beta: self.beta,
+            weights,
+            counts: vec![0; self.hypercubes()],
+            stride: self.stride,
+        };
+        next.allocate(total);
+        Some(next)
+    }
+
+    /// [`Strata::reweighted`] from an iteration's hypercube sums, in place.
     ///
     /// # Panics
     ///
     /// If `cubes` is not one per hypercube.
+    #[cfg(test)]
     pub(crate) fn update(&mut self, cubes: &[CubeSums]) {
         assert_eq!(cubes.len(), self.hypercubes(), "one CubeSums per hypercube");
-        if self.beta == 0.0 {
-            return;
+        if let Some(next) = self.reweighted(self.weights_of(cubes)) {
+            *self = next;
         }
-        let volume = 1.0 / self.hypercubes() as f64;
-        for (weight, cube) in self.weights.iter_mut().zip(cubes) {
-            *weight = volume * volume * cube.variance_of_mean();
-        }
-        // A loop of its own, with nothing else in it, so that the roots
-        // run side by side in vectors rather than one chain at a time.
-        damp(&mut self.weights, self.beta);
-        let total: f64 = self.weights.iter().sum();
-        if !(total > 0.0 && total.is_finite()) {
-            self.weights.fill(1.0);
-        }
-        self.allocate();
     }
 
     /// Takes over what `old`, strata of the same axes for another budget,
@@ -420,32 +508,80 @@ impl Strata {
         if self.beta == 0.0 || old.slices.len() != self.slices.len() {
             return;
         }
+        // The old hypercube holding a new one's centre, as its place in
+        // the old visiting order: `(Σ_a d'_a P_a) · stride'⁻¹ mod H'`,
+        // with `d'_a` the old digit holding the centre on axis `a`,
+        // `⌊(k + ½) / s · s'⌋` for the new digit `k` (in integers), and
+        // `P_a` the axis's place value. Each axis's term is a table over
+        // its digits; the new hypercubes are taken in the order of their
+        // positions (axis 0 fastest), so that only axis 0's digit changes
+        // from one to the next, and each one's place in the visiting
+        // order is the last one's plus `stride⁻¹`: no division per
+        // hypercube, where one per axis and hypercube had made this the
+        // slowest step between two iterations.
         let old_total = old.hypercubes() as u64;
-        let back = inverse_mod(old.stride % old_total.max(1), old_total);
+        let back = inverse_mod(old.stride % old_total, old_total);
+        let mut place = 1;
+        let terms: Vec<Vec<u64>> = (self.slices.iter().zip(&old.slices))
+            .map(|(&s, &old_s)| {
+                // Each term is below H' ≤ 2^20 before the product with
+                // the inverse, so the product fits in 64 bits.
+                let terms = (0..s)
+                    .map(|k| (2 * k + 1) * old_s / (2 * s) * place % old_total * back % old_total)
+                    .collect();
+                place *= old_s;
+                terms
+            })
+            .collect();
         let total = self.hypercubes() as u64;
-        for (h, weight) in self.weights.iter_mut().enumerate() {
-            let mut at = h as u64 * self.stride % total;
-            // The centre's digit on each axis, in the old slicing:
-            // ⌊(k + ½) / s · s'⌋, in integers.
-            let (mut old_at, mut scale) = (0, 1);
-            for (&s, &old_s) in self.slices.iter().zip(&old.slices) {
-                let k = at % s;
-                at /= s;
-                old_at += (2 * k + 1) * old_s / (2 * s) * scale;
-                scale *= old_s;
+        let visit = inverse_mod(self.stride % total, total);
+        // No axes: one hypercube in either, and no terms.
+        let (first, higher) = terms
+            .split_first()
+            .map_or((&[0][..], &[][..]), |(first, higher)| (&first[..], higher));
+        // The digits of the position on axes 1 and up, and where the
+        // hypercube at it comes in the visiting order.
+        let mut digits = vec![0; higher.len()];
+        let mut h = 0;
+        for _ in 0..total / first.len() as u64 {
+            let mut above = 0;
+            for (terms, &digit) in higher.iter().zip(&digits) {
+                above += terms[digit];
+                if above >= old_total {
+                    above -= old_total;
+                }
             }
-            *weight = old.weights[(old_at * back % old_total.max(1)) as usize];
+            for &term in first {
+                let mut at = above + term;
+                if at >= old_total {
+                    at -= old_total;
+                }
+                self.weights[h as usize] = old.weights[at as usize];
+                h += visit;
+                if h >= total {
+                    h -= total;
+                }
+            }
+            for (digit, terms) in digits.iter_mut().zip(higher) {
+                *digit += 1;
+                if *digit < terms.len() {
+                    break;
+                }
+                *digit = 0;
+            }
         }
-        let sum: f64 = self.weights.iter().sum();
+        let mut sum: f64 = self.weights.iter().sum();
         if !(sum > 0.0 && sum.is_finite()) {
             self.weights.fill(1.0);
+            sum = self.weights.len() as f64;
         }
-        self.allocate();
+        self.allocate(sum);
     }
 
     /// `n_h = ⌊f N w_h / Σw⌋ + n_min`, `n_min = max(2, ⌊(1 − f) N / H⌋)`,
     /// `f` the adaptive share (0 when `β = 0`): vegas's `_random_batch`.
-    fn allocate(&mut self) {
+    /// `total` is `Σw`, summed in order, which every caller has at hand.
+    fn allocate(&mut self, total: f64) {
         let hypercubes = self.hypercubes() as u64;
         let n = self.per_iteration;
         if hypercubes == 1 {
@@ -454,21 +590,27 @@ impl Strata {
         }
         let share = if self.beta > 0.0 { ADAPTIVE_SHARE } else { 0.0 };
         let floor = (((1.0 - share) * n as f64 / hypercubes as f64) as u64).max(MIN_PER_HYPERCUBE);
-        let total: f64 = self.weights.iter().sum();
         let per_weight = share * n as f64 / total;
+        let mut sum = 0;
         for (count, &weight) in self.counts.iter_mut().zip(&self.weights) {
-            // Σ ⌊·⌋ ≤ f N and H n_min ≤ (1 − f) N, so Σ n_h ≤ N.
-            *count = (weight * per_weight) as u64 + floor;
+            // Σ ⌊·⌋ ≤ f N and H n_min ≤ (1 − f) N, so Σ n_h ≤ N. Below
+            // 2^63, so the conversion to `i64` (one instruction, where
+            // `u64`'s takes a branch) truncates alike.
+            *count = (weight * per_weight) as i64 as u64 + floor;
+            sum += *count;
         }
         // What rounding down left over goes one by one to the hypercubes
         // in order (vegas leaves it undrawn), so that every iteration
         // draws its whole budget. Rounding in `per_weight` may overshoot
         // by a sample or two; then nothing is added.
-        let left = n.saturating_sub(self.counts.iter().sum());
+        let left = n.saturating_sub(sum);
         let (each, first) = (left / hypercubes, (left % hypercubes) as usize);
-        for (h, count) in self.counts.iter_mut().enumerate() {
-            *count += each + u64::from(h < first);
+        if each > 0 {
+            self.counts.iter_mut().for_each(|count| *count += each);
         }
+        self.counts[..first]
+            .iter_mut()
+            .for_each(|count| *count += 1);
     }
 
     /// Appends the strata to a checkpoint's bytes: the axes, the budget,
@@ -495,10 +637,13 @@ impl Strata {
         for weight in &mut strata.weights {
             *weight = reader.f64()?;
         }
-        let valid = strata.weights.iter().all(|w| *w >= 0.0 && w.is_finite())
-            && strata.weights.iter().sum::<f64>() > 0.0;
-        strata.allocate();
-        valid.then_some(strata)
+        let total: f64 = strata.weights.iter().sum();
+        let valid = strata.weights.iter().all(|w| *w >= 0.0 && w.is_finite()) && total > 0.0;
+        if !valid {
+            return None;
+        }
+        strata.allocate(total);
+        Some(strata)
     }
 }
 
@@ -778,6 +923,56 @@ mod tests {
         assert_eq!(new.samples(), 40_000);
     }
 
+    /// Stepped digit by digit, the inherited weights are those of the
+    /// old hypercube holding each new one's centre, found by dividing
+    /// each hypercube's position into digits.
+    #[test]
+    fn inherit_finds_the_old_hypercube_of_each_centre() {
+        let shapes = [
+            (2, 400, 40_000),
+            (5, 4000, 50_000),
+            (3, 30, 9000),
+            (1, 50, 700),
+        ];
+        for (dims, old_n, new_n) in shapes {
+            let mut old = Strata::new(dims, old_n, DEFAULT_BETA);
+            let cubes: Vec<CubeSums> = (0..old.hypercubes())
+                .map(|h| CubeSums::from_values(&[0.0, 1.0 + h as f64]))
+                .collect();
+            old.update(&cubes);
+            let mut new = Strata::new(dims, new_n, DEFAULT_BETA);
+            new.inherit(&old);
+            let (old_total, total) = (old.hypercubes() as u64, new.hypercubes() as u64);
+            let back = inverse_mod(old.stride % old_total, old_total);
+            for h in 0..new.hypercubes() {
+                let mut at = h as u64 * new.stride % total;
+                let (mut old_at, mut scale) = (0, 1);
+                for (&s, &old_s) in new.slices.iter().zip(&old.slices) {
+                    let k = at % s;
+                    at /= s;
+                    old_at += (2 * k + 1) * old_s / (2 * s) * scale;
+                    scale *= old_s;
+                }
+                let expected = old.weights[(old_at * back % old_total) as usize];
+                assert_eq!(new.weights[h].to_bits(), expected.to_bits(), "{dims} {h}");
+            }
+        }
+    }
+
+    #[test]
+    fn counts_convert_as_u64_does() {
+        let big = [
+            (1u64 << 53) + 1,
+            (1 << 62) + 3,
+            (1 << 63) - 1,
+            1 << 63,
+            u64::MAX,
+        ];
+        for n in [0, 1, 2, 1000, 12_345_678_901].into_iter().chain(big) {
+            assert_eq!(count_as_f64(n).to_bits(), (n as f64).to_bits(), "{n}");
+        }
+    }
+
     #[test]
     fn cube_sums_are_exact_for_nearly_constant_values() {
         let values = [1e8 + 1.0, 1e8 + 2.0, 1e8 + 3.0, 1e8 + 4.0];
@@ -863,27 +1058,51 @@ mod tests {
         assert_eq!(damped(4.0, 1.0), 2.0);
     }
 
+    /// Chunks cover the hypercubes in order, each within a hypercube's
+    /// count of an equal share, whatever the counts.
     #[test]
     fn chunks_are_contiguous_and_balanced() {
         let mut strata = Strata::new(2, 10_000, DEFAULT_BETA);
         let mut cubes = vec![CubeSums::from_values(&[0.0, 1.0]); strata.hypercubes()];
         cubes[7] = CubeSums::from_values(&[0.0, 100.0]);
         strata.update(&cubes);
-        let chunks = strata.chunks(1000);
-        assert_eq!(chunks[0].start, 0);
-        assert_eq!(chunks.last().unwrap().end, strata.hypercubes());
-        for pair in chunks.windows(2) {
-            assert_eq!(pair[0].end, pair[1].start);
+        let most = *strata.counts().iter().max().unwrap();
+        assert!(most > 100, "{most}");
+        for pieces in [1, 2, 3, 4, 10, 64] {
+            let chunks = strata.even_chunks(pieces);
+            assert_eq!(chunks[0].start, 0);
+            assert_eq!(chunks.last().unwrap().end, strata.hypercubes());
+            for pair in chunks.windows(2) {
+                assert_eq!(pair[0].end, pair[1].start);
+                assert!(pair[0].start < pair[0].end);
+            }
+            let held = |r: &Range<usize>| strata.counts()[r.clone()].iter().sum::<u64>();
+            let share = strata.samples() / pieces;
+            assert!(chunks.len() as u64 <= pieces);
+            for chunk in &chunks {
+                assert!(
+                    held(chunk).abs_diff(share) <= most + 1,
+                    "{pieces}: {chunk:?}"
+                );
+            }
+            let total: u64 = chunks.iter().map(held).sum();
+            assert_eq!(total, strata.samples());
+            // Deterministic: the same counts, the same chunks.
+            assert_eq!(strata.even_chunks(pieces), chunks);
         }
+        // The hot hypercube holds more than a share of 200: fewer chunks.
+        assert!(most > strata.samples() / 200);
+        assert!(strata.even_chunks(200).len() < 200);
+        assert_eq!(strata.even_chunks(0).len(), 1);
+        // A chunk size: ranges closed at the target, the last with the
+        // rest.
+        let greedy = strata.chunks(1000);
         let held = |r: &Range<usize>| strata.counts()[r.clone()].iter().sum::<u64>();
-        for chunk in &chunks[..chunks.len() - 1] {
-            assert!(held(chunk) >= 1000);
-        }
-        let total: u64 = chunks.iter().map(held).sum();
-        assert_eq!(total, strata.samples());
-        // Deterministic: the same counts, the same chunks.
-        assert_eq!(strata.chunks(1000), chunks);
+        assert!(greedy[..greedy.len() - 1].iter().all(|r| held(r) >= 1000));
+        assert_eq!(greedy.iter().map(held).sum::<u64>(), strata.samples());
         assert_eq!(strata.chunks(0).len(), strata.hypercubes());
+        let every = strata.hypercubes() as u64 * most;
+        assert_eq!(strata.even_chunks(every).len(), strata.hypercubes());
     }
 
     /// A stratified estimate of a known integral, `∫₀¹∫₀¹ 4xy = 1`, with

@@ -30,7 +30,7 @@ pub(crate) enum Adapt {
 }
 
 impl Adapt {
-    /// What [`Strata::update`] reads of a hypercube (its count and
+    /// What [`Strata::weights_of`] reads of a hypercube (its count and
     /// spread, never its mean): component `j`'s sums, or for every
     /// component their counts with `M2 = Σ_j M2_j`, whose variance of the
     /// mean is the sum of theirs. `cube` holds the hypercube's sums of
