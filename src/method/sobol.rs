@@ -218,18 +218,18 @@ impl ShiftedSums {
     fn add(&mut self, points: &[f64], values: &[f64], policy: NonFinite) -> Result<(), Error> {
         let m = self.sum.len();
         let mut slow = Vec::new();
+        if values.is_empty() {
+            return Ok(());
+        }
         for j in 0..m {
-            let mut column = values.iter().skip(j).step_by(m);
-            let Some(&first) = column.clone().next() else {
-                return Ok(());
+            let shift = self.shift[j].unwrap_or(values[j]);
+            let sums = (self.sum[j], self.squares[j]);
+            // One component's values are the whole block: a plain loop.
+            let (sum, squares) = if m == 1 {
+                add_shifted(values.iter(), shift, sums)
+            } else {
+                add_shifted(values.iter().skip(j).step_by(m), shift, sums)
             };
-            let shift = self.shift[j].unwrap_or(first);
-            let (mut sum, mut squares) = (self.sum[j], self.squares[j]);
-            for &value in &mut column {
-                let d = value - shift;
-                sum += d;
-                squares += d * d;
-            }
             if sum.is_finite() && squares.is_finite() {
                 (self.shift[j], self.sum[j], self.squares[j]) = (Some(shift), sum, squares);
             } else {
@@ -275,6 +275,22 @@ impl ShiftedSums {
             })
             .collect())
     }
+}
+
+/// `(sum, squares)` plus the sums of `value - shift` and of its square,
+/// value after value.
+#[inline(always)]
+fn add_shifted<'v>(
+    values: impl Iterator<Item = &'v f64>,
+    shift: f64,
+    (mut sum, mut squares): (f64, f64),
+) -> (f64, f64) {
+    for &value in values {
+        let d = value - shift;
+        sum += d;
+        squares += d * d;
+    }
+    (sum, squares)
 }
 
 impl<I: Integrand> Pass for RandomisedSobol<I> {

@@ -312,20 +312,55 @@ impl ScrambledSobol {
             // Below 2^32 (`fill` checks), so 32 bits hold them.
             let hashes: [u32; TILE] =
                 std::array::from_fn(|p| lowbias32(tile_start as u32 | p as u32));
-            let rows = &mut out[(from - start) as usize * dims..(to - start) as usize * dims];
-            let skip = (from - tile_start) as usize;
-            let mut column = [0.0; TILE];
-            for k in 0..dims {
-                self.column(k, first[k], &hashes, lo[k], width[k], &mut column);
-                for (row, &value) in rows.chunks_exact_mut(dims).zip(&column[skip..]) {
-                    row[k] = value;
-                }
+            let mut tile = Tile {
+                first: &first,
+                hashes,
+                skip: (from - tile_start) as usize,
+                rows: &mut out[(from - start) as usize * dims..(to - start) as usize * dims],
+                lo,
+                width,
+            };
+            let mut k = 0;
+            while dims - k >= 8 {
+                self.fill_group::<8>(k, &mut tile);
+                k += 8;
+            }
+            if dims - k >= 4 {
+                self.fill_group::<4>(k, &mut tile);
+                k += 4;
+            }
+            if dims - k >= 2 {
+                self.fill_group::<2>(k, &mut tile);
+                k += 2;
+            }
+            if dims - k >= 1 {
+                self.fill_group::<1>(k, &mut tile);
             }
             if to == end {
                 return;
             }
             self.directions.next_tile(t, &mut first);
             t += 1;
+        }
+    }
+
+    /// Dimensions `first_dim..first_dim + W` of `tile`: each dimension's
+    /// coordinates of the whole tile, then `W` coordinates at a time into
+    /// each point's row, a fixed width the compiler unrolls.
+    #[inline(always)]
+    fn fill_group<const W: usize>(&self, first_dim: usize, tile: &mut Tile<'_>) {
+        let dims = self.dims();
+        let mut columns = [[0.0; TILE]; W];
+        for (i, column) in columns.iter_mut().enumerate() {
+            let k = first_dim + i;
+            let (lo, width) = (tile.lo[k], tile.width[k]);
+            self.column(k, tile.first[k], &tile.hashes, lo, width, column);
+        }
+        for (row, p) in tile.rows.chunks_exact_mut(dims).zip(tile.skip..TILE) {
+            let row: &mut [f64; W] = (&mut row[first_dim..first_dim + W]).try_into().unwrap();
+            for (x, column) in row.iter_mut().zip(&columns) {
+                *x = column[p];
+            }
         }
     }
 
@@ -358,6 +393,19 @@ impl ScrambledSobol {
             *value = lo + width * unit_open(u64::from(top) << 32 | u64::from(tail));
         }
     }
+}
+
+/// What every group of dimensions of one tile shares: the tile's first
+/// point (every dimension's), its points' hashed indices, the rows of the
+/// points the caller asked for (from point `skip` of the tile on), and the
+/// box.
+struct Tile<'a> {
+    first: &'a [u32],
+    hashes: [u32; TILE],
+    skip: usize,
+    rows: &'a mut [f64],
+    lo: &'a [f64],
+    width: &'a [f64],
 }
 
 /// [`ScrambledSobol::fill_tiles`] compiled for AVX-512, AVX2 and SSE4.1,
