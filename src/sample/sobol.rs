@@ -305,6 +305,7 @@ impl ScrambledSobol {
         }
         let mut t = start >> TILE_BITS;
         let mut first = self.directions.first_of_tile(t);
+        let mut columns = [[0.0; TILE]; 8];
         loop {
             let tile_start = t << TILE_BITS;
             let (from, to) = (start.max(tile_start), end.min(tile_start + TILE as u64));
@@ -319,6 +320,7 @@ impl ScrambledSobol {
                 rows: &mut out[(from - start) as usize * dims..(to - start) as usize * dims],
                 lo,
                 width,
+                columns: &mut columns,
             };
             let mut k = 0;
             while dims - k >= 8 {
@@ -350,13 +352,18 @@ impl ScrambledSobol {
     #[inline(always)]
     fn fill_group<const W: usize>(&self, first_dim: usize, tile: &mut Tile<'_>) {
         let dims = self.dims();
-        let mut columns = [[0.0; TILE]; W];
+        let columns: &mut [[f64; TILE]; W] = (&mut tile.columns[..W]).try_into().unwrap();
         for (i, column) in columns.iter_mut().enumerate() {
             let k = first_dim + i;
             let (lo, width) = (tile.lo[k], tile.width[k]);
             self.column(k, tile.first[k], &tile.hashes, lo, width, column);
         }
-        for (row, p) in tile.rows.chunks_exact_mut(dims).zip(tile.skip..TILE) {
+        // The asked-for points of each column: slices of one length, so
+        // that the loop below needs no bounds checks.
+        let (skip, points) = (tile.skip, tile.rows.len() / dims);
+        let columns: [&[f64]; W] = std::array::from_fn(|i| &columns[i][skip..skip + points]);
+        assert!(first_dim + W <= dims);
+        for (row, p) in tile.rows.chunks_exact_mut(dims).zip(0..points) {
             let row: &mut [f64; W] = (&mut row[first_dim..first_dim + W]).try_into().unwrap();
             for (x, column) in row.iter_mut().zip(&columns) {
                 *x = column[p];
@@ -397,8 +404,8 @@ impl ScrambledSobol {
 
 /// What every group of dimensions of one tile shares: the tile's first
 /// point (every dimension's), its points' hashed indices, the rows of the
-/// points the caller asked for (from point `skip` of the tile on), and the
-/// box.
+/// points the caller asked for (from point `skip` of the tile on), the box,
+/// and room for a group's coordinates (made once a call, not once a tile).
 struct Tile<'a> {
     first: &'a [u32],
     hashes: [u32; TILE],
@@ -406,6 +413,7 @@ struct Tile<'a> {
     rows: &'a mut [f64],
     lo: &'a [f64],
     width: &'a [f64],
+    columns: &'a mut [[f64; TILE]; 8],
 }
 
 /// [`ScrambledSobol::fill_tiles`] compiled for AVX-512, AVX2 and SSE4.1,
