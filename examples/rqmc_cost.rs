@@ -13,7 +13,7 @@
 //! The difference of the totals of two sizes, over the difference of the
 //! sizes, is the cost per point without the fixed cost of starting a run.
 //! (Under valgrind the CPU has no AVX-512, so these are AVX2's counts.) A
-//! third argument sets the chunk size.
+//! third argument sets the dimension (5), a fourth the chunk size.
 
 #[path = "../tests/common/genz.rs"]
 mod genz;
@@ -31,8 +31,9 @@ fn main() {
     let samples: u64 = args
         .next()
         .map_or(1 << 20, |s| s.parse().expect("a sample count"));
-    let genz = Genz::new(Family::ProductPeak, 5);
-    let mut integral = Integral::over(move |x: &[f64]| genz.eval(x), vec![0.0..1.0; 5])
+    let dims: usize = args.next().map_or(5, |s| s.parse().expect("a dimension"));
+    let genz = Genz::new(Family::ProductPeak, dims);
+    let mut integral = Integral::over(move |x: &[f64]| genz.eval(x), vec![0.0..1.0; dims])
         .method(method)
         .samples(samples)
         .seed(1);

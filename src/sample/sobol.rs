@@ -37,9 +37,13 @@ const TILE_BITS: u32 = 5;
 /// Points in a tile: [`ScrambledSobol::fill`] makes the points of one
 /// aligned run of `TILE` (`n` from `TILE · t` on) at a time, dimension by
 /// dimension, each dimension's `TILE` coordinates side by side in vector
-/// lanes: 32 is four AVX2 registers of 32-bit words, and few enough that
-/// a tile of a thousand dimensions stays in the L2 cache.
+/// lanes: 32 is four AVX2 registers of 32-bit words (two of AVX-512), and
+/// a table of 32 words a dimension.
 pub(crate) const TILE: usize = 1 << TILE_BITS;
+
+/// The most dimensions [`ScrambledSobol::fill`] takes through a tile at
+/// once: it writes a point's coordinates `GROUP`, 4, 2 or 1 at a time.
+const GROUP: usize = 8;
 
 /// The Sobol direction numbers of the first `dims` dimensions.
 pub(crate) struct SobolDirections {
@@ -305,7 +309,7 @@ impl ScrambledSobol {
         }
         let mut t = start >> TILE_BITS;
         let mut first = self.directions.first_of_tile(t);
-        let mut columns = [[0.0; TILE]; 8];
+        let mut columns = [[0.0; TILE]; GROUP];
         loop {
             let tile_start = t << TILE_BITS;
             let (from, to) = (start.max(tile_start), end.min(tile_start + TILE as u64));
@@ -323,9 +327,9 @@ impl ScrambledSobol {
                 columns: &mut columns,
             };
             let mut k = 0;
-            while dims - k >= 8 {
-                self.fill_group::<8>(k, &mut tile);
-                k += 8;
+            while dims - k >= GROUP {
+                self.fill_group::<GROUP>(k, &mut tile);
+                k += GROUP;
             }
             if dims - k >= 4 {
                 self.fill_group::<4>(k, &mut tile);
@@ -413,7 +417,7 @@ struct Tile<'a> {
     rows: &'a mut [f64],
     lo: &'a [f64],
     width: &'a [f64],
-    columns: &'a mut [[f64; TILE]; 8],
+    columns: &'a mut [[f64; TILE]; GROUP],
 }
 
 /// [`ScrambledSobol::fill_tiles`] compiled for AVX-512, AVX2 and SSE4.1,
