@@ -8,7 +8,9 @@ use crate::driver::pass::{OnePass, Pass};
 use crate::kernel::chunk::{overflowed, pair_indices};
 use crate::result::estimate::ComponentEstimate;
 use crate::sample::chunk_key;
-use crate::sample::sobol::{MAX_DIMENSIONS, MAX_LOG2_POINTS, ScrambledSobol, SobolDirections};
+use crate::sample::sobol::{
+    MAX_DIMENSIONS, MAX_LOG2_POINTS, ScrambledSobol, SobolDirections, TILE,
+};
 use crate::spec::domain::Domain;
 use crate::spec::settings::Settings;
 use crate::{Accumulator, Error, Estimate, Integrand, NonFinite, Stop};
@@ -184,6 +186,113 @@ pub(crate) struct Replicas {
     skipped: Vec<u64>,
 }
 
+/// A chunk's sums of each component's values, in point order, less the
+/// component's first value: the shift keeps the sum of squares from
+/// cancelling, as in a scalar run of the component alone.
+struct ShiftedSums {
+    shift: Vec<Option<f64>>,
+    sum: Vec<f64>,
+    squares: Vec<f64>,
+    skipped: Vec<u64>,
+}
+
+impl ShiftedSums {
+    fn new(components: usize) -> Self {
+        ShiftedSums {
+            shift: vec![None; components],
+            sum: vec![0.0; components],
+            squares: vec![0.0; components],
+            skipped: vec![0; components],
+        }
+    }
+
+    /// Adds a block of values, `m` a point, for `points` of `dims`
+    /// coordinates each.
+    ///
+    /// Each component's values go into its sums in point order, in a loop
+    /// without tests: a value that is not finite leaves the sums so, and
+    /// then (and only then) that component's block is added again from its
+    /// sums before the block, value by value as `policy` says. The same
+    /// arithmetic in the same order, so the same bits as that slow path
+    /// alone.
+    fn add(&mut self, points: &[f64], values: &[f64], policy: NonFinite) -> Result<(), Error> {
+        let m = self.sum.len();
+        let mut slow = Vec::new();
+        if values.is_empty() {
+            return Ok(());
+        }
+        for j in 0..m {
+            let shift = self.shift[j].unwrap_or(values[j]);
+            let sums = (self.sum[j], self.squares[j]);
+            // One component's values are the whole block: a plain loop.
+            let (sum, squares) = if m == 1 {
+                add_shifted(values.iter(), shift, sums)
+            } else {
+                add_shifted(values.iter().skip(j).step_by(m), shift, sums)
+            };
+            if sum.is_finite() && squares.is_finite() {
+                (self.shift[j], self.sum[j], self.squares[j]) = (Some(shift), sum, squares);
+            } else {
+                slow.push(j);
+            }
+        }
+        if slow.is_empty() {
+            return Ok(());
+        }
+        let dims = points.len() / (values.len() / m);
+        for (point, values) in points.chunks_exact(dims).zip(values.chunks_exact(m)) {
+            for &j in &slow {
+                let value = values[j];
+                let value = if value.is_finite() {
+                    value
+                } else if policy == NonFinite::Skip {
+                    self.skipped[j] += 1;
+                    0.0
+                } else {
+                    return Err(Error::NonFiniteValue {
+                        point: point.into(),
+                        value,
+                    });
+                };
+                let d = value - *self.shift[j].get_or_insert(value);
+                self.sum[j] += d;
+                self.squares[j] += d * d;
+            }
+        }
+        Ok(())
+    }
+
+    /// Each component's accumulator of the chunk's `count` points, or
+    /// [`Error::Overflow`] if some sum is not finite.
+    fn finish(&self, count: u64) -> Result<Vec<Accumulator>, Error> {
+        if !(self.sum.iter().chain(&self.squares).all(|s| s.is_finite())) {
+            return Err(Error::Overflow);
+        }
+        Ok((0..self.sum.len())
+            .map(|j| {
+                let shift = self.shift[j].unwrap_or(0.0);
+                Accumulator::from_shifted_sums(count, shift, self.sum[j], self.squares[j])
+            })
+            .collect())
+    }
+}
+
+/// `(sum, squares)` plus the sums of `value - shift` and of its square,
+/// value after value.
+#[inline(always)]
+fn add_shifted<'v>(
+    values: impl Iterator<Item = &'v f64>,
+    shift: f64,
+    (mut sum, mut squares): (f64, f64),
+) -> (f64, f64) {
+    for &value in values {
+        let d = value - shift;
+        sum += d;
+        squares += d * d;
+    }
+    (sum, squares)
+}
+
 impl<I: Integrand> Pass for RandomisedSobol<I> {
     type Part = ReplicaPart;
     type Merged = Replicas;
@@ -200,13 +309,12 @@ impl<I: Integrand> Pass for RandomisedSobol<I> {
         let start = (index / self.replicas.len() as u64) * self.chunk;
         let dims = self.domain.dims();
         let (lo, width) = (self.domain.lo(), self.domain.width());
-        let block = (COORDINATES_PER_BLOCK / dims).max(1);
+        // Whole tiles, so that blocks after the first start on a tile.
+        let block = (COORDINATES_PER_BLOCK / dims / TILE).max(1) * TILE;
         let mut points = vec![0.0; block * dims];
         let m = self.components;
         let mut values = vec![0.0; block * m];
-        // Per component, as a scalar run of it alone would keep them.
-        let mut shift = vec![None; m];
-        let (mut sum, mut squares, mut skipped) = (vec![0.0; m], vec![0.0; m], vec![0; m]);
+        let mut sums = ShiftedSums::new(m);
         let mut pace = halt.pace(block as u64);
         // Points done, and points since the last look.
         let (mut done, mut since) = (0, 0);
@@ -214,49 +322,23 @@ impl<I: Integrand> Pass for RandomisedSobol<I> {
             let Some(next) = pace.next_block(since)? else {
                 break;
             };
-            let count = next.min(self.chunk - done) as usize;
+            let mut count = next.min(self.chunk - done);
+            let past_tile = (start + done + count) % TILE as u64;
+            if count > past_tile {
+                count -= past_tile;
+            }
+            let count = count as usize;
             let (points, values) = (&mut points[..count * dims], &mut values[..count * m]);
-            self.replicas[replica].fill(start + done, count, points);
-            for point in points.chunks_exact_mut(dims) {
-                for ((x, &lo), &width) in point.iter_mut().zip(lo).zip(width) {
-                    *x = lo + width * *x;
-                }
-            }
+            self.replicas[replica].fill(start + done, count, lo, width, points);
             self.integrand.evaluate(dims, points, values);
-            for (point, values) in points.chunks_exact(dims).zip(values.chunks_exact(m)) {
-                for (j, &value) in values.iter().enumerate() {
-                    let value = if value.is_finite() {
-                        value
-                    } else if self.policy == NonFinite::Skip {
-                        skipped[j] += 1;
-                        0.0
-                    } else {
-                        return Err(Error::NonFiniteValue {
-                            point: point.into(),
-                            value,
-                        });
-                    };
-                    let d = value - *shift[j].get_or_insert(value);
-                    sum[j] += d;
-                    squares[j] += d * d;
-                }
-            }
+            sums.add(points, values, self.policy)?;
             done += count as u64;
             since = count as u64;
         }
-        if !(sum.iter().chain(&squares).all(|s| s.is_finite())) {
-            return Err(Error::Overflow);
-        }
-        let values = (0..m)
-            .map(|j| {
-                let shift = shift[j].unwrap_or(0.0);
-                Accumulator::from_shifted_sums(done, shift, sum[j], squares[j])
-            })
-            .collect();
         Ok(ReplicaPart {
             replica,
-            values,
-            skipped,
+            values: sums.finish(done)?,
+            skipped: sums.skipped,
         })
     }
 

@@ -31,24 +31,34 @@ pub(crate) const MAX_LOG2_POINTS: u32 = 32;
 /// Direction numbers per dimension, one per bit of the point index.
 const BITS: usize = MAX_LOG2_POINTS as usize;
 
-/// Points per pass over the dimensions in [`ScrambledSobol::fill`].
-///
-/// Each pass computes its first point from scratch, one XOR per set bit of
-/// the index (16 on average): half an XOR per coordinate over 32 points.
-/// Measured with AVX2: 64 or 128 points are slower past a few hundred
-/// dimensions (a tile of 1000-dimensional points no longer stays in
-/// cache), 16 slower for a few dimensions (the per-pass work shows).
-const TILE: usize = 32;
+/// log2 of [`TILE`].
+const TILE_BITS: u32 = 5;
+
+/// Points in a tile: [`ScrambledSobol::fill`] makes the points of one
+/// aligned run of `TILE` (`n` from `TILE · t` on) at a time, dimension by
+/// dimension, each dimension's `TILE` coordinates side by side in vector
+/// lanes: 32 is four AVX2 registers of 32-bit words (two of AVX-512), and
+/// a table of 32 words a dimension.
+pub(crate) const TILE: usize = 1 << TILE_BITS;
+
+/// The most dimensions [`ScrambledSobol::fill`] takes through a tile at
+/// once: it writes a point's coordinates `GROUP`, 4, 2 or 1 at a time.
+const GROUP: usize = 8;
 
 /// The Sobol direction numbers of the first `dims` dimensions.
 pub(crate) struct SobolDirections {
     dims: usize,
     /// Direction number `k` of dimension `j`, bit-reversed, at
-    /// `k * dims + j`: one step of the walk reads one contiguous run.
+    /// `k * dims + j`: one step from tile to tile reads one contiguous run.
     ///
     /// Bit-reversed because the scramble works on reversed words: keeping
-    /// the walk reversed saves one of the scramble's two reversals.
+    /// the sequence reversed saves one of the scramble's two reversals.
     reversed: Vec<u32>,
+    /// Dimension `j` of the tile's point `p`, for a tile whose first point
+    /// is 0 (the XOR of direction numbers `0..TILE_BITS` that `gray(p)`
+    /// picks), bit-reversed, at `j * TILE + p`: what [`tile`](Self::tile)
+    /// XORs onto each tile's first point.
+    in_tile: Vec<u32>,
 }
 
 impl SobolDirections {
@@ -60,12 +70,21 @@ impl SobolDirections {
     pub(crate) fn new(dims: usize) -> Self {
         debug_assert!((1..=MAX_DIMENSIONS).contains(&dims));
         let mut reversed = vec![0; BITS * dims];
+        let mut in_tile = vec![0; TILE * dims];
         for j in 0..dims {
-            for (k, v) in directions(j).into_iter().enumerate() {
-                reversed[k * dims + j] = v.reverse_bits();
+            let v = directions(j).map(u32::reverse_bits);
+            for (k, &v) in v.iter().enumerate() {
+                reversed[k * dims + j] = v;
+            }
+            for (p, x) in in_tile[j * TILE..][..TILE].iter_mut().enumerate() {
+                *x = select(&v, gray(p as u64));
             }
         }
-        SobolDirections { dims, reversed }
+        SobolDirections {
+            dims,
+            reversed,
+            in_tile,
+        }
     }
 
     /// How many dimensions there are.
@@ -73,60 +92,72 @@ impl SobolDirections {
         self.dims
     }
 
-    /// Direction number `k` of dimensions `first..first + W`, bit-reversed.
-    #[inline(always)]
-    fn row<const W: usize>(&self, k: usize, first: usize) -> &[u32; W] {
-        let at = k * self.dims + first;
-        self.reversed[at..at + W].try_into().unwrap()
+    /// Direction number `k` of every dimension, bit-reversed.
+    fn row(&self, k: usize) -> &[u32] {
+        &self.reversed[k * self.dims..][..self.dims]
     }
 
-    /// Points `start..start + count` of the sequence, dimensions
-    /// `first..first + W`, unscrambled and bit-reversed: calls `visit(p, x)`
-    /// with point `start + p`.
-    ///
-    /// Point `n` is the Sobol point of index `gray(n)`, the XOR of the
-    /// direction numbers of the bits set in `gray(n)` (Antonov and Saleev,
-    /// "An economic method of computing LP_tau-sequences", USSR Comput.
-    /// Math. Math. Phys. 19(1), 1979). `gray(n)` and `gray(n + 1)` differ in
-    /// one bit, the lowest zero of `n`, so each step is one XOR per
-    /// coordinate. The first point is computed directly, so a range gives
-    /// the same bits however it is split.
-    #[inline(always)]
-    fn walk<const W: usize>(
-        &self,
-        start: u64,
-        count: usize,
-        first: usize,
-        mut visit: impl FnMut(usize, &[u32; W]),
-    ) {
-        // One XOR per set bit of the index, lowest first; a loop over the
-        // set bits alone, as a loop over all 32 with a test would mispredict
-        // on every other one.
-        let mut index = gray(start);
-        let mut x = [0; W];
+    /// The first point of tile `t`, unscrambled and bit-reversed: the point
+    /// of index `TILE · t`.
+    fn first_of_tile(&self, t: u64) -> Vec<u32> {
+        let mut x = vec![0; self.dims];
+        // One XOR per set bit of the index.
+        let mut index = gray(t << TILE_BITS);
         while index != 0 {
-            xor(&mut x, self.row(index.trailing_zeros() as usize, first));
+            xor(&mut x, self.row(index.trailing_zeros() as usize));
             index &= index - 1;
         }
-        for p in 0..count {
-            if p > 0 {
-                let previous = start + p as u64 - 1;
-                xor(&mut x, self.row(previous.trailing_ones() as usize, first));
-            }
-            visit(p, &x);
-        }
+        x
+    }
+
+    /// Turns `first_of_tile(t)` into `first_of_tile(t + 1)`.
+    ///
+    /// `gray(TILE · t)` is `gray(t)` moved up [`TILE_BITS`] places with
+    /// bit `TILE_BITS − 1` set if `t` is odd (see [`gray`]); from `t` to
+    /// `t + 1`, `gray(t)` flips the bit above `t`'s lowest ones and the
+    /// parity flips: two XORs per coordinate.
+    fn next_tile(&self, t: u64, x: &mut [u32]) {
+        xor(x, self.row(TILE_BITS as usize - 1));
+        xor(x, self.row(TILE_BITS as usize + t.trailing_ones() as usize));
+    }
+
+    /// Dimension `j` of the tile whose first point is `first`: point
+    /// `TILE · t + p` is `first ^ in_tile[p]`, since the low
+    /// [`TILE_BITS`] bits of its Gray code are those of `gray(p)` and the
+    /// others those of `gray(TILE · t)` (see [`gray`]).
+    #[inline(always)]
+    fn tile(&self, j: usize, first: u32) -> [u32; TILE] {
+        let in_tile: &[u32; TILE] = self.in_tile[j * TILE..][..TILE].try_into().unwrap();
+        in_tile.map(|x| x ^ first)
     }
 }
 
-/// `x ^= y`, lane by lane.
-#[inline(always)]
-fn xor<const W: usize>(x: &mut [u32; W], y: &[u32; W]) {
+/// The XOR of the `v[k]` whose bit `k` is set in `bits`.
+fn select(v: &[u32; BITS], bits: u64) -> u32 {
+    (0..BITS)
+        .filter(|&k| bits >> k & 1 == 1)
+        .fold(0, |x, k| x ^ v[k])
+}
+
+/// `x ^= y`, coordinate by coordinate.
+fn xor(x: &mut [u32], y: &[u32]) {
     for (a, b) in x.iter_mut().zip(y) {
         *a ^= b;
     }
 }
 
-/// The reflected binary Gray code of `n`.
+/// The reflected binary Gray code of `n`: point `n` of the sequence is the
+/// Sobol point of index `gray(n)`, the XOR of the direction numbers of the
+/// bits set in `gray(n)` (Antonov and Saleev, "An economic method of
+/// computing LP_tau-sequences", USSR Comput. Math. Math. Phys. 19(1),
+/// 1979).
+///
+/// Tiles: for `n = 2^k j + p` with `p < 2^k`, `n >> 1` is
+/// `2^(k-1) j` and `p >> 1` in separate bits, so
+/// `gray(n) = gray(2^k j) ^ gray(p)`, and
+/// `gray(2^k j)` is `gray(j) << k` with bit `k − 1` set by `j`'s lowest
+/// bit. So a tile's points are its first point XOR a table that is the
+/// same for every tile.
 ///
 /// Point order: why a chunk of `2^k` points starting at a multiple of `2^k`
 /// is a whole aligned block of the sequence. Take `n` in
@@ -223,15 +254,17 @@ impl ScrambledSobol {
         self.directions.dims()
     }
 
-    /// Writes points `start..start + count` of this replica to `out`, point
-    /// by point: `out[p * dims + k]` is coordinate `k` of point `start + p`,
-    /// in the open interval (0, 1).
+    /// Writes points `start..start + count` of this replica, mapped to the
+    /// box with corner `lo` and widths `width`, to `out`, point by point:
+    /// `out[p * dims + k]` is `lo[k] + width[k] * x`, with `x` coordinate
+    /// `k` of point `start + p` in the open interval (0, 1) (and exactly
+    /// `x` for `lo` 0 and `width` 1).
     ///
     /// The same range gives the same bits however it is split into calls.
     /// A range of `2^k` points starting at a multiple of `2^k` is a whole
     /// aligned block of the sequence, a net (see [`gray`]).
     ///
-    /// Each value has 52 random bits. The top 32 are the scrambled Sobol
+    /// Each `x` has 52 random bits. The top 32 are the scrambled Sobol
     /// coordinate. Owen's scramble goes on to every digit, and the Sobol
     /// coordinate's digits past the 32nd are all zero: each is permuted by
     /// its own random permutation, so the scrambled digits there are
@@ -242,109 +275,159 @@ impl ScrambledSobol {
     /// # Panics
     ///
     /// If `start + count` exceeds `2^MAX_LOG2_POINTS`, or `out` is shorter
-    /// than `count * dims`.
-    pub(crate) fn fill(&self, start: u64, count: usize, out: &mut [f64]) {
+    /// than `count * dims`, or `lo` or `width` than `dims`.
+    pub(crate) fn fill(
+        &self,
+        start: u64,
+        count: usize,
+        lo: &[f64],
+        width: &[f64],
+        out: &mut [f64],
+    ) {
         assert!(
             start
                 .checked_add(count as u64)
                 .is_some_and(|end| end <= 1 << MAX_LOG2_POINTS),
             "points {start}..+{count} are past the end of a replica"
         );
-        let out = &mut out[..count * self.dims()];
-        fill_dispatched(self, start, out);
+        let dims = self.dims();
+        let (out, lo, width) = (&mut out[..count * dims], &lo[..dims], &width[..dims]);
+        fill_dispatched(self, start, lo, width, out);
     }
 
     /// The body of [`fill`](Self::fill): `out` holds whole points.
     ///
-    /// The points go in tiles of [`TILE`], and each tile's dimensions in
-    /// groups of 16, then one group each of 8, 4, 2 and 1 as the
-    /// remainder's bits say: fixed widths the compiler unrolls, and no work
-    /// for dimensions that do not exist.
+    /// Tile by tile (the aligned runs of [`TILE`] points that hold the
+    /// range, the first and last perhaps in part), each tile's first point
+    /// one step from the last tile's, then dimension by dimension.
     #[inline(always)]
-    fn fill_tiles(&self, start: u64, out: &mut [f64]) {
+    fn fill_tiles(&self, start: u64, lo: &[f64], width: &[f64], out: &mut [f64]) {
         let dims = self.dims();
-        for (tile, rows) in out.chunks_mut(TILE * dims).enumerate() {
-            let first = start + (tile * TILE) as u64;
-            let points = rows.len() / dims;
+        let end = start + (out.len() / dims) as u64;
+        if start == end {
+            return;
+        }
+        let mut t = start >> TILE_BITS;
+        let mut first = self.directions.first_of_tile(t);
+        let mut columns = [[0.0; TILE]; GROUP];
+        loop {
+            let tile_start = t << TILE_BITS;
+            let (from, to) = (start.max(tile_start), end.min(tile_start + TILE as u64));
             // The points' indices, hashed once for all their coordinates.
             // Below 2^32 (`fill` checks), so 32 bits hold them.
-            let mut hashes = [0; TILE];
-            for (hash, n) in hashes.iter_mut().zip(first..) {
-                *hash = lowbias32(n as u32);
-            }
+            let hashes: [u32; TILE] =
+                std::array::from_fn(|p| lowbias32(tile_start as u32 | p as u32));
+            let mut tile = Tile {
+                first: &first,
+                hashes,
+                skip: (from - tile_start) as usize,
+                rows: &mut out[(from - start) as usize * dims..(to - start) as usize * dims],
+                lo,
+                width,
+                columns: &mut columns,
+            };
             let mut k = 0;
-            while dims - k >= 16 {
-                self.fill_group::<16>(first, points, k, &hashes, rows);
-                k += 16;
-            }
-            if dims - k >= 8 {
-                self.fill_group::<8>(first, points, k, &hashes, rows);
-                k += 8;
+            while dims - k >= GROUP {
+                self.fill_group::<GROUP>(k, &mut tile);
+                k += GROUP;
             }
             if dims - k >= 4 {
-                self.fill_group::<4>(first, points, k, &hashes, rows);
+                self.fill_group::<4>(k, &mut tile);
                 k += 4;
             }
             if dims - k >= 2 {
-                self.fill_group::<2>(first, points, k, &hashes, rows);
+                self.fill_group::<2>(k, &mut tile);
                 k += 2;
             }
             if dims - k >= 1 {
-                self.fill_group::<1>(first, points, k, &hashes, rows);
+                self.fill_group::<1>(k, &mut tile);
+            }
+            if to == end {
+                return;
+            }
+            self.directions.next_tile(t, &mut first);
+            t += 1;
+        }
+    }
+
+    /// Dimensions `first_dim..first_dim + W` of `tile`: each dimension's
+    /// coordinates of the whole tile, then `W` coordinates at a time into
+    /// each point's row, a fixed width the compiler unrolls.
+    #[inline(always)]
+    fn fill_group<const W: usize>(&self, first_dim: usize, tile: &mut Tile<'_>) {
+        let dims = self.dims();
+        let columns: &mut [[f64; TILE]; W] = (&mut tile.columns[..W]).try_into().unwrap();
+        for (i, column) in columns.iter_mut().enumerate() {
+            let k = first_dim + i;
+            let (lo, width) = (tile.lo[k], tile.width[k]);
+            self.column(k, tile.first[k], &tile.hashes, lo, width, column);
+        }
+        // The asked-for points of each column: slices of one length, so
+        // that the loop below needs no bounds checks.
+        let (skip, points) = (tile.skip, tile.rows.len() / dims);
+        let columns: [&[f64]; W] = std::array::from_fn(|i| &columns[i][skip..skip + points]);
+        assert!(first_dim + W <= dims);
+        for (row, p) in tile.rows.chunks_exact_mut(dims).zip(0..points) {
+            let row: &mut [f64; W] = (&mut row[first_dim..first_dim + W]).try_into().unwrap();
+            for (x, column) in row.iter_mut().zip(&columns) {
+                *x = column[p];
             }
         }
     }
 
-    /// Dimensions `first_dim..first_dim + W` of the tile of `points` points
-    /// from `start`, into the point-major `rows`.
-    ///
-    /// The walk runs first, `W` coordinates a step; then each dimension's
-    /// scramble runs across the tile's points, one independent lane per
-    /// point, so it vectorises even when `W` is 1.
+    /// Dimension `k` of a whole tile whose first point is `first`, mapped
+    /// to `lo + width * x`, into `column`: one independent lane per point,
+    /// so that the scramble vectorises. The 32-bit halves first, in
+    /// separate passes, where a vector holds twice the lanes it does of
+    /// 64-bit floats.
     #[inline(always)]
-    fn fill_group<const W: usize>(
+    fn column(
         &self,
-        start: u64,
-        points: usize,
-        first_dim: usize,
+        k: usize,
+        first: u32,
         hashes: &[u32; TILE],
-        rows: &mut [f64],
+        lo: f64,
+        width: f64,
+        column: &mut [f64; TILE],
     ) {
-        let dims = self.dims();
-        let mut words = [[0; TILE]; W];
-        self.directions.walk::<W>(start, points, first_dim, |p, x| {
-            for i in 0..W {
-                words[i][p] = x[i];
-            }
-        });
-        for (i, words) in words.iter().enumerate() {
-            let k = first_dim + i;
-            let (seed, tail_key) = (self.seeds[k], self.tail_keys[k]);
-            // A whole tile, even past `points` (on zeros, then dropped): a
-            // fixed trip count vectorises cleanly.
-            let mut column = [0.0; TILE];
-            for ((value, &word), &hash) in column.iter_mut().zip(words).zip(hashes) {
-                let top = owen_reversed(word, seed);
-                let tail = lowbias32(hash ^ tail_key);
-                // `unit_open` keeps the top 52 bits: 32 scrambled, 20 of tail.
-                *value = unit_open(u64::from(top) << 32 | u64::from(tail));
-            }
-            let column_out = rows[k..].iter_mut().step_by(dims);
-            for (out, value) in column_out.zip(&column[..points]) {
-                *out = *value;
-            }
+        let (seed, tail_key) = (self.seeds[k], self.tail_keys[k]);
+        let mut top = self.directions.tile(k, first);
+        for word in &mut top {
+            *word = owen_reversed(*word, seed);
+        }
+        let mut tail = *hashes;
+        for hash in &mut tail {
+            *hash = lowbias32(*hash ^ tail_key);
+        }
+        for ((value, &top), &tail) in column.iter_mut().zip(&top).zip(&tail) {
+            // `unit_open` keeps the top 52 bits: 32 scrambled, 20 of tail.
+            *value = lo + width * unit_open(u64::from(top) << 32 | u64::from(tail));
         }
     }
+}
+
+/// What every group of dimensions of one tile shares: the tile's first
+/// point (every dimension's), its points' hashed indices, the rows of the
+/// points the caller asked for (from point `skip` of the tile on), the box,
+/// and room for a group's coordinates (made once a call, not once a tile).
+struct Tile<'a> {
+    first: &'a [u32],
+    hashes: [u32; TILE],
+    skip: usize,
+    rows: &'a mut [f64],
+    lo: &'a [f64],
+    width: &'a [f64],
+    columns: &'a mut [[f64; TILE]; GROUP],
 }
 
 /// [`ScrambledSobol::fill_tiles`] compiled for AVX-512, AVX2 and SSE4.1,
 /// the best the CPU has picked at run time, as the kernel does. The scramble
 /// is 32-bit multiplies, which SSE2 lacks: there it runs at about a third of
-/// AVX2's speed. Integer operations and `unit_open` (exact) only, so every
-/// version gives the same bits.
+/// AVX2's speed. Integer operations, `unit_open` (exact) and a multiply
+/// then an add (never fused) only, so every version gives the same bits.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq", "x86_64+avx2+fma", "x86_64+sse4.1"))]
-fn fill_dispatched(sobol: &ScrambledSobol, start: u64, out: &mut [f64]) {
-    sobol.fill_tiles(start, out);
+fn fill_dispatched(sobol: &ScrambledSobol, start: u64, lo: &[f64], width: &[f64], out: &mut [f64]) {
+    sobol.fill_tiles(start, lo, width, out);
 }
 
 /// Chris Wellons's "lowbias32" (C. Wellons, "Prospecting for Hash
@@ -404,24 +487,51 @@ mod tests {
         ScrambledSobol::new(Arc::new(SobolDirections::new(dims)), key)
     }
 
-    /// Points `start..start + count` of `replica`, point-major.
+    /// Points `start..start + count` of `replica`, point-major, in the unit
+    /// cube.
     fn points(replica: &ScrambledSobol, start: u64, count: usize) -> Vec<f64> {
-        let mut out = vec![0.0; count * replica.dims()];
-        replica.fill(start, count, &mut out);
+        let dims = replica.dims();
+        let mut out = vec![0.0; count * dims];
+        replica.fill(start, count, &vec![0.0; dims], &vec![1.0; dims], &mut out);
         out
     }
 
     /// Points `start..start + count` of the unscrambled sequence,
-    /// point-major, as 32-bit fractions: the same walk `fill` takes.
+    /// point-major, as 32-bit fractions: the tiles `fill` takes.
     fn unscrambled(directions: &SobolDirections, start: u64, count: usize) -> Vec<u32> {
         let dims = directions.dims();
-        let mut out = vec![0; count * dims];
-        for k in 0..dims {
-            directions.walk::<1>(start, count, k, |p, x| {
-                out[p * dims + k] = x[0].reverse_bits();
-            });
+        let skip = (start % TILE as u64) as usize * dims;
+        let mut out = Vec::with_capacity(skip + (count + TILE) * dims);
+        let mut t = start >> TILE_BITS;
+        let mut first = directions.first_of_tile(t);
+        loop {
+            let columns: Vec<[u32; TILE]> =
+                (0..dims).map(|k| directions.tile(k, first[k])).collect();
+            for p in 0..TILE {
+                out.extend(columns.iter().map(|column| column[p].reverse_bits()));
+            }
+            if out.len() >= skip + count * dims {
+                break;
+            }
+            directions.next_tile(t, &mut first);
+            t += 1;
         }
-        out
+        out[skip..skip + count * dims].to_vec()
+    }
+
+    /// Point `n`'s coordinate `k`, unscrambled, from the definition: the
+    /// XOR of the direction numbers of the bits set in `gray(n)`.
+    fn sobol_coordinate(k: usize, n: u64) -> u32 {
+        select(&directions(k), gray(n))
+    }
+
+    /// Point `n`'s coordinate `k` in `replica`, one at a time: the scramble
+    /// of the coordinate's 32 bits, then the tail of 20 from the point's
+    /// index.
+    fn scrambled_coordinate(replica: &ScrambledSobol, k: usize, n: u64) -> f64 {
+        let top = owen_reversed(sobol_coordinate(k, n).reverse_bits(), replica.seeds[k]);
+        let tail = lowbias32(lowbias32(n as u32) ^ replica.tail_keys[k]);
+        unit_open(u64::from(top) << 32 | u64::from(tail))
     }
 
     /// The top 32 bits of `x`'s binary fraction, exactly: `unit_open`
@@ -467,6 +577,52 @@ mod tests {
             for (p, &x) in got.iter().enumerate() {
                 let n = start + p as u64;
                 assert_eq!(x, (gray(n) as u32).reverse_bits(), "point {n}");
+            }
+        }
+    }
+
+    /// Each tile's first point one step from the last's, and the table
+    /// XORed onto it, give the sequence as defined, from any start: inside
+    /// a tile or on its edge, and up to the last point of a replica.
+    #[test]
+    fn tiles_give_the_sequence_by_its_definition() {
+        let dims = 40;
+        let directions = SobolDirections::new(dims);
+        for start in [0, 5, 31, 32, (1 << 20) + 3, (1 << 32) - 1000] {
+            let got = unscrambled(&directions, start, 1000);
+            for (p, point) in got.chunks(dims).enumerate() {
+                let n = start + p as u64;
+                for (k, &x) in point.iter().enumerate() {
+                    assert_eq!(x, sobol_coordinate(k, n), "point {n}, dimension {k}");
+                }
+            }
+        }
+    }
+
+    /// `fill` gives, to the bit, each point's scrambled coordinates one at a
+    /// time, mapped as `lo + width * x`; 21 dimensions and ranges that
+    /// start and end inside tiles.
+    #[test]
+    fn fill_is_each_point_scrambled_and_mapped_to_the_box() {
+        let dims = 21;
+        let replica = replica(dims, 77);
+        let lo: Vec<f64> = (0..dims).map(|k| k as f64 - 3.7).collect();
+        let width: Vec<f64> = (0..dims).map(|k| 0.1 + k as f64 * 1.3).collect();
+        for (start, count) in [
+            (0, 1),
+            (3, 100),
+            (64, 64),
+            (12345, 777),
+            ((1 << 32) - 77, 77),
+        ] {
+            let mut out = vec![0.0; count * dims];
+            replica.fill(start, count, &lo, &width, &mut out);
+            for (p, point) in out.chunks(dims).enumerate() {
+                let n = start + p as u64;
+                for (k, &x) in point.iter().enumerate() {
+                    let expected = lo[k] + width[k] * scrambled_coordinate(&replica, k, n);
+                    assert_eq!(x.to_bits(), expected.to_bits(), "point {n}, dimension {k}");
+                }
             }
         }
     }
@@ -581,7 +737,8 @@ mod tests {
             let replica = replica(dims, 12);
             let dispatched = points(&replica, 100, 1000);
             let mut baseline = vec![0.0; 1000 * dims];
-            replica.fill_tiles(100, &mut baseline);
+            let (lo, width) = (vec![0.0; dims], vec![1.0; dims]);
+            replica.fill_tiles(100, &lo, &width, &mut baseline);
             let bits = |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&dispatched), bits(&baseline), "{dims} dimensions");
         }
@@ -598,14 +755,14 @@ mod tests {
     #[test]
     fn the_last_point_of_a_replica_can_be_drawn() {
         let mut out = [0.0; 2];
-        replica(1, 0).fill((1 << 32) - 2, 2, &mut out);
+        replica(1, 0).fill((1 << 32) - 2, 2, &[0.0], &[1.0], &mut out);
     }
 
     #[test]
     #[should_panic(expected = "past the end of a replica")]
     fn drawing_past_the_last_point_panics() {
         let mut out = [0.0; 2];
-        replica(1, 0).fill((1 << 32) - 1, 2, &mut out);
+        replica(1, 0).fill((1 << 32) - 1, 2, &[0.0], &[1.0], &mut out);
     }
 
     /// f(x) = Π_k (1 + (x_k - 1/2)) over [0, 1]^5 has integral 1. Its
