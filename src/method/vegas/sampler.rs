@@ -4,12 +4,13 @@
 //!
 //! The work goes block by block, and within a block pass by pass, each a
 //! plain loop over one axis's coordinates of every point, as the plain
-//! Monte Carlo kernel (`src/kernel/`) goes lane by lane: draw, move into
-//! the hypercubes, map, evaluate, weigh by the Jacobian, histogram. The
-//! coordinates are kept axis by axis (`y[a][p]`), so the draw, the move
-//! and the map run on whole vectors of points (the map's edge look-ups
-//! become gathers on AVX2), compiled for the best instruction set the CPU
-//! has. Only the integrand sees points one after another, as it asks.
+//! Monte Carlo kernel (`src/kernel/`) goes lane by lane: the hypercubes'
+//! corners, the draw into them, the map, the integrand, the Jacobian, the
+//! histogram. The coordinates are kept axis by axis (`y[a][p]`), so the
+//! draw and the map run on whole vectors of points, compiled for the best
+//! instruction set the CPU has; only the map's look-ups of increments and
+//! the histogram's bins go point by point. The integrand sees points one
+//! after another, as it asks.
 //!
 //! The bits do not depend on the instruction set or on this layout:
 //! every value goes through the same operations in the same order as the
@@ -65,23 +66,21 @@ pub(crate) struct Chunk<'a, I> {
 pub(super) struct Block {
     /// Points per block, a multiple of [`LANES`].
     pub(super) size: usize,
-    /// `y[a * size + p]`: the point's coordinate moved into its
-    /// hypercube, then mapped to `x` in place. (`MOVE` more at the end,
-    /// for the last steps of [`move_into_hypercubes`].)
+    /// `y[a * (size + FILL) + p]`: the corner of the point's hypercube,
+    /// then the point drawn in it, then mapped to `x` in place. (Each
+    /// axis's column `FILL` longer than the points, for the last steps of
+    /// [`fill_corners`].)
     y: Vec<f64>,
-    /// `x[p * dims + a]`: the points as the integrand takes them; before,
-    /// laid out as `y`, the coordinates drawn in the unit cube.
+    /// `x[p * dims + a]`: the points as the integrand takes them.
     pub(super) x: Vec<f64>,
-    /// `cells[a * size + p]`: the increment of axis `a` point `p` fell in.
+    /// `cells[a * size + p]`: the histogram's bin for the increment of
+    /// axis `a` that point `p` fell in ([`Grid::map_axis`]).
     pub(super) cells: Vec<u32>,
     pub(super) jacobians: Vec<f64>,
     /// `f`, then `f · J`.
     values: Vec<f64>,
     /// `(f · J)²`, for the histogram.
     pub(super) squares: Vec<f64>,
-    /// Scratch for the map: each point's increment's start and width.
-    starts: Vec<f64>,
-    widths: Vec<f64>,
     /// The block's runs of points in one hypercube, in order: the
     /// hypercube (counted from the chunk's first) and its points.
     pub(super) runs: Vec<(usize, Range<usize>)>,
@@ -95,14 +94,12 @@ impl Block {
         let size = most.min((points as usize).div_ceil(LANES).max(1) * LANES);
         Block {
             size,
-            y: vec![0.0; size * dims + MOVE],
-            x: vec![0.0; size * dims + MOVE],
+            y: vec![0.0; (size + FILL) * dims],
+            x: vec![0.0; size * dims],
             cells: vec![0; size * dims],
             jacobians: vec![0.0; size],
             values: vec![0.0; size],
             squares: vec![0.0; size],
-            starts: vec![0.0; size],
-            widths: vec![0.0; size],
             runs: Vec::new(),
         }
     }
@@ -272,9 +269,9 @@ pub(crate) fn means_of(cubes: &[CubeSums]) -> Accumulator {
     means
 }
 
-/// Draws the block's first `n` points from `lanes`, moves each into its
-/// hypercube (`corner + u · width`) and maps it through `grid`: `x`,
-/// `cells` and `jacobians` are then set for those points.
+/// Draws the block's first `n` points from `lanes` in their hypercubes
+/// (`corner + u · width`) and maps them through `grid`: `x`, `cells` and
+/// `jacobians` are then set for those points.
 ///
 /// Lane `l`'s output at step `s`, axis `a`, is coordinate `a` of point
 /// `16 s + l`, as [`fill_points`](crate::kernel::fill_points) hands out
@@ -290,55 +287,51 @@ pub(super) fn draw_and_map(
 ) {
     let dims = grid.dims();
     let size = block.size;
+    let stride = size + FILL;
     let steps = n.div_ceil(LANES);
+    fill_corners(&block.runs, corners, stride, &mut block.y);
     let mut local = lanes.clone();
     for step in 0..steps {
-        for axis in 0..dims {
+        for (axis, &width) in widths.iter().enumerate() {
             let bits = local.next();
-            let u = &mut block.x[axis * size + step * LANES..][..LANES];
-            for (u, &bits) in u.iter_mut().zip(&bits) {
-                *u = unit_open(bits);
+            let y = &mut block.y[axis * stride + step * LANES..][..LANES];
+            for (y, &bits) in y.iter_mut().zip(&bits) {
+                *y += unit_open(bits) * width;
             }
         }
     }
     *lanes = local;
-    let cubes = corners.len() / dims.max(1);
     block.jacobians[..n].fill(1.0);
-    for (axis, &width) in widths.iter().enumerate() {
-        let corners = &corners[axis * cubes..][..cubes];
-        let (u, y) = (&block.x[axis * size..], &mut block.y[axis * size..]);
-        move_into_hypercubes(&block.runs, corners, width, u, y);
-        let y = &mut block.y[axis * size..][..n];
+    for axis in 0..dims {
         // `y` becomes `x`, axis by axis.
         grid.map_axis(
             axis,
-            y,
+            &mut block.y[axis * stride..][..n],
             &mut block.cells[axis * size..][..n],
             &mut block.jacobians[..n],
-            [&mut block.starts[..n], &mut block.widths[..n]],
         );
     }
     // The points one after another, for the integrand.
     let x = &mut block.x[..n * dims];
-    let columns = &block.y[..dims * size];
+    let columns = &block.y[..dims * stride];
     match dims {
         1 => x.copy_from_slice(&columns[..n]),
-        2 => interleave::<2>(2, size, columns, x),
-        3 => interleave::<3>(3, size, columns, x),
-        4 => interleave::<4>(4, size, columns, x),
-        5 => interleave::<5>(5, size, columns, x),
-        6 => interleave::<6>(6, size, columns, x),
-        7 => interleave::<7>(7, size, columns, x),
-        8 => interleave::<8>(8, size, columns, x),
-        _ => interleave::<0>(dims, size, columns, x),
+        2 => interleave::<2>(2, stride, columns, x),
+        3 => interleave::<3>(3, stride, columns, x),
+        4 => interleave::<4>(4, stride, columns, x),
+        5 => interleave::<5>(5, stride, columns, x),
+        6 => interleave::<6>(6, stride, columns, x),
+        7 => interleave::<7>(7, stride, columns, x),
+        8 => interleave::<8>(8, stride, columns, x),
+        _ => interleave::<0>(dims, stride, columns, x),
     }
 }
 
-/// The block's `(f · J)²` into `squares` and, with the cells of each
-/// axis (`cells[a * size + p]`), into the histogram. Compiled for the
-/// best instruction set, as the draw and the map are (AVX adds a bin's
-/// sum and count in one instruction from the square and a constant 1);
-/// the bits do not depend on it.
+/// The block's `(f · J)²` into `squares` and, with the cells
+/// (`cells[a * size + p]`), into the histogram. Compiled for the best
+/// instruction set, as the draw and the map are (AVX adds a bin's sum and
+/// count in one instruction from the square and a constant 1); the bits
+/// do not depend on it.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq", "x86_64+avx2+fma", "x86_64+sse4.1"))]
 fn histogram_block(
     histogram: &mut Histogram,
@@ -352,51 +345,52 @@ fn histogram_block(
     for (square, &value) in squares.iter_mut().zip(values) {
         *square = value * value;
     }
-    for (axis, cells) in cells.chunks_exact(size).enumerate() {
-        histogram.add_axis(axis, &cells[..n], squares);
-    }
+    histogram.add_block(cells, size, squares);
 }
 
-/// The steps of [`move_into_hypercubes`].
-const MOVE: usize = 16;
+/// The steps of [`fill_corners`].
+const FILL: usize = 16;
 
-/// `y = corner + u · width` for the points of each run, the corner its
-/// hypercube's (`corners[cube]`). In steps of [`MOVE`] points from each
+/// Each point's hypercube's corner into `y`: `y[a * stride + p] =
+/// corners[a * cubes + cube]` for the points `p` of each run and every
+/// axis `a`, from the corners of the chunk's `cubes` hypercubes, axis
+/// after axis ([`Strata::corners`]). In steps of [`FILL`] points from each
 /// run's start, whatever its length: a step past the end of a run writes
 /// points of the next, which that run then writes again, so every point
 /// is written last by its own run, and each step is a few whole vectors
-/// (a loop sized to each run, about 8 points, spent more on its ends
-/// than on the points). `u` and `y` hold `MOVE` more than the runs reach.
+/// (a loop sized to each run, a few points, spent more on its ends than
+/// on the points). Each axis's column is `stride`, `FILL` more than the
+/// runs reach.
 #[inline(always)]
-fn move_into_hypercubes(
-    runs: &[(usize, Range<usize>)],
-    corners: &[f64],
-    width: f64,
-    u: &[f64],
-    y: &mut [f64],
-) {
+fn fill_corners(runs: &[(usize, Range<usize>)], corners: &[f64], stride: usize, y: &mut [f64]) {
+    let dims = y.len() / stride;
+    let cubes = corners.len() / dims.max(1);
+    if cubes == 0 {
+        return;
+    }
     for (cube, points) in runs {
-        let corner = corners[*cube];
-        let mut start = points.start;
-        while start < points.end {
-            let u: [f64; MOVE] = u[start..][..MOVE].try_into().expect("MOVE long");
-            y[start..][..MOVE].copy_from_slice(&u.map(|u| corner + u * width));
-            start += MOVE;
+        for (corners, column) in corners.chunks_exact(cubes).zip(y.chunks_exact_mut(stride)) {
+            let corner = [corners[*cube]; FILL];
+            let mut start = points.start;
+            while start < points.end {
+                column[start..][..FILL].copy_from_slice(&corner);
+                start += FILL;
+            }
         }
     }
 }
 
-/// `x[p * dims + a] = columns[a * size + p]` for the points of `x`: the
+/// `x[p * dims + a] = columns[a * stride + p]` for the points of `x`: the
 /// block's columns of coordinates as points. `D` is `dims` when it is not
 /// 0, so that the stores into the points have a constant stride: about
 /// 13 instructions a 5-D point, where a loop over the points with a
 /// stride known only at run time took 30.
 #[inline(always)]
-fn interleave<const D: usize>(dims: usize, size: usize, columns: &[f64], x: &mut [f64]) {
+fn interleave<const D: usize>(dims: usize, stride: usize, columns: &[f64], x: &mut [f64]) {
     const GROUP: usize = 16;
     let dims = if D == 0 { dims } else { D };
     let points = x.len() / dims;
-    for (axis, column) in columns.chunks_exact(size).enumerate().take(dims) {
+    for (axis, column) in columns.chunks_exact(stride).enumerate().take(dims) {
         let mut groups = x.chunks_exact_mut(GROUP * dims);
         let mut values = column[..points].chunks_exact(GROUP);
         for (points, values) in (&mut groups).zip(&mut values) {
@@ -446,10 +440,10 @@ mod tests {
     }
 
     /// Steps past the end of a run are written again by the next run:
-    /// every point ends as `corner + u · width` of its own hypercube,
-    /// whatever the runs' lengths.
+    /// every point ends with the corner of its own hypercube, whatever the
+    /// runs' lengths.
     #[test]
-    fn moves_land_in_each_points_own_hypercube() {
+    fn corners_land_on_each_points_own_hypercube() {
         let lengths = [1, 2, 7, 8, 9, 16, 17, 3, 24, 2];
         let mut runs = Vec::new();
         let mut start = 0;
@@ -458,13 +452,18 @@ mod tests {
             start += length;
         }
         let n = start;
-        let corners: Vec<f64> = (0..lengths.len()).map(|c| c as f64 / 10.0).collect();
-        let u: Vec<f64> = uniforms(4).take(n + MOVE).collect();
-        let mut y = vec![f64::NAN; n + MOVE];
-        move_into_hypercubes(&runs, &corners, 0.1, &u, &mut y);
+        // Three axes, the corners of axis `a` at `a * cubes`.
+        let cubes = lengths.len();
+        let corners: Vec<f64> = (0..3 * cubes).map(|c| c as f64 / 100.0).collect();
+        let stride = n + FILL;
+        let mut y = vec![f64::NAN; 3 * stride];
+        fill_corners(&runs, &corners, stride, &mut y);
         for (cube, points) in &runs {
             for p in points.clone() {
-                assert_eq!(y[p].to_bits(), (corners[*cube] + u[p] * 0.1).to_bits());
+                for a in 0..3 {
+                    let corner = corners[a * cubes + cube];
+                    assert_eq!(y[a * stride + p].to_bits(), corner.to_bits());
+                }
             }
         }
     }

@@ -128,9 +128,7 @@ impl<I: Integrand> VectorChunk<'_, I> {
             transpose(values, m, &mut columns, size);
             let squares = &mut block.squares[..n];
             self.weights(values, &columns, size, squares);
-            for axis in 0..dims {
-                histogram.add_axis(axis, &block.cells[axis * size..][..n], squares);
-            }
+            histogram.add_block(&block.cells, size, squares);
             for (cube, points) in &block.runs {
                 let rows = &values[points.start * m..points.end * m];
                 tallies.push(*cube, rows, &columns, size, points.clone());
