@@ -19,10 +19,13 @@ fn plain() -> Integral<impl Integrand> {
         .id("x sin x")
 }
 
+/// Long enough (tens of milliseconds) that `interrupted` cancels it
+/// partway: at 2^20 points, once RQMC's points cost what MC's do, the
+/// whole run could end between two of its looks at the progress.
 fn sobol() -> Integral<impl Integrand> {
     Integral::over(|p: &[f64]| (p[0] * p[1]).exp(), [0.0..1.0, 0.0..2.0])
-        .samples(8 << 17)
-        .chunk_size(1 << 13)
+        .samples(8 << 20)
+        .chunk_size(1 << 16)
         .method(Method::SOBOL)
         .seed(32)
         .id("exp xy")
