@@ -1,14 +1,14 @@
 //! `Integral::run_blocking`: the caller's thread computes chunks beside the
 //! default executor's workers, with the same bits as every other way of
 //! running; a one-chunk pass never leaves the caller, slow chunks go to
-//! the workers, and it works (and does not deadlock) on a pool worker too.
+//! the workers (woken while the caller's first chunk runs), and it works (and does not deadlock) on a pool worker too.
 
 mod common;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::watchdog;
 use quadpipe::{Error, Integral, Method};
@@ -102,6 +102,40 @@ fn slow_chunks_go_to_the_workers() {
                 .iter()
                 .any(|name| name.starts_with("quadpipe-worker")),
             "{threads:?}"
+        );
+    });
+}
+
+#[test]
+fn a_long_first_chunk_starts_the_workers_before_it_ends() {
+    watchdog(|| {
+        // Two chunks of 16 steps of 16 samples, 200 µs a sample: the
+        // caller's first chunk runs ~50 ms, and hands the second to a
+        // worker at its first look, ~3 ms in, so that the two overlap.
+        let caller = thread::current().name().unwrap().to_owned();
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let seen = calls.clone();
+        let f = move |x: f64| {
+            thread::sleep(Duration::from_micros(200));
+            let name = thread::current().name().unwrap_or("unnamed").to_owned();
+            seen.lock().unwrap().push((name, Instant::now()));
+            x
+        };
+        let integral = Integral::new(f, 0.0..1.0).samples(512).chunk_size(256);
+        let estimate = integral.run_blocking().unwrap();
+        assert_eq!(estimate.samples, 512);
+        let calls = calls.lock().unwrap();
+        let last_of_caller = (calls.iter().filter(|(name, _)| *name == caller))
+            .map(|&(_, at)| at)
+            .max()
+            .expect("the caller computed the first chunk");
+        let first_of_workers = (calls.iter().filter(|(name, _)| *name != caller))
+            .map(|&(_, at)| at)
+            .min()
+            .expect("a worker computed the second chunk");
+        assert!(
+            first_of_workers < last_of_caller,
+            "the chunks did not overlap"
         );
     });
 }

@@ -6,17 +6,18 @@
 
 use std::collections::VecDeque;
 use std::future::{Future, poll_fn};
+use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use futures::channel::oneshot;
 
 use crate::driver::Merger;
-use crate::driver::halt::Halt;
+use crate::driver::halt::{EarlyStart, Halt};
 use crate::driver::pass::{Pass, Passes};
 use crate::runtime::job::Job;
 use crate::runtime::spawn::{Spawner, Target};
@@ -34,6 +35,11 @@ const CHUNKS_IN_FLIGHT_PER_THREAD: usize = 4;
 /// machine: past it, the workers are worth their wake-up, and a third
 /// thread on the cores would hold up the in-order merge.
 const CALLER_CHUNK_LIMIT: Duration = Duration::from_micros(50);
+
+/// A caller's first chunk that has run this fraction of
+/// [`CALLER_CHUNK_LIMIT`] starts the rest of the pass on the workers: the
+/// whole pass is then likely worth their wake-up.
+const EARLY_START_FRACTION: u32 = 5;
 
 /// Who, besides the workers, computes the chunk the driver waits for when
 /// no worker has started it.
@@ -75,7 +81,10 @@ impl Backend for Spawner {
     ) -> Result<Option<Stop>, Error> {
         match self.target() {
             Target::Pool { pool, caller_helps } => {
-                let spawn = |job| pool.spawn_detached(job);
+                let spawn = {
+                    let pool = pool.clone();
+                    move |job| pool.spawn_detached(job)
+                };
                 // On a worker of its own pool, a driver runs the chunk it
                 // waits for itself if no worker has started it, as rayon's
                 // `join` pops its own job back: blocked there (pollster
@@ -93,9 +102,12 @@ impl Backend for Spawner {
                 merge_spawned(pool.threads(), spawn, helper, &link.stop, merger).await
             }
             Target::Jobs { spawn, parallelism } => {
-                let spawn = |job| {
-                    spawn(job);
-                    true
+                let spawn = {
+                    let spawn = spawn.clone();
+                    move |job| {
+                        spawn(job);
+                        true
+                    }
                 };
                 merge_spawned(*parallelism, spawn, Helper::Nobody, &link.stop, merger).await
             }
@@ -116,7 +128,7 @@ impl Backend for Spawner {
 /// discarded.
 async fn merge_spawned<M: Passes>(
     parallelism: usize,
-    spawn: impl Fn(Job) -> bool,
+    spawn: impl Fn(Job) -> bool + Clone + Send + 'static,
     helper: Helper,
     cancel: &Arc<AtomicBool>,
     merger: &mut Merger<'_, M>,
@@ -124,12 +136,31 @@ async fn merge_spawned<M: Passes>(
     let mut helps = helper != Helper::Nobody;
     let mut stop_chunks = SetOnDrop(Some(cancel.clone()));
     let halt = Arc::new(Halt::new(cancel.clone(), deadline(merger)));
+    let window = parallelism * CHUNKS_IN_FLIGHT_PER_THREAD;
+    let mut in_flight = VecDeque::with_capacity(window);
     if helper == Helper::Caller {
         // Before waking a worker: run chunks here while what is left of
-        // the pass looks quicker than a wake-up.
+        // the pass looks quicker than a wake-up. The first one hands the
+        // rest to the workers from inside itself if it runs long.
+        let first = merger.chunks_merged;
+        let spawned = Arc::new(Mutex::new(Vec::new()));
         while merger.chunks_merged < merger.chunks() {
+            let index = merger.chunks_merged;
             let started = Instant::now();
-            let part = run_chunk_caught(&*merger.pass, merger.chunks_merged, &halt)?;
+            let mut probe = Halt::new(cancel.clone(), deadline(merger));
+            if index == first && index + 1 < merger.chunks() {
+                let rest = index + 1..merger.chunks().min(index + 1 + window as u64);
+                let at = started + CALLER_CHUNK_LIMIT / EARLY_START_FRACTION;
+                let start = spawn_later(&merger.pass, &spawn, rest, &halt, &spawned);
+                probe = probe.with_early_start(EarlyStart::new(at, start));
+            }
+            let part = run_chunk_caught(&*merger.pass, index, &probe)?;
+            in_flight.extend(
+                spawned
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .drain(..),
+            );
             if let Some(stop) = merger.merge(part).await? {
                 return Ok(Some(stop));
             }
@@ -137,14 +168,13 @@ async fn merge_spawned<M: Passes>(
             let took = started.elapsed();
             helps = took <= CALLER_CHUNK_LIMIT;
             let left = merger.chunks() - merger.chunks_merged;
-            if took.saturating_mul(u32::try_from(left).unwrap_or(u32::MAX)) > CALLER_CHUNK_LIMIT {
+            let later = took.saturating_mul(u32::try_from(left).unwrap_or(u32::MAX));
+            if !in_flight.is_empty() || later > CALLER_CHUNK_LIMIT {
                 break;
             }
         }
     }
-    let window = parallelism * CHUNKS_IN_FLIGHT_PER_THREAD;
-    let mut in_flight = VecDeque::with_capacity(window);
-    let mut next = merger.chunks_merged;
+    let mut next = merger.chunks_merged + in_flight.len() as u64;
     loop {
         while in_flight.len() < window && next < merger.chunks() {
             in_flight.push_back(spawn_halting(&merger.pass, &spawn, next, &halt)?);
@@ -226,6 +256,25 @@ pub(crate) fn spawn_chunk<P: Pass>(
         index,
         &Arc::new(Halt::new(cancel.clone(), None)),
     )
+}
+
+/// What spawns chunks `rest` of `pass` through `spawn`, to stop at `halt`,
+/// into `into`, when called: the start a caller's first chunk makes early.
+/// A spawn that fails (the executor is gone) ends the list; the driver
+/// spawns that chunk again and sees the failure.
+fn spawn_later<P: Pass>(
+    pass: &Arc<P>,
+    spawn: &(impl Fn(Job) -> bool + Clone + Send + 'static),
+    rest: Range<u64>,
+    halt: &Arc<Halt>,
+    into: &Arc<Mutex<Vec<Chunk<P::Part>>>>,
+) -> impl FnOnce() + Send + 'static {
+    let (pass, spawn, halt, into) = (pass.clone(), spawn.clone(), halt.clone(), into.clone());
+    move || {
+        let chunks = rest.map(|index| spawn_halting(&pass, &spawn, index, &halt));
+        *into.lock().unwrap_or_else(PoisonError::into_inner) =
+            chunks.map_while(Result::ok).collect();
+    }
 }
 
 /// Spawns chunk `index` of `pass` through `spawn`, to stop at `halt`; the
