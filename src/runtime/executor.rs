@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use futures::channel::oneshot;
 
 use crate::runtime::blocking::BlockingPool;
+use crate::runtime::idle::{LOOK_BEFORE_SLEEP, block_on_looking};
 use crate::runtime::job::Job;
 use crate::runtime::task::{TaskLink, TaskWatch};
 use crate::{Error, Task};
@@ -314,7 +315,7 @@ fn work(inner: &Inner, mut stopped: oneshot::Receiver<()>) {
     // or in a future's drop. Either way, keep serving: a pool that loses a
     // worker per panic (as futures' ThreadPool does) slowly stops.
     while catch_unwind(AssertUnwindSafe(|| {
-        pollster::block_on(inner.executor.run(&mut stopped))
+        block_on_looking(inner.executor.run(&mut stopped), LOOK_BEFORE_SLEEP)
     }))
     .is_err()
     {}

@@ -5,6 +5,7 @@
 pub(crate) mod blocking;
 pub(crate) mod executor;
 pub(crate) mod group;
+pub(crate) mod idle;
 pub(crate) mod job;
 pub(crate) mod progress;
 pub(crate) mod spawn;
