@@ -249,10 +249,13 @@ impl McChunk<'_> {
     ) -> Result<McPart, Error> {
         let dims = self.domain.dims();
         let most_steps = (COORDINATES_PER_BLOCK / dims / LANES).max(1);
-        let block = most_steps * LANES;
+        // No more room than the chunk's samples take: a small chunk would
+        // otherwise zero a block's 32 KiB for a few points.
+        let steps = self.samples.div_ceil(LANES as u64);
+        let room = most_steps.min(usize::try_from(steps).unwrap_or(usize::MAX)) * LANES;
         let mut lanes = Lanes::new(self.key);
-        let mut points = vec![0.0; block * dims];
-        let mut values = vec![0.0; block];
+        let mut points = vec![0.0; room * dims];
+        let mut values = vec![0.0; room];
         let mut sums = LaneSums::default();
         let mut shift = None;
         let mut pace = halt.pace(most_steps as u64);

@@ -310,7 +310,11 @@ impl<I: Integrand> Pass for RandomisedSobol<I> {
         let dims = self.domain.dims();
         let (lo, width) = (self.domain.lo(), self.domain.width());
         // Whole tiles, so that blocks after the first start on a tile.
-        let block = (COORDINATES_PER_BLOCK / dims / TILE).max(1) * TILE;
+        // No more room than the chunk's points take (whole tiles still): a
+        // small chunk would otherwise zero a block's 32 KiB for a few
+        // points.
+        let tiles = usize::try_from(self.chunk.div_ceil(TILE as u64)).unwrap_or(usize::MAX);
+        let block = (COORDINATES_PER_BLOCK / dims / TILE).min(tiles).max(1) * TILE;
         let mut points = vec![0.0; block * dims];
         let m = self.components;
         let mut values = vec![0.0; block * m];
