@@ -237,6 +237,23 @@ fn a_resumed_run_ends_with_the_bits_of_an_uninterrupted_one() {
 }
 
 #[test]
+fn a_finished_task_keeps_the_checkpoint_of_its_last_merge() {
+    watchdog(|| {
+        // A VEGAS state holds every hypercube's sums, so a spawned run
+        // publishes its checkpoint only now and then as chunks merge; the
+        // last merge's is published when the pass ends.
+        let whole = pollster::block_on(reproducible().run_inline()).unwrap();
+        let executor = Executor::builder().threads(2).build().unwrap();
+        let mut task = reproducible().spawn_on(&executor);
+        assert_eq!(executor.block_on(&mut task).unwrap(), whole);
+        let checkpoint = task.checkpoint().expect("chunks have merged");
+        assert_eq!(checkpoint.samples_done(), task.progress().total.unwrap());
+        let resumed = pollster::block_on(reproducible().resume(&checkpoint).run_inline());
+        assert_eq!(resumed.unwrap(), whole);
+    });
+}
+
+#[test]
 fn progress_counts_across_iterations() {
     watchdog(|| {
         let executor = Executor::builder().threads(2).build().unwrap();

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::driver::checkpoint::{Checkpoint, Header, PROBES};
 use crate::driver::pass::{Merged, Pass, Passes};
@@ -22,8 +22,9 @@ pub(crate) struct Checkpointing {
     pub(crate) probes: Option<Probes>,
     /// Start from this checkpoint instead of from nothing.
     pub(crate) resume: Option<Checkpoint>,
-    /// Publish a checkpoint to the task at every merge: the run is a
-    /// spawned task (or an MPI rank), whose driver runs on its backend.
+    /// Publish a checkpoint to the task as chunks merge (see
+    /// [`Publishing`]): the run is a spawned task (or an MPI rank), whose
+    /// driver runs on its backend.
     pub(crate) publish: bool,
     /// Write a checkpoint to this path after every so many chunks.
     pub(crate) every: Option<(u64, PathBuf)>,
@@ -73,7 +74,44 @@ pub(crate) struct Merger<'r, M: Passes> {
     pub(crate) checkpointing: &'r Checkpointing,
     /// Chunks merged by the whole run, for `checkpoint_every`.
     pub(crate) run_chunks: &'r mut u64,
+    pub(crate) publishing: &'r mut Publishing,
     pub(crate) link: &'r TaskLink,
+}
+
+/// How often a spawned task's checkpoint is taken as chunks merge. Taking
+/// one encodes and checksums the whole state, which for VEGAS holds every
+/// hypercube's sums (megabytes at 2^22 points): at every merge that was
+/// most of a spawned run's time. So a merge publishes its checkpoint only
+/// when the last one took at most [`Publishing::MOST_SHARE`] of the time
+/// since, and the driver publishes the last merged prefix when a pass
+/// ends, however it ends: the task's checkpoint is then its last merge's,
+/// and while it runs, a recent one.
+#[derive(Debug)]
+pub(crate) struct Publishing {
+    /// When the last checkpoint was published.
+    last: Instant,
+    /// How long taking it took.
+    took: Duration,
+    /// Whether a merged prefix is newer than the checkpoint published.
+    behind: bool,
+}
+
+impl Publishing {
+    /// The largest share of a run's time its published checkpoints take.
+    const MOST_SHARE: u32 = 20;
+
+    pub(crate) fn new() -> Publishing {
+        Publishing {
+            last: Instant::now(),
+            took: Duration::ZERO,
+            behind: false,
+        }
+    }
+
+    /// Whether a checkpoint is worth taking now.
+    fn is_due(&self) -> bool {
+        self.last.elapsed() >= self.took * Self::MOST_SHARE
+    }
 }
 
 impl<M: Passes> Merger<'_, M> {
@@ -88,15 +126,20 @@ impl<M: Passes> Merger<'_, M> {
         &mut self,
         part: <M::Pass as Pass>::Part,
     ) -> Result<Option<Stop>, Error> {
+        // Past the time limit the part may be a chunk the limit cut short,
+        // and the rules stop the run here: no checkpoint of it, so the
+        // task's is brought up to the prefix before it.
+        let time_up = self.rules.is_time_up(self.started);
+        if time_up {
+            self.catch_up();
+        }
         self.pass.merge(&mut self.merged, part);
         if self.pass.overflowed(&self.merged) {
             return Err(Error::Overflow);
         }
         self.chunks_merged += 1;
         *self.run_chunks += 1;
-        // Past the time limit the part may be a chunk the limit cut short,
-        // and the rules stop the run here: no checkpoint of it.
-        if self.rules.is_time_up(self.started) {
+        if time_up {
             return Ok(self.check());
         }
         if let Some((checkpoint, path)) = self.checkpoint() {
@@ -133,17 +176,35 @@ impl<M: Passes> Merger<'_, M> {
     }
 
     /// Takes the checkpoint of this prefix if one is due: publishes it to
-    /// the task, and returns it with its path if a file is due.
-    fn checkpoint(&self) -> Option<(Checkpoint, PathBuf)> {
+    /// the task (if it is taken, or if publishing is due), and returns it
+    /// with its path if a file is due.
+    fn checkpoint(&mut self) -> Option<(Checkpoint, PathBuf)> {
         let header = self.checkpointing.header?;
-        let due = self
+        let file = self
             .checkpointing
             .every
             .as_ref()
             .filter(|(every, _)| *self.run_chunks % every == 0);
-        if !self.checkpointing.publish && due.is_none() {
+        let publish = self.checkpointing.publish;
+        if file.is_none() && !(publish && self.publishing.is_due()) {
+            self.publishing.behind |= publish;
             return None;
         }
+        let taking = Instant::now();
+        let checkpoint = self.take(header);
+        if publish {
+            self.link.set_checkpoint(checkpoint.clone());
+            *self.publishing = Publishing {
+                last: Instant::now(),
+                took: taking.elapsed(),
+                behind: false,
+            };
+        }
+        file.map(|(_, path)| (checkpoint, path.clone()))
+    }
+
+    /// The checkpoint of the prefix merged so far.
+    fn take(&self, header: Header) -> Checkpoint {
         let mut state = Vec::new();
         self.method.encode(&mut state);
         self.pass.encode(&self.merged, &mut state);
@@ -159,10 +220,15 @@ impl<M: Passes> Merger<'_, M> {
                 .unwrap_or([0; PROBES]),
             ..header
         };
-        let checkpoint = Checkpoint::new(&header, &state);
-        if self.checkpointing.publish {
-            self.link.set_checkpoint(checkpoint.clone());
+        Checkpoint::new(&header, &state)
+    }
+
+    /// Publishes the merged prefix's checkpoint if the task's is older:
+    /// when the pass ends, however it ends.
+    pub(crate) fn catch_up(&mut self) {
+        if let (true, Some(header)) = (self.publishing.behind, self.checkpointing.header) {
+            self.link.set_checkpoint(self.take(header));
+            self.publishing.behind = false;
         }
-        due.map(|(_, path)| (checkpoint, path.clone()))
     }
 }

@@ -24,7 +24,7 @@ use crate::{Error, Estimate, Progress, Stop};
 pub(crate) use backend::{Backend, YieldNow};
 #[cfg(feature = "mpi")]
 pub(crate) use backend::{ChunkResult, spawn_chunk};
-pub(crate) use merger::{Checkpointing, Merger};
+pub(crate) use merger::{Checkpointing, Merger, Publishing};
 use pass::{Merged, Pass, Passes};
 
 /// Runs `method` pass after pass with its chunks on `backend` until it is
@@ -55,6 +55,7 @@ pub(crate) async fn drive<M: Passes, B: Backend>(
     let mut passes_done = resumed.as_ref().map_or(0, |resumed| resumed.passes_done);
     let first = passes_done;
     let mut run_chunks = 0;
+    let mut publishing = Publishing::new();
     let stop = loop {
         let (pass, merged, chunks_merged) = match resumed.take() {
             Some(resumed) => (resumed.pass, resumed.merged, resumed.chunks_merged),
@@ -88,13 +89,20 @@ pub(crate) async fn drive<M: Passes, B: Backend>(
             started,
             checkpointing: &checkpointing,
             run_chunks: &mut run_chunks,
+            publishing: &mut publishing,
             link,
         };
         // A resumed prefix may be where the rules stopped the run that
         // saved it: they decide again before anything new is merged.
         let stopped = match (chunks_merged > 0).then(|| merger.check()).flatten() {
             Some(stop) => Some(stop),
-            None => backend.merge_chunks(link, &mut merger).await?,
+            None => {
+                let merged = backend.merge_chunks(link, &mut merger).await;
+                // The task's checkpoint is the last merge's, however the
+                // pass ended (a cancel and an error included).
+                merger.catch_up();
+                merged?
+            }
         };
         let (pass, merged) = (merger.pass, merger.merged);
         if let Some(stop) = stopped {

@@ -97,7 +97,7 @@ impl<I: Integrand> Spec<I> {
     }
 
     /// What a run of this spec does with checkpoints; `publish` puts one in
-    /// the task's link at every merge, for a task's handle.
+    /// the task's link as chunks merge, for a task's handle.
     pub(crate) fn checkpointing(&self, publish: bool) -> Checkpointing {
         Checkpointing {
             header: Some(header(

@@ -200,11 +200,15 @@ impl<T> Task<T> {
         self.handle.progress()
     }
 
-    /// The latest checkpoint of an integral's merged prefix: the state at
-    /// its last chunk merge, to resume from with
-    /// [`Integral::resume`](crate::Integral::resume). `None` before the
-    /// first merge, and for tasks that are not integrals. It stays readable
-    /// after the task ends, however it ends.
+    /// The latest checkpoint of an integral's merged prefix, to resume from
+    /// with [`Integral::resume`](crate::Integral::resume). Once a pass
+    /// ends, however it ends (the run finished, was cancelled or failed),
+    /// it is the state at the pass's last chunk merge; while chunks merge,
+    /// a recent merge's (one is taken only when taking the last one cost
+    /// at most a twentieth of the time since, as a large state, VEGAS's,
+    /// would otherwise cost more than the run). `None` before the first
+    /// merge, and for tasks that are not integrals. It stays readable after
+    /// the task ends.
     ///
     /// # Examples
     ///
