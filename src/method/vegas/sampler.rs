@@ -162,6 +162,10 @@ impl<I: Integrand> Chunk<'_, I> {
         // The hypercubes finished so far, and the tally of the next.
         let mut cubes: Vec<CubeSums> = Vec::with_capacity(counts.len());
         let mut tally = CubeTally::default();
+        // Their means as they close, pushed in order: `means_of(&cubes)`,
+        // but spread through the sampling, where the chain of Welford's
+        // divisions runs beside the points instead of after them.
+        let mut means = Accumulator::new();
         let mut skipped = 0;
         let mut reached = counts.len();
         let mut pace = halt.pace((block.size / LANES).max(1) as u64);
@@ -201,7 +205,7 @@ impl<I: Integrand> Chunk<'_, I> {
             // Runs come in hypercube order: those before a run's are done.
             for (cube, points) in runs.iter() {
                 while cubes.len() < *cube {
-                    cubes.push(std::mem::take(&mut tally).finish());
+                    close(&mut tally, &mut cubes, &mut means);
                 }
                 tally.push_all(&values[points.clone()]);
             }
@@ -211,7 +215,7 @@ impl<I: Integrand> Chunk<'_, I> {
         // Every hypercube of the range, or of those a time limit let it
         // reach.
         while cubes.len() < reached {
-            cubes.push(std::mem::take(&mut tally).finish());
+            close(&mut tally, &mut cubes, &mut means);
         }
         let finite = cubes.iter().all(|c| c.mean.is_finite() && c.m2.is_finite());
         if !(finite && histogram.is_finite()) {
@@ -219,7 +223,7 @@ impl<I: Integrand> Chunk<'_, I> {
         }
         Ok(IterationSums {
             count,
-            means: means_of(&cubes),
+            means,
             cubes,
             histogram,
             skipped,
@@ -257,6 +261,16 @@ impl<I: Integrand> Chunk<'_, I> {
         }
         Ok(skipped)
     }
+}
+
+/// Closes the hypercube `tally` holds: its sums onto `cubes`, its mean
+/// into `means` (so that `means` stays `means_of(cubes)`), and `tally`
+/// starts afresh.
+#[inline(always)]
+fn close(tally: &mut CubeTally, cubes: &mut Vec<CubeSums>, means: &mut Accumulator) {
+    let cube = std::mem::take(tally).finish();
+    means.push(cube.mean);
+    cubes.push(cube);
 }
 
 /// The hypercubes' means pushed into an accumulator in order: a chunk's
