@@ -60,8 +60,7 @@ pub(crate) struct ComponentSums {
     /// [`row_length`] values (the rest zeros); empty `in_registers`.
     rows: Vec<f64>,
     /// `Σ d_j · d_((j + o) mod m)` at `(o − 1) · padded + j`, for `o` in
-    /// `1..=m / 2` and `j` below [`products_at`] (the rows' pass adds the
-    /// rest of the last offset too, never read).
+    /// `1..=m / 2`.
     products: Vec<f64>,
 }
 
@@ -178,8 +177,7 @@ impl ComponentSums {
             }
             let offsets = self.products.chunks_exact_mut(self.padded);
             for (offset, products) in (1..=m / 2).zip(offsets) {
-                let products = &mut products[..products_at(m, offset)];
-                for (j, product) in products.iter_mut().enumerate() {
+                for (j, product) in products[..m].iter_mut().enumerate() {
                     *product = shifted[j].mul_add(shifted[(j + offset) % m], *product);
                 }
             }
@@ -342,21 +340,12 @@ fn in_registers<const M: usize, const SKIP: bool>(
     }
 }
 
-/// How many of offset `offset`'s `m` sums of products hold pairs of their
-/// own: at offset `m / 2` of an even `m`, the second half repeats the first
-/// (`j + m / 2` with `j`), and is neither added nor read.
-const fn products_at(m: usize, offset: usize) -> usize {
-    if 2 * offset == m { m / 2 } else { m }
-}
-
 /// Offsets of the components [`in_registers`] takes: `16 / 2`.
 const MOST_OFFSETS: usize = 8;
 
 /// Adds to offset `O`'s products those of a point's shifted values `e`
 /// (`e_j · e_k = d_j · d_k`, the signs cancel exactly) with the values
-/// `O` places on, cyclically; nothing past offset `M / 2`, and at offset
-/// `M / 2` of an even `M` only the first half, the pairs the second half
-/// would repeat.
+/// `O` places on, cyclically; nothing past offset `M / 2`.
 #[inline(always)]
 fn add_rotated<const M: usize, const O: usize>(
     e: &[f64; M],
@@ -365,7 +354,7 @@ fn add_rotated<const M: usize, const O: usize>(
     if O <= M / 2 {
         let rotated: [f64; M] = std::array::from_fn(|j| e[(j + O) % M]);
         let sums = &mut offsets[O - 1];
-        for j in 0..products_at(M, O) {
+        for j in 0..M {
             sums[j] = e[j].mul_add(rotated[j], sums[j]);
         }
     }
