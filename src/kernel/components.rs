@@ -112,6 +112,7 @@ impl ComponentSums {
             padded,
             in_registers,
             rows: vec![0.0; rows],
+            // Room for the sums of `halves` too.
             products: vec![0.0; ((m / 2) * padded).max(HALVES * HALF)],
         }
     }
@@ -244,8 +245,8 @@ impl ComponentSums {
 /// [`add_steps_in_registers`]: the products of `m / 2` offsets of `m`
 /// components in at most half the registers, the rest for a point's
 /// values, their rotations and the rotations' indices. AVX-512's 32
-/// registers of 8 values hold 16 components (16 registers of products),
-/// AVX2's 16 of 4 hold 8, SSE's 16 of 2 hold 5.
+/// registers of 8 values hold 16 components (16 registers of products, by
+/// [`halves`]), AVX2's 16 of 4 hold 8, SSE's 16 of 2 hold 5.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq", "x86_64+avx2+fma", "x86_64+sse4.1"))]
 fn most_in_registers() -> usize {
     const MOST: usize = most(
@@ -302,8 +303,9 @@ const HALF: usize = 8;
 const HALVES: usize = 16;
 
 /// Where [`halves`] keeps `Σ d_j d_k`, `j < k`: with the first half's
-/// `j` and the second half rotated by `(k − j) mod HALF`, or within a half
-/// at the smaller of the two rotations that pair them.
+/// `j` and the second half rotated by `(k − HALF − j) mod HALF`, or within
+/// a half at the smaller of the two rotations that pair them (the second
+/// half's `HALF / 2` sums after the first's).
 fn halves_slot(j: usize, k: usize) -> usize {
     if j < HALF && k >= HALF {
         // First half's j with the second's rotated by o.
@@ -313,10 +315,10 @@ fn halves_slot(j: usize, k: usize) -> usize {
         let (base, j, k) = if j < HALF {
             (HALF, j, k)
         } else {
-            (HALF + 4, j - HALF, k - HALF)
+            (HALF + HALF / 2, j - HALF, k - HALF)
         };
         let d = k - j;
-        if d <= 4 {
+        if d <= HALF / 2 {
             (base + d - 1) * HALF + j
         } else {
             (base + HALF - d - 1) * HALF + k
