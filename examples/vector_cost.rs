@@ -10,7 +10,9 @@
 //! ```
 //!
 //! The first argument is the number of components, or `scalar` for
-//! component 0 through `Integral::over`; the second the samples.
+//! component 0 through `Integral::over`; the second the samples; a third,
+//! `bits`, prints the whole estimate with every value to its last bit
+//! (covariances included), to check that a change kept them.
 
 #[path = "shared/components.rs"]
 mod components;
@@ -27,5 +29,10 @@ fn main() {
         let m = form.parse().expect("a component count, or scalar");
         pollster::block_on(components::vector(m).samples(samples).seed(1).run_inline())
     };
-    println!("{}", estimate.expect("the integral runs"));
+    let estimate = estimate.expect("the integral runs");
+    if args.next().as_deref() == Some("bits") {
+        println!("{estimate:?}");
+    } else {
+        println!("{estimate}");
+    }
 }

@@ -22,10 +22,11 @@ const COORDINATES_PER_BLOCK: usize = 4096;
 
 /// Coordinates and values in a block of the vector forms: 256 KiB, in the
 /// L2 cache. A block of the L1 cache's 32 KiB holds only four steps of 16
-/// components in 5-D (a point's row of shifted values for the pair products
-/// is 40 values, see [`ComponentSums`]), and the setup of each block's
-/// passes made a run of them 5–7% slower than in blocks of 256 KiB (CPU
-/// time, AVX-512; 64 KiB was as slow).
+/// components in 5-D when the pair products need a row of shifted values
+/// a point (40 values, see [`ComponentSums`]), and the setup of each
+/// block's passes made a run of them 5–7% slower than in blocks of 256 KiB
+/// (CPU time, AVX-512; 64 KiB was as slow). With the products in registers
+/// (no rows), blocks of 16 and 32 KiB were 1–3% slower still.
 const COMPONENT_COORDINATES_PER_BLOCK: usize = 1 << 15;
 
 /// One chunk, as the integrand's form sees it.
@@ -321,10 +322,11 @@ impl McChunk<'_> {
         let per_point = dims + ComponentSums::values_per_point(m);
         let most_steps = (COMPONENT_COORDINATES_PER_BLOCK / per_point / LANES).max(1);
         let block = most_steps * LANES;
+        let steps = self.samples.div_ceil(LANES as u64);
         let room = block.min(
-            usize::try_from(self.samples)
+            usize::try_from(steps)
                 .unwrap_or(usize::MAX)
-                .next_multiple_of(LANES),
+                .saturating_mul(LANES),
         );
         let mut lanes = Lanes::new(self.key);
         let mut points = vec![0.0; room * dims];

@@ -13,16 +13,24 @@
 //! instructions a point with 16 components).
 //!
 //! The pair products are promised no bits but their own (the same on any
-//! thread count and instruction set, whatever the blocks). As it adds a
-//! point, the sum pass writes its shifted values twice into a row, so that
-//! the values `o` places on, cyclically, are one load away: the sums `Σ d_j ·
-//! d_((j + o) mod m)` for `o` from 1 to `m / 2` hold every pair `j < k`
-//! once (`o = m / 2` twice, for even `m`), `m` products an offset with no
-//! waste, added point after point by fused multiply-adds, [`WIDE`]
-//! components at a time, each offset with the one [`APART`] on (see
-//! [`add_products`]).
+//! thread count and instruction set, whatever the blocks): each pair's sum
+//! of products is added point after point, in sample order, by fused
+//! multiply-adds, wherever it is kept. The sums `Σ d_j · d_((j + o) mod
+//! m)` for `o` from 1 to `m / 2` hold every pair `j < k` once (`o = m / 2`
+//! twice, for even `m`), `m` products an offset with no waste. Where the
+//! registers hold all of them (up to 16 components on AVX-512, 8 on AVX2,
+//! see [`most_in_registers`]), the sum pass adds them too, each point's
+//! values rotated in registers (see [`add_steps_in_registers`]; past 8
+//! components, by halves of 8, see [`halves`]). Beyond, the sum pass
+//! writes each point's shifted values twice into a row, so that the
+//! values `o` places on, cyclically, are one load away, and a second pass
+//! adds the products, [`WIDE`] components at a time, each offset with the
+//! one [`APART`] on (see [`add_products`]); with 16 components it read
+//! each row four times from the L2 cache, and took twice the time of the
+//! pass in registers.
 
 use multiversion::multiversion;
+use multiversion::target::target_cfg_f;
 
 use crate::kernel::chunk::{McPart, pair_indices, tree_sum};
 use crate::sample::LANES;
@@ -48,11 +56,12 @@ pub(crate) struct ComponentSums {
     lanes: StepSums,
     /// `m` rounded up to a whole [`WIDE`].
     padded: usize,
+    /// Whether the sum pass adds the products in registers.
+    in_registers: bool,
     /// A block's shifted values, each point's twice in a row of
-    /// [`row_length`] values (the rest zeros).
+    /// [`row_length`] values (the rest zeros); empty `in_registers`.
     rows: Vec<f64>,
-    /// `Σ d_j · d_((j + o) mod m)` at `(o − 1) · padded + j`, for `o` in
-    /// `1..=m / 2`.
+    /// Each pair's `Σ d_j d_k`, where [`slot`](Self::slot) says.
     products: Vec<f64>,
 }
 
@@ -78,8 +87,20 @@ impl ComponentSums {
     /// Sums for `m` components shifted by `shifts`, for blocks of up to
     /// `room` points.
     pub(crate) fn new(shifts: &[f64], room: usize) -> ComponentSums {
+        let in_registers = shifts.len() <= most_in_registers();
+        ComponentSums::with_products(shifts, room, in_registers)
+    }
+
+    /// [`new`](Self::new), with the products added `in_registers` or in
+    /// the rows' pass.
+    fn with_products(shifts: &[f64], room: usize, in_registers: bool) -> ComponentSums {
         let m = shifts.len();
         let padded = m.next_multiple_of(WIDE);
+        let rows = if in_registers {
+            0
+        } else {
+            room * row_length(padded)
+        };
         ComponentSums {
             m,
             shifts: shifts.to_vec(),
@@ -89,48 +110,79 @@ impl ComponentSums {
                 skipped: vec![0; LANES * m],
             },
             padded,
-            rows: vec![0.0; room * row_length(padded)],
-            products: vec![0.0; (m / 2) * padded],
+            in_registers,
+            rows: vec![0.0; rows],
+            // Room for the sums of `halves` too.
+            products: vec![0.0; ((m / 2) * padded).max(HALVES * HALF)],
         }
     }
 
-    /// Values a point takes in a block beside its coordinates: its values
-    /// and its row of shifted values.
+    /// Values a point takes in a block beside its coordinates: its values,
+    /// and its row of shifted values if the registers cannot hold the
+    /// products.
     pub(crate) fn values_per_point(m: usize) -> usize {
-        m + row_length(m.next_multiple_of(WIDE))
+        if m <= most_in_registers() {
+            m
+        } else {
+            m + row_length(m.next_multiple_of(WIDE))
+        }
     }
 
     /// Adds a block of values (`values[i * m + j]`), in sample order from
     /// a lane-0 boundary: whole steps but, at a chunk's end, the last. With
     /// `skip`, a value that is not finite counts as 0 for its component.
     pub(crate) fn add(&mut self, values: &[f64], skip: bool) {
-        let (m, length) = (self.m, row_length(self.padded));
+        let (m, padded) = (self.m, self.padded);
         let whole = values.len() - values.len() % (LANES * m);
         let (steps, rest) = values.split_at(whole);
-        let rows = &mut self.rows[..values.len() / m * length];
-        let (shifts, lanes) = (&self.shifts, &mut self.lanes);
-        if skip {
-            add_steps::<true>(steps, shifts, lanes, rows, length);
-        } else {
-            add_steps::<false>(steps, shifts, lanes, rows, length);
-        }
-        // A last, partial step, as `LaneSums::add` adds it: a skipped
-        // value is `0 − shift`, where whole steps add `−shift` (the two
-        // differ in the sign of a zero).
-        for (at, &value) in rest.iter().enumerate() {
-            let value = if skip && !value.is_finite() {
-                lanes.skipped[at] += 1;
-                0.0
+        let (shifts, lanes, products) = (&self.shifts, &mut self.lanes, &mut self.products);
+        if self.in_registers {
+            if skip {
+                add_steps_in_registers::<true>(steps, shifts, lanes, products, padded);
             } else {
-                value
-            };
-            let (row, j) = ((whole + at) / m * length, at % m);
-            let d = value - shifts[j];
-            lanes.sum[at] += d;
-            lanes.squares[at] += d * d;
-            (rows[row + j], rows[row + m + j]) = (-d, -d);
+                add_steps_in_registers::<false>(steps, shifts, lanes, products, padded);
+            }
+        } else {
+            let length = row_length(padded);
+            let rows = &mut self.rows[..whole / m * length];
+            if skip {
+                add_steps::<true>(steps, shifts, lanes, rows, length);
+            } else {
+                add_steps::<false>(steps, shifts, lanes, rows, length);
+            }
+            add_products(m, padded, rows, products);
         }
-        add_products(m, self.padded, rows, &mut self.products);
+        if !rest.is_empty() {
+            self.add_partial_step(rest, skip);
+        }
+    }
+
+    /// Adds a chunk's last, partial step one point at a time, as
+    /// `LaneSums::add` adds it (a skipped value is `0 − shift`, where whole
+    /// steps add `−shift`: the two differ in the sign of a zero), and each
+    /// point's products after the whole steps'.
+    fn add_partial_step(&mut self, rest: &[f64], skip: bool) {
+        let m = self.m;
+        let mut shifted = vec![0.0; m];
+        for (lane, values) in rest.chunks_exact(m).enumerate() {
+            let lanes = &mut self.lanes;
+            for (j, (&value, d)) in values.iter().zip(&mut shifted).enumerate() {
+                let at = lane * m + j;
+                let value = if skip && !value.is_finite() {
+                    lanes.skipped[at] += 1;
+                    0.0
+                } else {
+                    value
+                };
+                *d = value - self.shifts[j];
+                lanes.sum[at] += *d;
+                lanes.squares[at] += *d * *d;
+            }
+            for (j, k) in pair_indices(m) {
+                let at = self.slot(j, k);
+                self.products[at] = shifted[j].mul_add(shifted[k], self.products[at]);
+            }
+        }
     }
 
     /// Whether a sum is not finite: a value was not (or they overflowed).
@@ -167,14 +219,263 @@ impl ComponentSums {
         Ok(part)
     }
 
-    /// `Σ d_j d_k`, `j < k`: offset `k − j` from `j`, or, past half the
-    /// components, offset `m − (k − j)` from `k`, round the end.
+    /// `Σ d_j d_k`, `j < k`.
     fn product(&self, j: usize, k: usize) -> f64 {
+        self.products[self.slot(j, k)]
+    }
+
+    /// Where `Σ d_j d_k`, `j < k`, is kept: by halves (see
+    /// [`halves_slot`]) in registers past [`HALF`] components; otherwise
+    /// offset `k − j` from `j`, or, past half the components, offset `m −
+    /// (k − j)` from `k`, round the end.
+    fn slot(&self, j: usize, k: usize) -> usize {
+        if self.in_registers && self.m > HALF {
+            return halves_slot(j, k);
+        }
         let offset = k - j;
         if 2 * offset <= self.m {
-            self.products[(offset - 1) * self.padded + j]
+            (offset - 1) * self.padded + j
         } else {
-            self.products[(self.m - offset - 1) * self.padded + k]
+            (self.m - offset - 1) * self.padded + k
+        }
+    }
+}
+
+/// The most components whose pair products the registers hold, for
+/// [`add_steps_in_registers`]: the products of `m / 2` offsets of `m`
+/// components in at most half the registers, the rest for a point's
+/// values, their rotations and the rotations' indices. AVX-512's 32
+/// registers of 8 values hold 16 components (16 registers of products, by
+/// [`halves`]), AVX2's 16 of 4 hold 8, SSE's 16 of 2 hold 5.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq", "x86_64+avx2+fma", "x86_64+sse4.1"))]
+fn most_in_registers() -> usize {
+    const MOST: usize = most(
+        target_cfg_f!(target_feature = "avx512f"),
+        target_cfg_f!(target_feature = "avx2"),
+    );
+    MOST
+}
+
+/// [`most_in_registers`] on an instruction set with AVX-512 or AVX2 (or
+/// neither).
+const fn most(avx512: bool, avx2: bool) -> usize {
+    match (avx512, avx2) {
+        (true, _) => 16,
+        (false, true) => 8,
+        (false, false) => 5,
+    }
+}
+
+/// Adds whole steps of values (`LANES · m` a step, `m = shifts.len()`, at
+/// most [`most_in_registers`]) to the lanes' sums as [`add_steps`] does,
+/// and each point's pair products to `products` (where
+/// [`ComponentSums::slot`] finds them), in sample order, by fused
+/// multiply-adds: the bits of [`add_products`], with no row written or
+/// read again.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq", "x86_64+avx2+fma", "x86_64+sse4.1"))]
+fn add_steps_in_registers<const SKIP: bool>(
+    steps: &[f64],
+    shifts: &[f64],
+    sums: &mut StepSums,
+    products: &mut [f64],
+    padded: usize,
+) {
+    // One copy of the loop for each count of components, which the
+    // registers must know: by offsets up to `HALF`, by halves beyond.
+    macro_rules! by_count {
+        ($($few:literal)*; $($many:literal)*) => {
+            match shifts.len() {
+                $($few => by_offsets::<$few, SKIP>(steps, shifts, sums, products, padded),)*
+                $($many => halves::<$many, SKIP>(steps, shifts, sums, products),)*
+                m => unreachable!("{m} components in registers"),
+            }
+        };
+    }
+    by_count!(2 3 4 5 6 7 8; 9 10 11 12 13 14 15 16);
+}
+
+/// Components in a half of [`halves`]: one AVX-512 vector.
+const HALF: usize = 8;
+
+/// Sums of products [`halves`] keeps, each [`HALF`] wide: the first
+/// half's with the second's rotated by 0 to 7, each half's with itself
+/// rotated by 1 to 4.
+const HALVES: usize = 16;
+
+/// Where [`halves`] keeps `Σ d_j d_k`, `j < k`: with the first half's
+/// `j` and the second half rotated by `(k − HALF − j) mod HALF`, or within
+/// a half at the smaller of the two rotations that pair them (the second
+/// half's `HALF / 2` sums after the first's).
+fn halves_slot(j: usize, k: usize) -> usize {
+    if j < HALF && k >= HALF {
+        // First half's j with the second's rotated by o.
+        let o = (k - HALF + HALF - j) % HALF;
+        o * HALF + j
+    } else {
+        let (base, j, k) = if j < HALF {
+            (HALF, j, k)
+        } else {
+            (HALF + HALF / 2, j - HALF, k - HALF)
+        };
+        let d = k - j;
+        if d <= HALF / 2 {
+            (base + d - 1) * HALF + j
+        } else {
+            (base + HALF - d - 1) * HALF + k
+        }
+    }
+}
+
+/// [`add_steps_in_registers`] for `M` components, `HALF < M ≤ 2 · HALF`,
+/// the products by halves (see [`halves_slot`]): with each half in one
+/// AVX-512 vector, every rotation stays in its vector, one instruction
+/// that leaves its source whole, where the rotations of all `M` took from
+/// two vectors and overwrote one (and a copy to keep it): 35 vector
+/// instructions a point for 16 components, not 49, 5% less time a run.
+#[inline(always)]
+fn halves<const M: usize, const SKIP: bool>(
+    steps: &[f64],
+    shifts: &[f64],
+    sums: &mut StepSums,
+    products: &mut [f64],
+) {
+    let mut acc = [[0.0; HALF]; HALVES];
+    for (acc, products) in acc.iter_mut().zip(products.chunks(HALF)) {
+        acc.copy_from_slice(products);
+    }
+    let shifts: &[f64; M] = shifts.try_into().expect("M shifts");
+    for step in steps.chunks_exact(LANES * M) {
+        for (values, lane) in step.chunks_exact(M).zip(lane_sums(sums, M)) {
+            let e = add_point::<M, SKIP>(values, shifts, lane);
+            let first: [f64; HALF] = std::array::from_fn(|l| e[l]);
+            let second: [f64; HALF] =
+                std::array::from_fn(|l| if HALF + l < M { e[HALF + l] } else { 0.0 });
+            // Spelt out, as the offsets of `by_offsets` are.
+            add_turned::<0>(&first, &second, &mut acc[0]);
+            add_turned::<1>(&first, &second, &mut acc[1]);
+            add_turned::<2>(&first, &second, &mut acc[2]);
+            add_turned::<3>(&first, &second, &mut acc[3]);
+            add_turned::<4>(&first, &second, &mut acc[4]);
+            add_turned::<5>(&first, &second, &mut acc[5]);
+            add_turned::<6>(&first, &second, &mut acc[6]);
+            add_turned::<7>(&first, &second, &mut acc[7]);
+            add_turned::<1>(&first, &first, &mut acc[8]);
+            add_turned::<2>(&first, &first, &mut acc[9]);
+            add_turned::<3>(&first, &first, &mut acc[10]);
+            add_turned::<4>(&first, &first, &mut acc[11]);
+            add_turned::<1>(&second, &second, &mut acc[12]);
+            add_turned::<2>(&second, &second, &mut acc[13]);
+            add_turned::<3>(&second, &second, &mut acc[14]);
+            add_turned::<4>(&second, &second, &mut acc[15]);
+        }
+    }
+    for (acc, products) in acc.iter().zip(products.chunks_mut(HALF)) {
+        products.copy_from_slice(acc);
+    }
+}
+
+/// Adds `a_l · b_((l + O) mod HALF)` to `sums`.
+#[inline(always)]
+fn add_turned<const O: usize>(a: &[f64; HALF], b: &[f64; HALF], sums: &mut [f64; HALF]) {
+    let turned: [f64; HALF] = std::array::from_fn(|l| b[(l + O) % HALF]);
+    for l in 0..HALF {
+        sums[l] = a[l].mul_add(turned[l], sums[l]);
+    }
+}
+
+/// [`add_steps_in_registers`] for `M ≤ 8` components, the products by
+/// offsets.
+#[inline(always)]
+fn by_offsets<const M: usize, const SKIP: bool>(
+    steps: &[f64],
+    shifts: &[f64],
+    sums: &mut StepSums,
+    products: &mut [f64],
+    padded: usize,
+) {
+    let mut offsets = [[0.0; M]; MOST_OFFSETS];
+    for (offset, products) in offsets[..M / 2].iter_mut().zip(products.chunks(padded)) {
+        offset.copy_from_slice(&products[..M]);
+    }
+    let shifts: &[f64; M] = shifts.try_into().expect("M shifts");
+    for step in steps.chunks_exact(LANES * M) {
+        for (values, lane) in step.chunks_exact(M).zip(lane_sums(sums, M)) {
+            let e = &add_point::<M, SKIP>(values, shifts, lane);
+            // Spelt out: as a loop over the offsets, the products stayed in
+            // memory and the rotations were gathered.
+            add_rotated::<M, 1>(e, &mut offsets);
+            add_rotated::<M, 2>(e, &mut offsets);
+            add_rotated::<M, 3>(e, &mut offsets);
+            add_rotated::<M, 4>(e, &mut offsets);
+        }
+    }
+    for (offset, products) in offsets[..M / 2].iter().zip(products.chunks_mut(padded)) {
+        products[..M].copy_from_slice(offset);
+    }
+}
+
+/// Adds a point's `M` values to its lane's sums as [`add_steps`] does,
+/// and returns their shifted values `e = shift − value`.
+#[inline(always)]
+fn add_point<const M: usize, const SKIP: bool>(
+    values: &[f64],
+    shifts: &[f64; M],
+    (sum, squares, skipped): (&mut [f64], &mut [f64], &mut [u64]),
+) -> [f64; M] {
+    // In and out of arrays: the sums read in place, the compiler could not
+    // tell them apart from the values, and kept to scalars.
+    let values: &[f64; M] = values.try_into().expect("M values");
+    let mut lane_sum: [f64; M] = (&*sum).try_into().expect("M sums");
+    let mut lane_squares: [f64; M] = (&*squares).try_into().expect("M squares");
+    let mut lane_skipped: [u64; M] = (&*skipped).try_into().expect("M counts");
+    let mut e = [0.0; M];
+    for j in 0..M {
+        e[j] = shifts[j] - values[j];
+        if SKIP {
+            let finite = e[j].is_finite();
+            lane_skipped[j] += u64::from(!finite);
+            e[j] = if finite { e[j] } else { shifts[j] };
+        }
+        lane_sum[j] -= e[j];
+        lane_squares[j] += e[j] * e[j];
+    }
+    sum.copy_from_slice(&lane_sum);
+    squares.copy_from_slice(&lane_squares);
+    if SKIP {
+        skipped.copy_from_slice(&lane_skipped);
+    }
+    e
+}
+
+/// Each lane's sums, `m` values each, as [`add_point`] takes them.
+fn lane_sums(
+    sums: &mut StepSums,
+    m: usize,
+) -> impl Iterator<Item = (&mut [f64], &mut [f64], &mut [u64])> {
+    let lanes = sums
+        .sum
+        .chunks_exact_mut(m)
+        .zip(sums.squares.chunks_exact_mut(m));
+    (lanes.zip(sums.skipped.chunks_exact_mut(m)))
+        .map(|((sum, squares), skipped)| (sum, squares, skipped))
+}
+
+/// Offsets of the components [`by_offsets`] takes: `HALF / 2`.
+const MOST_OFFSETS: usize = HALF / 2;
+
+/// Adds to offset `O`'s products those of a point's shifted values `e`
+/// (`e_j · e_k = d_j · d_k`, the signs cancel exactly) with the values
+/// `O` places on, cyclically; nothing past offset `M / 2`.
+#[inline(always)]
+fn add_rotated<const M: usize, const O: usize>(
+    e: &[f64; M],
+    offsets: &mut [[f64; M]; MOST_OFFSETS],
+) {
+    if O <= M / 2 {
+        let rotated: [f64; M] = std::array::from_fn(|j| e[(j + O) % M]);
+        let sums = &mut offsets[O - 1];
+        for j in 0..M {
+            sums[j] = e[j].mul_add(rotated[j], sums[j]);
         }
     }
 }
@@ -318,8 +619,15 @@ mod tests {
     }
 
     /// The sums of `values` in blocks of `sizes` points (whole steps but
-    /// for the last), as a chunk keeps them.
-    fn in_blocks(values: &[f64], m: usize, sizes: &[usize], skip: bool) -> ComponentSums {
+    /// for the last), as a chunk keeps them, the products added
+    /// `in_registers` or in the rows' pass.
+    fn in_blocks(
+        values: &[f64],
+        m: usize,
+        sizes: &[usize],
+        skip: bool,
+        in_registers: bool,
+    ) -> ComponentSums {
         let first = &values[..LANES * m];
         let shifts: Vec<f64> = (0..m)
             .map(|j| {
@@ -328,7 +636,7 @@ mod tests {
             })
             .collect();
         let room = *sizes.iter().max().unwrap();
-        let mut sums = ComponentSums::new(&shifts, room);
+        let mut sums = ComponentSums::with_products(&shifts, room, in_registers);
         let mut at = 0;
         for &size in sizes {
             sums.add(&values[at * m..(at + size) * m], skip);
@@ -342,15 +650,19 @@ mod tests {
     /// values alone, and each pair's products those of adding them one
     /// point at a time, in sample order, by fused multiply-adds (and its
     /// co-moment the formula's): for odd and even `m`, `m` below and above
-    /// a whole [`WIDTH`], skipped values and a partial last step.
+    /// a whole [`WIDE`], skipped values and a partial last step, the
+    /// products added in registers (as far as this CPU's hold them) and in
+    /// the rows' pass.
     #[test]
     fn components_and_pairs_are_their_one_by_one_sums() {
-        for m in [2, 3, 5, 8, 11, 16, 17] {
+        let registers = (2..=most_in_registers()).map(|m| (m, true));
+        let in_rows = [2, 3, 5, 8, 11, 16, 17].map(|m| (m, false));
+        for (m, in_registers) in registers.chain(in_rows) {
             for skip in [false, true] {
                 let sizes = [16, 48, 7 * 16, 16, 37];
                 let count: usize = sizes.iter().sum();
                 let values = block(m, count, skip);
-                let sums = in_blocks(&values, m, &sizes, skip);
+                let sums = in_blocks(&values, m, &sizes, skip, in_registers);
                 let part = sums.finish(count as u64).unwrap();
                 let mut shifted = vec![vec![0.0; count]; m];
                 let mut totals = vec![0.0; m];
@@ -395,7 +707,7 @@ mod tests {
     #[test]
     fn a_value_that_is_not_finite_shows() {
         let mut values = block(3, 64, false);
-        let mut sums = in_blocks(&values, 3, &[64], false);
+        let mut sums = in_blocks(&values, 3, &[64], false, true);
         assert!(!sums.any_non_finite());
         values[100] = f64::INFINITY;
         sums.add(&values[96..144], false);
