@@ -389,9 +389,11 @@ fn rolled_up_progress_stays_consistent_and_ends_exact() {
         let watcher = {
             let handle = handle.clone();
             thread::spawn(move || {
-                let mut seen = 0;
                 let mut last = (0, 0);
-                while !handle.status().is_terminal() {
+                // At least one look, even if the group ends before this
+                // thread first runs (its workers may hold both cores).
+                loop {
+                    let ended = handle.status().is_terminal();
                     let p = handle.progress();
                     assert!(p.done <= p.total, "{p:?}");
                     assert_eq!(p.children(), CHILDREN, "{p:?}");
@@ -402,13 +404,15 @@ fn rolled_up_progress_stays_consistent_and_ends_exact() {
                         "{p:?} after {last:?}"
                     );
                     last = (p.done, p.ended());
-                    seen += 1;
+                    if ended {
+                        break;
+                    }
                 }
-                seen
             })
         };
         pollster::block_on(group).unwrap();
-        assert!(watcher.join().unwrap() > 0);
+        // The watcher's assertions, whatever it saw.
+        watcher.join().unwrap();
         let p = handle.progress();
         assert_eq!(
             (p.done, p.total),
