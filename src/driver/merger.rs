@@ -81,11 +81,14 @@ pub(crate) struct Merger<'r, M: Passes> {
 /// How often a spawned task's checkpoint is taken as chunks merge. Taking
 /// one encodes and checksums the whole state, which for VEGAS holds every
 /// hypercube's sums (megabytes at 2^22 points): at every merge that was
-/// most of a spawned run's time. So a merge publishes its checkpoint only
-/// when the last one took at most [`Publishing::MOST_SHARE`] of the time
-/// since, and the driver publishes the last merged prefix when a pass
-/// ends, however it ends: the task's checkpoint is then its last merge's,
-/// and while it runs, a recent one.
+/// most of a spawned run's time. So a checkpoint that took 50 µs or more
+/// to take is taken again only when that was at most 1/[`MOST_SHARE`] of
+/// the time since, and the driver publishes the last merged prefix when a
+/// pass ends (finished, stopped or failed; a cancel drops the driver, and
+/// the task keeps the last one published). A small state, plain MC's or
+/// RQMC's, is published at every merge, as before.
+///
+/// [`MOST_SHARE`]: Publishing::MOST_SHARE
 #[derive(Debug)]
 pub(crate) struct Publishing {
     /// When the last checkpoint was published.
@@ -108,9 +111,12 @@ impl Publishing {
         }
     }
 
+    /// A checkpoint quicker to take than this is taken at every merge.
+    const ALWAYS_BELOW: Duration = Duration::from_micros(50);
+
     /// Whether a checkpoint is worth taking now.
     fn is_due(&self) -> bool {
-        self.last.elapsed() >= self.took * Self::MOST_SHARE
+        self.took < Self::ALWAYS_BELOW || self.last.elapsed() >= self.took * Self::MOST_SHARE
     }
 }
 

@@ -201,12 +201,12 @@ impl<T> Task<T> {
     }
 
     /// The latest checkpoint of an integral's merged prefix, to resume from
-    /// with [`Integral::resume`](crate::Integral::resume). Once a pass
-    /// ends, however it ends (the run finished, was cancelled or failed),
-    /// it is the state at the pass's last chunk merge; while chunks merge,
-    /// a recent merge's (one is taken only when taking the last one cost
-    /// at most a twentieth of the time since, as a large state, VEGAS's,
-    /// would otherwise cost more than the run). `None` before the first
+    /// with [`Integral::resume`](crate::Integral::resume): the state at
+    /// the last chunk merge. A large state (VEGAS's, with many
+    /// hypercubes), which takes 50 µs or more to checkpoint, is taken only
+    /// when that cost at most a twentieth of the time since, and at the end
+    /// of each pass that ends without a cancel: while such a run goes on,
+    /// or once it is cancelled, a recent merge's. `None` before the first
     /// merge, and for tasks that are not integrals. It stays readable after
     /// the task ends.
     ///
